@@ -1,0 +1,57 @@
+"""Grassmann geometry of subspaces in numpy, batched over leading dims.
+
+Points are orthonormal bases ``(..., n, p)``; every function takes leading batch dims and
+trailing core dims, and never imports xarray (the labelled layer lives in
+``bayescal.discrepancy``).
+"""
+
+from __future__ import annotations
+
+from bayescal.manifold._validate import ORTHONORMAL_ATOL
+from bayescal.manifold.angles import principal_angles
+from bayescal.manifold.distance import (
+    METRICS,
+    Metric,
+    MetricFunction,
+    MetricSpec,
+    distance,
+    distance_from_angles,
+    pairwise_distances,
+    register_metric,
+)
+from bayescal.manifold.grassmann import (
+    Grassmann,
+    exp_map,
+    log_map,
+    parallel_transport,
+    projection_to_tangent,
+)
+from bayescal.manifold.karcher import KarcherInfo, karcher_mean
+from bayescal.manifold.subspace import canonical_signs, subspace
+
+__all__ = [  # noqa: RUF022 - grouped by topic (STYLE.md 3), not sorted
+    # subspaces from data
+    "subspace",
+    "canonical_signs",
+    # angles and distances
+    "principal_angles",
+    "distance",
+    "distance_from_angles",
+    "pairwise_distances",
+    "METRICS",
+    "Metric",
+    "MetricFunction",
+    "MetricSpec",
+    "register_metric",
+    # Riemannian geometry
+    "Grassmann",
+    "log_map",
+    "exp_map",
+    "parallel_transport",
+    "projection_to_tangent",
+    # means
+    "karcher_mean",
+    "KarcherInfo",
+    # validation
+    "ORTHONORMAL_ATOL",
+]

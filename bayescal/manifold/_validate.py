@@ -1,0 +1,209 @@
+"""Input validation shared by the manifold functions (one place, used where input enters).
+
+Every check raises :class:`bayescal.errors.InputDataError` naming the argument, showing the
+offending value and saying what is valid.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from bayescal.errors import InputDataError
+from bayescal.manifold._linalg import gram
+
+__all__ = [
+    "ORTHONORMAL_ATOL",
+    "as_bases",
+    "as_matrix_stack",
+    "as_positive_int",
+    "broadcast_batch",
+    "check_same_ambient",
+]
+
+#: Default tolerance on ``max |U^T U - I|`` for a basis to count as orthonormal.
+ORTHONORMAL_ATOL = 1e-8
+
+
+def as_matrix_stack(name: str, x: ArrayLike) -> np.ndarray:
+    """Return ``x`` as a float64 array of shape ``(..., n, m)`` with finite entries.
+
+    Parameters
+    ----------
+    name : str
+        Argument name used in error messages.
+    x : array_like, shape (..., n, m)
+        Real input with at least two dimensions.
+
+    Returns
+    -------
+    ndarray, shape (..., n, m)
+        ``x`` as float64 (no copy when it already is).
+
+    Raises
+    ------
+    InputDataError
+        If ``x`` is not real, has fewer than two dims, an empty core or non-finite entries.
+    """
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "biuf":
+        raise InputDataError(f"{name} must be a real array; got dtype {arr.dtype}.")
+    arr = arr.astype(np.float64, copy=False)
+    if arr.ndim < 2:
+        raise InputDataError(
+            f"{name} must have shape (..., n, m) with at least 2 dims; got shape {arr.shape}."
+        )
+    if arr.shape[-2] == 0 or arr.shape[-1] == 0:
+        raise InputDataError(f"{name} has an empty core shape {arr.shape[-2:]}; need n, m >= 1.")
+    if not np.isfinite(arr).all():
+        bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
+        raise InputDataError(
+            f"{name} contains {bad} non-finite value(s) (NaN or inf); clean the input first."
+        )
+    return arr
+
+
+def as_bases(
+    name: str, U: ArrayLike, *, check: bool = True, atol: float = ORTHONORMAL_ATOL
+) -> np.ndarray:
+    """Return ``U`` as a float64 stack of orthonormal bases ``(..., n, p)`` with ``p <= n``.
+
+    Parameters
+    ----------
+    name : str
+        Argument name used in error messages.
+    U : array_like, shape (..., n, p)
+        Candidate bases.
+    check : bool, default True
+        Check finiteness and orthonormality; ``False`` only converts (for hot loops).
+    atol : float, default ORTHONORMAL_ATOL
+        Tolerance on ``max |U^T U - I|``.
+
+    Returns
+    -------
+    ndarray, shape (..., n, p)
+
+    Raises
+    ------
+    InputDataError
+        Wrong dims, ``p > n``, non-finite entries or (with ``check``) a non-orthonormal basis.
+    """
+    if not check:
+        arr = np.asarray(U, dtype=np.float64)
+        if arr.ndim < 2:
+            raise InputDataError(f"{name} must have shape (..., n, p); got shape {arr.shape}.")
+        return arr
+    arr = np.asarray(U)
+    if arr.dtype.kind not in "biuf":
+        raise InputDataError(f"{name} must be a real array; got dtype {arr.dtype}.")
+    arr = arr.astype(np.float64, copy=False)
+    if arr.ndim < 2 or 0 in arr.shape[-2:]:
+        raise InputDataError(f"{name} must have shape (..., n, p) with n, p >= 1; got {arr.shape}.")
+    n, p = arr.shape[-2:]
+    if p > n:
+        raise InputDataError(
+            f"{name} must be a tall basis (..., n, p) with p <= n; got n={n}, p={p}. "
+            "Did you pass the transpose?"
+        )
+    # One Gram matrix per basis checks both: a NaN or inf entry makes its column's diagonal
+    # entry non-finite, so no separate isfinite pass over the (large) input is needed.
+    G = gram(arr)
+    G[..., np.arange(p), np.arange(p)] -= 1.0
+    err = np.abs(G).max(axis=(-2, -1))
+    if not np.isfinite(err).all():
+        as_matrix_stack(name, arr)  # raises the NaN/inf message
+    worst = float(err.max())
+    if worst > atol:
+        where = ""
+        if err.ndim:
+            where = f" at batch index {np.unravel_index(int(err.argmax()), err.shape)}"
+        raise InputDataError(
+            f"{name} is not orthonormal: max |U^T U - I| = {worst:.3g}{where} > atol={atol:g}. "
+            "Orthonormalise it first, e.g. bayescal.manifold.subspace(X, rank=p)."
+        )
+    return arr
+
+
+def check_same_ambient(names: tuple[str, str], U: np.ndarray, V: np.ndarray) -> None:
+    """Raise if two stacks of bases live in different ambient dimensions ``n``.
+
+    Parameters
+    ----------
+    names : tuple of str
+        The two argument names.
+    U, V : ndarray, shape (..., n, p) and (..., n, q)
+        Bases to compare.
+
+    Raises
+    ------
+    InputDataError
+        If ``U.shape[-2] != V.shape[-2]``.
+    """
+    if U.shape[-2] != V.shape[-2]:
+        raise InputDataError(
+            f"{names[0]} and {names[1]} must have the same number of rows n; got "
+            f"{names[0]}.shape={U.shape} and {names[1]}.shape={V.shape}."
+        )
+
+
+def broadcast_batch(names: tuple[str, str], U: np.ndarray, V: np.ndarray) -> tuple[int, ...]:
+    """Broadcast the leading (batch) dims of two stacks of matrices.
+
+    Parameters
+    ----------
+    names : tuple of str
+        The two argument names.
+    U, V : ndarray, shape (..., n, p) and (..., n, q)
+        Stacks whose leading dims must broadcast.
+
+    Returns
+    -------
+    tuple of int
+        The broadcast batch shape.
+
+    Raises
+    ------
+    InputDataError
+        If the leading dims do not broadcast.
+    """
+    try:
+        return np.broadcast_shapes(U.shape[:-2], V.shape[:-2])
+    except ValueError:
+        raise InputDataError(
+            f"leading (batch) dims of {names[0]} {U.shape[:-2]} and {names[1]} "
+            f"{V.shape[:-2]} do not broadcast."
+        ) from None
+
+
+def as_positive_int(name: str, value: object, *, upper: int, context: str = "") -> int:
+    """Return ``value`` as an int in ``[1, upper]``.
+
+    Parameters
+    ----------
+    name : str
+        Argument name used in error messages.
+    value : object
+        Candidate integer (``bool`` is rejected).
+    upper : int
+        Largest valid value.
+    context : str, optional
+        Appended to the message, e.g. ``" for 32 x 32 snapshots"``.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    InputDataError
+        If ``value`` is not an integer in ``[1, upper]``.
+    """
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or not 1 <= int(value) <= upper
+    ):
+        raise InputDataError(f"{name} must be an int in [1, {upper}]{context}; got {value!r}.")
+    return int(value)

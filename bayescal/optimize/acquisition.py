@@ -1,0 +1,139 @@
+"""Acquisition step of EGO: (q)LogEI maximised over a feasible, repelled candidate set."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from botorch.acquisition import LogExpectedImprovement, qLogExpectedImprovement
+from botorch.acquisition.acquisition import AcquisitionFunction
+from botorch.exceptions.warnings import OptimizationWarning
+from botorch.models.model import Model
+from botorch.optim import optimize_acqf
+from botorch.sampling import SobolQMCNormalSampler
+from scipy.spatial.distance import cdist
+
+from bayescal.optimize.lhs import as_feasible_mask
+
+__all__ = ["propose_batch"]
+
+logger = logging.getLogger(__name__)
+
+DTYPE = torch.float64
+_CHUNK = 1024
+
+
+def _evaluate(acq: AcquisitionFunction, x: np.ndarray) -> np.ndarray:
+    """Acquisition values of single points ``x`` (m, d) -> (m,), in chunks, without grad."""
+    out = []
+    with torch.no_grad():
+        for start in range(0, len(x), _CHUNK):
+            t = torch.as_tensor(x[start : start + _CHUNK], dtype=DTYPE).unsqueeze(-2)
+            out.append(acq(t).numpy())
+    return np.concatenate(out) if out else np.empty(0)
+
+
+def _far(x: np.ndarray, avoid: np.ndarray, radius: float) -> np.ndarray:
+    """Mask of rows of ``x`` farther than ``radius`` from every row of ``avoid``."""
+    if len(avoid) == 0 or len(x) == 0:
+        return np.ones(len(x), dtype=bool)
+    return cdist(x, avoid).min(axis=1) > radius
+
+
+def propose_batch(
+    model: Model,
+    *,
+    best_z: float,
+    q: int,
+    bounds: np.ndarray,
+    candidates: np.ndarray,
+    avoid: np.ndarray,
+    avoid_radius: float,
+    feasible: Callable[[np.ndarray], np.ndarray] | None,
+    num_restarts: int,
+    mc_samples: int,
+    seed: int,
+) -> np.ndarray | None:
+    """Propose ``q`` points maximising expected improvement over ``best_z`` (maximisation).
+
+    For ``q == 1`` the analytic ``LogExpectedImprovement`` is used; for ``q > 1`` the batch is
+    built greedily (sequential greedy, as BoTorch's ``optimize_acqf(sequential=True)``): point
+    ``i`` maximises ``qLogExpectedImprovement`` with points ``0..i-1`` as ``X_pending``.
+    Each point: the acquisition is evaluated on ``candidates`` (feasible, inside ``bounds``);
+    the best ``num_restarts`` of those farther than ``avoid_radius`` from ``avoid`` and the
+    points already chosen start L-BFGS-B (``optimize_acqf`` with ``batch_initial_conditions``);
+    the first optimiser result (best first) that is feasible and far enough is taken, else the
+    best such raw candidate.
+
+    Parameters
+    ----------
+    model : botorch Model
+        Fitted surrogate of the (transformed, negated) objective.
+    best_z : float
+        Incumbent in the model's output space.
+    q : int
+        Batch size.
+    bounds : ndarray, shape (2, d)
+        Search box (unit cube or the local trust region).
+    candidates : ndarray, shape (m, d)
+        Feasible raw candidates inside ``bounds``.
+    avoid : ndarray, shape (k, d)
+        Evaluated points (any status).
+    avoid_radius : float
+        Minimum Euclidean distance of a proposal to ``avoid`` and to the rest of its batch.
+    feasible : callable or None
+        Known constraint.
+    num_restarts : int
+        Optimiser starts.
+    mc_samples : int
+        QMC samples for ``qLogExpectedImprovement``.
+    seed : int
+        Seed of the QMC sampler.
+
+    Returns
+    -------
+    ndarray, shape (q, d), or None
+        The batch, or ``None`` if no admissible point was found (the caller falls back).
+    """
+    torch_bounds = torch.as_tensor(bounds, dtype=DTYPE)
+    chosen: list[np.ndarray] = []
+    for i in range(q):
+        if q == 1:
+            acq: AcquisitionFunction = LogExpectedImprovement(model, best_f=best_z)
+        else:
+            sampler = SobolQMCNormalSampler(torch.Size([mc_samples]), seed=seed + i)
+            pending = torch.as_tensor(np.array(chosen), dtype=DTYPE) if chosen else None
+            acq = qLogExpectedImprovement(model, best_f=best_z, sampler=sampler, X_pending=pending)
+        blocked = np.concatenate([avoid, np.array(chosen).reshape(-1, avoid.shape[1])])
+        raw = candidates[_far(candidates, blocked, avoid_radius)]
+        if len(raw) == 0:
+            return None
+        values = _evaluate(acq, raw)
+        order = np.argsort(-values, kind="stable")
+        raw = raw[order]
+        starts = torch.as_tensor(raw[:num_restarts], dtype=DTYPE).unsqueeze(-2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", OptimizationWarning)
+            opt_x, opt_v = optimize_acqf(
+                acq,
+                bounds=torch_bounds,
+                q=1,
+                num_restarts=len(starts),
+                batch_initial_conditions=starts,
+                return_best_only=False,
+                retry_on_optimization_warning=False,
+            )
+        opt_x = opt_x.detach().squeeze(-2).numpy()
+        opt_v = opt_v.detach().reshape(-1).numpy()
+        opt_x = np.clip(opt_x[np.argsort(-opt_v, kind="stable")], bounds[0], bounds[1])
+        ok = _far(opt_x, blocked, avoid_radius) & as_feasible_mask(feasible, opt_x)
+        if ok.any():
+            point = opt_x[np.argmax(ok)]
+        else:
+            logger.debug("optimiser left the admissible set; using the best raw candidate")
+            point = raw[0]
+        chosen.append(point)
+    return np.array(chosen)

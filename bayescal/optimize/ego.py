@@ -1,0 +1,328 @@
+"""Efficient global optimisation (EGO) with an ask/tell interface, in the unit cube."""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+from botorch.utils.sampling import manual_seed
+
+from bayescal.errors import InputDataError, NumericsWarning
+from bayescal.optimize.acquisition import propose_batch
+from bayescal.optimize.lhs import as_feasible_mask, latin_hypercube, sobol
+from bayescal.optimize.options import EGOOptions, default_n_init
+from bayescal.optimize.status import EvalStatus
+from bayescal.optimize.surrogate import fit_gp
+
+__all__ = ["EGO"]
+
+logger = logging.getLogger(__name__)
+
+_KEY_DESIGN, _KEY_ASK = 0, 1
+_N_AROUND_BEST = 5  # best OK points around which extra raw candidates are drawn
+
+
+class EGO:
+    """Minimise an expensive function on ``[0, 1]^dim`` by EGO (Jones, Schonlau & Welch 1998).
+
+    A Latin-hypercube design (:func:`~bayescal.optimize.latin_hypercube`) of ``n_init`` points
+    is returned first, in batches of ``q = options.batch_size``; afterwards every :meth:`ask`
+    fits a Matérn-5/2 ARD ``SingleTaskGP`` to the OK evaluations (:func:`fit_gp`) and maximises
+    ``LogExpectedImprovement`` (``q == 1``) or, greedily, ``qLogExpectedImprovement``
+    (``q > 1``) over the feasible part of the cube (:func:`propose_batch`). Evaluations with a
+    status other than OK (or a NaN value) stay out of the GP and are never proposed again
+    (``avoid_radius``). With ``options.local`` the GP is fitted on the ``local_n`` evaluations
+    nearest the incumbent and the search is restricted to a box of half-width ``local_radius``
+    around it: a simple fixed-size trust region (the paper's "local surrogate update").
+
+    **Determinism and resume.** A proposal depends only on ``seed`` and the history told so far:
+    batch randomness comes from ``SeedSequence(seed).spawn_key + (1, n_told)`` and the GP is
+    refitted from its default initial hyperparameters each time. Rebuilding an ``EGO`` and telling
+    it a stored history (at once or in pieces) therefore continues bit for bit as the run that
+    was interrupted. :meth:`ask` is idempotent: asking twice without a tell returns the same batch.
+
+    **Budgets measured** (tests/optimize, ``q = 1``, default options, 5 seeds): Branin (2-d)
+    within 1 % of its minimum 0.397887 in at most 40 evaluations; Hartmann-6 within 1 % of
+    -3.32237 in at most 100 evaluations.
+
+    Parameters
+    ----------
+    dim : int
+        Number of parameters.
+    options : EGOOptions
+        Settings.
+    seed : int or numpy.random.SeedSequence
+        Seed of the run (K independent runs: ``SeedSequence(s).spawn(K)``).
+    feasible : callable, optional
+        Known constraint: ``(n, dim)`` unit-cube points -> ``(n,)`` bool. It is cheap and
+        checked before proposing; every proposal satisfies it.
+
+    Examples
+    --------
+    >>> ego = EGO(2, options=EGOOptions(n_init=5), seed=0)
+    >>> x = ego.ask()
+    >>> ego.tell(x, (x**2).sum(axis=1))
+    >>> ego.history[0].shape
+    (1, 2)
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        *,
+        options: EGOOptions = EGOOptions(),  # noqa: B008  (frozen, hence safe)
+        seed: int | np.random.SeedSequence = 0,
+        feasible: Callable[[np.ndarray], np.ndarray] | None = None,
+    ) -> None:
+        if isinstance(dim, bool) or not isinstance(dim, int | np.integer) or dim < 1:
+            raise InputDataError(f"dim must be a positive int; got {dim!r}.")
+        if not isinstance(options, EGOOptions):
+            raise InputDataError(f"options must be an EGOOptions; got {type(options).__name__}.")
+        if isinstance(seed, np.random.SeedSequence):
+            self._seed = seed
+        elif isinstance(seed, int | np.integer) and not isinstance(seed, bool) and seed >= 0:
+            self._seed = np.random.SeedSequence(int(seed))
+        else:
+            raise InputDataError(
+                f"seed must be a non-negative int or a numpy SeedSequence; got {seed!r}."
+            )
+        if feasible is not None and not callable(feasible):
+            raise InputDataError(f"feasible must be callable or None; got {feasible!r}.")
+        self.dim = int(dim)
+        self.options = options
+        self.feasible = feasible
+        q = options.batch_size
+        n_init = default_n_init(self.dim) if options.n_init is None else options.n_init
+        self.n_init = q * math.ceil(n_init / q)
+        self._x = np.empty((0, self.dim))
+        self._y = np.empty(0)
+        self._status = np.empty(0, dtype=np.int8)
+        self._design: np.ndarray | None = None
+        self._cache: tuple[int, np.ndarray] | None = None
+
+    # ----------------------------------------------------------------------------- state
+    @property
+    def n_told(self) -> int:
+        """Number of evaluations told so far."""
+        return len(self._y)
+
+    @property
+    def history(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Copies of ``X`` (n, dim), ``y`` (n,) and ``status`` (n,) ``int8`` (EvalStatus)."""
+        return self._x.copy(), self._y.copy(), self._status.copy()
+
+    def _ok(self) -> np.ndarray:
+        return (self._status == EvalStatus.OK) & np.isfinite(self._y)
+
+    @property
+    def best(self) -> tuple[np.ndarray, float] | None:
+        """Best OK evaluation ``(x (dim,), y)``, the first one on ties; ``None`` if none yet."""
+        ok = np.flatnonzero(self._ok())
+        if len(ok) == 0:
+            return None
+        i = ok[np.argmin(self._y[ok])]
+        return self._x[i].copy(), float(self._y[i])
+
+    @property
+    def should_stop(self) -> bool:
+        """Whether the best value improved by less than ``tol`` over the last ``patience`` batches.
+
+        Batches are consecutive blocks of ``batch_size`` evaluations in history order, counted
+        after the initial design, so the rule does not depend on how the history was told.
+        Always ``False`` when ``options.tol`` is ``None``.
+        """
+        tol = self.options.tol
+        window = self.options.patience * self.options.batch_size
+        if tol is None or self.n_told < self.n_init + window:
+            return False
+        n_full = self.n_told - (self.n_told - self.n_init) % self.options.batch_size
+        y = np.where(self._ok(), self._y, np.inf)
+        before, now = y[: n_full - window].min(), y[:n_full].min()
+        if not np.isfinite(now):
+            return False
+        return bool(before - now < tol)
+
+    # ------------------------------------------------------------------------------ tell
+    def tell(self, x: np.ndarray, y: np.ndarray, status: np.ndarray | None = None) -> None:
+        """Record evaluations.
+
+        Parameters
+        ----------
+        x : array_like, shape (m, dim)
+            Evaluated unit-cube points (any points, not only those asked).
+        y : array_like, shape (m,)
+            Values; NaN/inf allowed (the point is then recorded FAILED).
+        status : array_like of int, shape (m,), optional
+            :class:`EvalStatus` codes; default OK where ``y`` is finite, else FAILED.
+
+        Raises
+        ------
+        InputDataError
+            On wrong shapes, points outside the unit cube, unknown status codes, or
+            ``y <= 0`` with ``options.log_y``.
+        """
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+        if x.ndim != 2 or x.shape[1] != self.dim or y.shape != (len(x),):
+            raise InputDataError(
+                f"tell expects x of shape (m, {self.dim}) and y of shape (m,); "
+                f"got {x.shape} and {y.shape}."
+            )
+        if not np.all(np.isfinite(x)) or np.any((x < -1e-12) | (x > 1 + 1e-12)):
+            raise InputDataError("tell: x must be finite unit-cube points (map with to_unit).")
+        finite = np.isfinite(y)
+        if status is None:
+            st = np.where(finite, EvalStatus.OK, EvalStatus.FAILED).astype(np.int8)
+        else:
+            st = np.asarray(status)
+            valid = {int(s) for s in EvalStatus}
+            if st.shape != y.shape or st.dtype.kind not in "iu" or not set(st.tolist()) <= valid:
+                raise InputDataError(
+                    f"status must be an (m,) int array of EvalStatus codes {sorted(valid)}; "
+                    f"got {st!r}."
+                )
+            st = st.astype(np.int8)
+            bad = (st == EvalStatus.OK) & ~finite
+            if bad.any():
+                logger.warning("%d evaluations told OK with a non-finite value: FAILED", bad.sum())
+                st[bad] = EvalStatus.FAILED
+        if self.options.log_y and np.any(y[st == EvalStatus.OK] <= 0):
+            raise InputDataError("options.log_y needs every OK value > 0; got a value <= 0.")
+        self._x = np.concatenate([self._x, np.clip(x, 0.0, 1.0)])
+        self._y = np.concatenate([self._y, y])
+        self._status = np.concatenate([self._status, st])
+        best = self.best
+        logger.info(
+            "told %d evaluations (%d not OK); n = %d, best = %s",
+            len(y),
+            int(np.sum(st != EvalStatus.OK)),
+            self.n_told,
+            "none" if best is None else f"{best[1]:.6g}",
+        )
+
+    # ------------------------------------------------------------------------------- ask
+    def _child(self, *key: int) -> np.random.SeedSequence:
+        return np.random.SeedSequence(
+            entropy=self._seed.entropy, spawn_key=(*self._seed.spawn_key, *key)
+        )
+
+    def ask(self) -> np.ndarray:
+        """Propose the next batch.
+
+        Returns
+        -------
+        ndarray, shape (batch_size, dim)
+            Unit-cube points to evaluate next (a deterministic function of the seed and the
+            history told so far).
+        """
+        n = self.n_told
+        if self._cache is None or self._cache[0] != n:
+            self._cache = (n, self._propose())
+        return self._cache[1].copy()
+
+    def _propose(self) -> np.ndarray:
+        q, n = self.options.batch_size, self.n_told
+        rng = np.random.default_rng(self._child(_KEY_ASK, n))
+        if n < self.n_init:
+            if self._design is None:
+                self._design = latin_hypercube(
+                    self.n_init, self.dim, seed=self._child(_KEY_DESIGN), feasible=self.feasible
+                )
+            batch = self._design[n : n + q]
+            logger.debug("ask: initial design points %d..%d", n, n + len(batch) - 1)
+            if len(batch) < q:
+                batch = np.concatenate([batch, self._random(q - len(batch), rng, batch)])
+            return batch
+        if int(self._ok().sum()) < 2:
+            logger.info("ask: fewer than 2 OK evaluations; sampling at random")
+            return self._random(q, rng)
+        seed = int(rng.integers(2**31 - 1))
+        try:
+            batch = self._model_step(rng, seed)
+        except Exception as exc:  # GP fit / Cholesky / optimiser failures: never crash a study
+            warnings.warn(
+                f"EGO surrogate step failed ({type(exc).__name__}: {exc}); proposing random "
+                "feasible points instead.",
+                NumericsWarning,
+                stacklevel=3,
+            )
+            return self._random(q, rng)
+        if batch is None:
+            logger.info("ask: no admissible acquisition maximiser; sampling at random")
+            return self._random(q, rng)
+        return batch
+
+    def _random(
+        self, k: int, rng: np.random.Generator, extra: np.ndarray | None = None
+    ) -> np.ndarray:
+        """``k`` feasible Sobol points away from evaluated points (and ``extra``)."""
+        cand = sobol(max(64, 8 * k), self.dim, seed=rng, feasible=self.feasible)
+        blocked = [self._x] if extra is None else [self._x, extra]
+        chosen: list[np.ndarray] = []
+        for c in cand:
+            ref = np.concatenate([*blocked, np.array(chosen).reshape(-1, self.dim)])
+            if len(ref) == 0 or np.min(np.linalg.norm(ref - c, axis=1)) > self.options.avoid_radius:
+                chosen.append(c)
+            if len(chosen) == k:
+                return np.array(chosen)
+        raise InputDataError(
+            "no feasible point left away from the evaluated ones; check `feasible` "
+            "and options.avoid_radius."
+        )
+
+    def _model_step(self, rng: np.random.Generator, seed: int) -> np.ndarray | None:
+        opts = self.options
+        ok = self._ok()
+        x_ok, y_ok = self._x[ok], self._y[ok]
+        t = np.log(y_ok) if opts.log_y else y_ok
+        incumbent = x_ok[np.argmin(t)]
+        unit = np.array([np.zeros(self.dim), np.ones(self.dim)])
+        if opts.local:
+            near = np.argsort(np.linalg.norm(x_ok - incumbent, axis=1), kind="stable")
+            x_ok, t = x_ok[near[: opts.local_n]], t[near[: opts.local_n]]
+            box = np.clip(incumbent + np.outer([-1, 1], opts.local_radius), 0.0, 1.0)
+            input_bounds = np.array(
+                [np.minimum(box[0], x_ok.min(0)), np.maximum(box[1], x_ok.max(0))]
+            )
+            input_bounds[1] = np.maximum(input_bounds[1], input_bounds[0] + 1e-6)
+        else:
+            box = input_bounds = unit
+        model = fit_gp(x_ok, -t, input_bounds=input_bounds, seed=seed)
+        candidates = self._candidates(rng, box, x_ok[np.argsort(t, kind="stable")[:_N_AROUND_BEST]])
+        with manual_seed(seed):
+            return propose_batch(
+                model,
+                best_z=float(-t.min()),
+                q=opts.batch_size,
+                bounds=box,
+                candidates=candidates,
+                avoid=self._x,
+                avoid_radius=opts.avoid_radius,
+                feasible=self.feasible,
+                num_restarts=opts.num_restarts,
+                mc_samples=opts.mc_samples,
+                seed=seed,
+            )
+
+    def _candidates(
+        self, rng: np.random.Generator, box: np.ndarray, centres: np.ndarray
+    ) -> np.ndarray:
+        """Feasible raw candidates in ``box``: scrambled Sobol plus steps around ``centres``."""
+        n_raw = self.options.raw_samples
+        out: list[np.ndarray] = []
+        n_have, scale = 0, 1
+        while n_have < n_raw and scale <= 64:
+            u = sobol(n_raw * scale, self.dim, seed=rng)
+            width = box[1] - box[0]
+            steps = rng.normal(size=(n_raw * scale // 2, self.dim)) * width
+            steps *= rng.choice([0.1, 0.01], size=(len(steps), 1))
+            around = centres[rng.integers(len(centres), size=len(steps))] + steps
+            c = np.concatenate([box[0] + u * width, np.clip(around, box[0], box[1])])
+            c = c[as_feasible_mask(self.feasible, c)]
+            out.append(c)
+            n_have += len(c)
+            scale *= 4
+        return np.concatenate(out)

@@ -1,0 +1,125 @@
+"""Options of the EGO engine (a frozen, validated dataclass)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from bayescal.errors import InputDataError
+
+__all__ = ["EGOOptions", "default_n_init"]
+
+
+def default_n_init(dim: int) -> int:
+    """Return the default size of the initial Latin-hypercube design, ``max(5, 2 * dim + 2)``.
+
+    Loeppky, Sacks & Welch (2009) recommend ``10 * dim`` runs for a GP *emulator* that must be
+    accurate over the whole box. EGO only needs a surrogate good enough to rank candidates; with
+    the budgets of this project (at most ~100 evaluations in 6-d) the ``10 d`` rule would spend
+    60 % of the budget on space filling. ``2 d + 2`` (the size BoTorch/Ax tutorials use, enough to
+    identify one ARD lengthscale per dimension) leaves the rest to the acquisition; pass
+    ``n_init=10 * dim`` to follow Loeppky et al. when the budget allows.
+
+    Parameters
+    ----------
+    dim : int
+        Number of parameters.
+
+    Returns
+    -------
+    int
+        Default initial design size.
+
+    Examples
+    --------
+    >>> default_n_init(2), default_n_init(6)
+    (6, 14)
+    """
+    return max(5, 2 * int(dim) + 2)
+
+
+def _check_int(name: str, value: object, lo: int, hint: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < lo:
+        raise InputDataError(f"EGOOptions.{name} must be an int >= {lo}; got {value!r}. {hint}")
+
+
+def _check_float(name: str, value: object, lo: float, hi: float, hint: str) -> None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if not ok or not math.isfinite(float(value)) or not lo <= float(value) <= hi:  # type: ignore[arg-type]
+        raise InputDataError(
+            f"EGOOptions.{name} must be a float in [{lo}, {hi}]; got {value!r}. {hint}"
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EGOOptions:
+    """Settings of :class:`bayescal.optimize.EGO`; vary them with ``dataclasses.replace``.
+
+    Parameters
+    ----------
+    n_init : int or None
+        Size of the initial Latin-hypercube design; ``None`` gives :func:`default_n_init`.
+        It is rounded up to a multiple of ``batch_size`` so every batch has ``batch_size`` points.
+    batch_size : int
+        Points per :meth:`EGO.ask` (``q``). ``q == 1`` maximises ``LogExpectedImprovement``;
+        ``q > 1`` builds the batch greedily with ``qLogExpectedImprovement`` and the earlier
+        points of the batch as pending points.
+    num_restarts : int
+        L-BFGS-B starts of the acquisition optimiser (best candidates of the raw set).
+    raw_samples : int
+        Size of the scrambled-Sobol candidate set on which the acquisition is evaluated to
+        pick starting points (plus ``raw_samples // 2`` perturbations of the best points).
+    mc_samples : int
+        Quasi-Monte-Carlo samples of ``qLogExpectedImprovement`` (``batch_size > 1`` only).
+    local : bool
+        The paper's "local surrogate update": fit the GP on the ``local_n`` evaluations nearest
+        the incumbent and search a box of half-width ``local_radius`` around it (a fixed-size
+        trust region). ``False`` fits on all OK evaluations and searches the whole cube.
+    local_n : int
+        Neighbours (OK evaluations) used by the local GP.
+    local_radius : float
+        Half-width of the local search box in unit-cube coordinates, in (0, 0.5].
+    log_y : bool
+        Fit the GP to ``log(y)`` (all OK values must then be > 0): discrepancies are positive
+        and heavy-tailed, and the log makes the surrogate stationary near the minimum.
+    tol : float or None
+        Stop (``EGO.should_stop``) when the best value improved by less than ``tol`` over the
+        last ``patience`` batches after the initial design; ``None`` never stops.
+    patience : int
+        Number of batches in the tolerance rule.
+    avoid_radius : float
+        Never propose a point within this Euclidean unit-cube distance of an evaluated point
+        (any status) or of an earlier point of the same batch.
+    """
+
+    n_init: int | None = None
+    batch_size: int = 1
+    num_restarts: int = 8
+    raw_samples: int = 256
+    mc_samples: int = 256
+    local: bool = False
+    local_n: int = 50
+    local_radius: float = 0.2
+    log_y: bool = False
+    tol: float | None = None
+    patience: int = 5
+    avoid_radius: float = 1e-3
+
+    def __post_init__(self) -> None:
+        if self.n_init is not None:
+            _check_int("n_init", self.n_init, 2, "Use None for the default max(5, 2 d + 2).")
+        _check_int("batch_size", self.batch_size, 1, "It is the number of points per ask().")
+        _check_int("num_restarts", self.num_restarts, 1, "8 is a good default.")
+        _check_int("raw_samples", self.raw_samples, self.num_restarts, "Use e.g. 256.")
+        _check_int("mc_samples", self.mc_samples, 16, "Use e.g. 256.")
+        _check_int("local_n", self.local_n, 3, "The local GP needs a few points; use e.g. 50.")
+        _check_int("patience", self.patience, 1, "It counts batches.")
+        _check_float("local_radius", self.local_radius, 1e-6, 0.5, "Use e.g. 0.2.")
+        _check_float("avoid_radius", self.avoid_radius, 0.0, 0.5, "Use e.g. 1e-3.")
+        if self.tol is not None:
+            _check_float("tol", self.tol, 0.0, math.inf, "Use None to never stop early.")
+        for name in ("local", "log_y"):
+            if not isinstance(getattr(self, name), bool):
+                raise InputDataError(
+                    f"EGOOptions.{name} must be a bool; got {getattr(self, name)!r}."
+                )

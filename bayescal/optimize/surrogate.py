@@ -1,0 +1,126 @@
+"""GP surrogate of EGO: BoTorch ``SingleTaskGP`` with a Matérn-5/2 ARD kernel, float64."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import gpytorch
+import numpy as np
+import torch
+from botorch.exceptions.warnings import OptimizationWarning
+from botorch.fit import fit_gpytorch_mll
+from botorch.models import SingleTaskGP
+from botorch.models.transforms.input import Normalize
+from botorch.models.transforms.outcome import Standardize
+from botorch.models.utils.gpytorch_modules import get_gaussian_likelihood_with_lognormal_prior
+from botorch.utils.sampling import manual_seed
+from gpytorch.kernels import MaternKernel, ScaleKernel
+from gpytorch.mlls import ExactMarginalLogLikelihood
+from gpytorch.priors import GammaPrior
+
+__all__ = ["fit_gp", "matern52_kernel"]
+
+logger = logging.getLogger(__name__)
+
+DTYPE = torch.float64
+
+#: Cholesky jitters tried in turn (the first is GPyTorch's float64 default).
+_JITTERS = (1e-8, 1e-6, 1e-4)
+
+
+def matern52_kernel(dim: int) -> ScaleKernel:
+    """Return ``ScaleKernel(MaternKernel(nu=2.5, ard_num_dims=dim))`` with Gamma priors.
+
+    Priors (on inputs scaled to the unit cube and standardised outputs) are BoTorch's long-time
+    defaults for this kernel (Balandat et al., NeurIPS 2020): lengthscale ``Gamma(3, 6)`` (mode
+    1/3, mean 1/2: smooth over a third of the box) and outputscale ``Gamma(2, 0.15)``.
+
+    Parameters
+    ----------
+    dim : int
+        Input dimension (one lengthscale per dimension).
+
+    Returns
+    -------
+    gpytorch.kernels.ScaleKernel
+        The covariance module.
+    """
+    base = MaternKernel(nu=2.5, ard_num_dims=dim, lengthscale_prior=GammaPrior(3.0, 6.0))
+    return ScaleKernel(base, outputscale_prior=GammaPrior(2.0, 0.15))
+
+
+def fit_gp(
+    x: np.ndarray,
+    z: np.ndarray,
+    *,
+    input_bounds: np.ndarray,
+    seed: int,
+) -> SingleTaskGP:
+    """Fit a ``SingleTaskGP`` by maximising the marginal likelihood (MAP with the priors).
+
+    Parameters
+    ----------
+    x : ndarray, shape (n, d)
+        Training inputs in the unit cube.
+    z : ndarray, shape (n,)
+        Training outputs (already transformed; EGO passes minus the objective).
+    input_bounds : ndarray, shape (2, d)
+        Bounds of the ``Normalize`` input transform (the unit cube, or the local box).
+    seed : int
+        Seed of BoTorch's internal random restarts (``fit_gpytorch_mll`` resamples the
+        hyperparameters from their priors after a failed attempt, from the global torch RNG;
+        ``manual_seed`` restores that RNG afterwards).
+
+    Returns
+    -------
+    SingleTaskGP
+        The fitted model in eval mode.
+
+    Raises
+    ------
+    Exception
+        The last fitting or Cholesky error if every jitter in ``1e-8, 1e-6, 1e-4`` failed.
+    """
+    train_x = torch.as_tensor(x, dtype=DTYPE)
+    train_y = torch.as_tensor(z, dtype=DTYPE).unsqueeze(-1)
+    bounds = torch.as_tensor(input_bounds, dtype=DTYPE)
+    dim = train_x.shape[-1]
+    error: Exception | None = None
+    for jitter in _JITTERS:
+        model = SingleTaskGP(
+            train_x,
+            train_y,
+            likelihood=get_gaussian_likelihood_with_lognormal_prior(),
+            covar_module=matern52_kernel(dim),
+            input_transform=Normalize(d=dim, bounds=bounds),
+            outcome_transform=Standardize(m=1),
+        )
+        mll = ExactMarginalLogLikelihood(model.likelihood, model)
+        try:
+            with (
+                manual_seed(seed),
+                gpytorch.settings.cholesky_jitter(float_value=jitter, double_value=jitter),
+                warnings.catch_warnings(),
+            ):
+                # Failed L-BFGS attempts are retried by BoTorch itself; its warnings about them
+                # are expected noise here.
+                warnings.simplefilter("ignore", OptimizationWarning)
+                fit_gpytorch_mll(mll)
+                # Force the Cholesky factor now so that a non-PD kernel fails here.
+                model.posterior(train_x[:1]).variance  # noqa: B018
+        except Exception as exc:  # BoTorch/GPyTorch/linalg raise several unrelated types
+            logger.debug("GP fit failed with jitter %g: %r", jitter, exc)
+            error = exc
+            continue
+        model.eval()
+        logger.debug(
+            "GP fit on %d points: lengthscales %s",
+            len(x),
+            np.array2string(
+                model.covar_module.base_kernel.lengthscale.detach().numpy().ravel(), precision=3
+            ),
+        )
+        return model
+    assert error is not None
+    raise error

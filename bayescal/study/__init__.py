@@ -1,0 +1,26 @@
+"""Define a calibration study and run it.
+
+A study file defines ``build(**options) -> Study``; :func:`load_study` imports it and
+:func:`calibrate` runs the EGO search, storing every evaluation in ``DIR/evaluations.nc``.
+"""
+
+from bayescal.study.calibrate import calibrate, seed_sequences
+from bayescal.study.evaluate import evaluate
+from bayescal.study.load import StudySpec, load_study, parse_option
+from bayescal.study.parameter import Parameter
+from bayescal.study.study import ForwardModel, Study
+
+__all__ = [  # noqa: RUF022 - grouped by topic
+    # definition
+    "ForwardModel",
+    "Parameter",
+    "Study",
+    # loading
+    "StudySpec",
+    "load_study",
+    "parse_option",
+    # running
+    "calibrate",
+    "evaluate",
+    "seed_sequences",
+]

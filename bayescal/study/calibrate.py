@@ -1,0 +1,240 @@
+"""Run a study's EGO search over K seeds, storing every evaluation before the next round.
+
+K independent EGO runs (seeds from ``SeedSequence(study.seed).spawn(K)``) advance in rounds: each
+active run asks for its next batch of q points, all K x q points are evaluated together (one
+batched forward call in-process, or chunks on a process pool or Dask cluster), every run is told
+its results, and the round is appended to ``DIR/evaluations.nc`` atomically. Restarting on the
+same directory rebuilds each run from the stored evaluations; since every proposal is a
+deterministic function of the seed and the history, the resumed run continues exactly as an
+uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor
+from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from bayescal.errors import InputDataError
+from bayescal.executors import InlineExecutor, executor_workers, split_batch
+from bayescal.io import EvaluationStore, provenance_attrs
+from bayescal.optimize import EGO, EvalStatus
+from bayescal.study.evaluate import evaluate
+from bayescal.study.load import StudySpec
+from bayescal.study.study import Study
+
+__all__ = ["calibrate", "seed_sequences"]
+
+logger = logging.getLogger(__name__)
+
+
+def seed_sequences(root: int, k: int) -> list[np.random.SeedSequence]:
+    """The K independent seeds of a study, ``SeedSequence(root).spawn(k)``."""
+    return np.random.SeedSequence(root).spawn(k)
+
+
+def calibrate(
+    study: Study,
+    out: str | Path,
+    *,
+    budget: int | None = None,
+    seeds: int | None = None,
+    batch_size: int | None = None,
+    executor: Executor | None = None,
+    spec: StudySpec | None = None,
+    timeout: float | None = None,
+    progress: bool = False,
+    callback: Callable[[xr.Dataset], None] | None = None,
+) -> xr.Dataset:
+    """Search the study's parameters with EGO; return all evaluations.
+
+    Parameters
+    ----------
+    study : Study
+        The problem.
+    out : path
+        Output directory; ``out/evaluations.nc`` is created or resumed.
+    budget : int, optional
+        Forward evaluations per seed (default ``study.budget``).
+    seeds : int, optional
+        Number of independent EGO runs (default ``study.seeds``).
+    batch_size : int, optional
+        Points per EGO round q (default ``study.ego.batch_size``).
+    executor : concurrent.futures.Executor, optional
+        Where evaluations run (default: in-process, one batched call per round).
+    spec : StudySpec, optional
+        How workers rebuild the study (needed with a process pool or Dask: a study made in a
+        notebook is sent by pickle instead, which fails for lambdas).
+    timeout : float, optional
+        Seconds to wait for a chunk of evaluations; late chunks are recorded as ``TIMEOUT``.
+    progress : bool
+        Show a progress bar (tqdm) with evaluations, best discrepancy and ETA.
+    callback : callable, optional
+        Called with the evaluations of each round after they are stored.
+
+    Returns
+    -------
+    xarray.Dataset
+        The contents of ``out/evaluations.nc``.
+    """
+    budget = int(budget or study.budget)
+    n_seeds = int(seeds or study.seeds)
+    q = int(batch_size or study.ego.batch_size)
+    if budget < 1 or n_seeds < 1 or q < 1:
+        raise InputDataError(
+            f"budget, seeds and batch_size must be >= 1; got {budget}, {n_seeds}, {q}."
+        )
+    executor = executor or InlineExecutor()
+    options = dataclasses.replace(study.ego, batch_size=q)
+    store = EvaluationStore(out, study.names, _store_attrs(study, spec, n_seeds))
+    runs = [
+        EGO(study.dim, options=options, seed=ss, feasible=study.feasible_unit)
+        for ss in seed_sequences(study.seed, n_seeds)
+    ]
+    rounds = [_replay(run, store.for_seed(k)) for k, run in enumerate(runs)]
+    bar = _progress_bar(progress, n_seeds * budget, len(store), study.name)
+    try:
+        while True:
+            asks = _collect_asks(runs, budget, store)
+            if not asks:
+                break
+            seed_idx = np.concatenate([np.full(len(u), k) for k, u in asks])
+            unit = np.concatenate([u for _, u in asks])
+            result = _run_batch(study, study.from_unit(unit), executor, spec, timeout)
+            y = np.where(
+                result["status"].values == EvalStatus.OK, result["discrepancy"].values, np.nan
+            )
+            for k, _ in asks:
+                mine = seed_idx == k
+                runs[k].tell(unit[mine], y[mine], result["status"].values[mine])
+            batch_no = np.array([rounds[k] for k in seed_idx])
+            for k, _ in asks:
+                rounds[k] += 1
+            record = _as_record(result, unit, study, seed_idx, batch_no)
+            store.append(record)
+            if callback is not None:
+                callback(record)
+            _update_bar(bar, record, store)
+    finally:
+        if bar is not None:
+            bar.close()
+    return store.data
+
+
+def _replay(run: EGO, stored: xr.Dataset | None) -> int:
+    """Tell a fresh EGO run its stored history, round by round; return the next round index."""
+    if stored is None:
+        return 0
+    batches = stored["batch"].values
+    for b in np.unique(batches):
+        sel = batches == b
+        status = stored["status"].values[sel]
+        y = np.where(status == EvalStatus.OK, stored["discrepancy"].values[sel], np.nan)
+        run.tell(stored["unit"].values[sel], y, status)
+    return int(batches.max()) + 1
+
+
+def _collect_asks(runs: list[EGO], budget: int, store: EvaluationStore) -> list:
+    asks = []
+    for k, run in enumerate(runs):
+        done = len(run.history[1])
+        if done >= budget or (done and run.should_stop):
+            continue
+        unit = np.atleast_2d(run.ask())[: budget - done]
+        asks.append((k, unit))
+    return asks
+
+
+def _run_batch(study, theta, executor, spec, timeout) -> xr.Dataset:
+    target = spec if spec is not None else study
+    chunks = split_batch(theta, executor_workers(executor))
+    if isinstance(executor, InlineExecutor):
+        futures = [executor.submit(evaluate, study, theta[idx]) for idx in chunks]
+    elif spec is not None:
+        futures = [executor.submit(spec.evaluate, theta[idx]) for idx in chunks]
+    else:
+        futures = [executor.submit(evaluate, target, theta[idx]) for idx in chunks]
+    parts = []
+    for idx, fut in zip(chunks, futures, strict=True):
+        try:
+            parts.append(fut.result(timeout=timeout))
+        except FutureTimeout:
+            fut.cancel()
+            parts.append(_failed_part(len(idx), EvalStatus.TIMEOUT, f"no result in {timeout} s"))
+        except Exception as exc:  # a worker died or could not run the study
+            logger.warning("evaluation chunk failed: %s", exc)
+            parts.append(_failed_part(len(idx), EvalStatus.FAILED, f"{type(exc).__name__}: {exc}"))
+    return xr.concat(parts, dim="sample", data_vars="all", coords="minimal", join="outer")
+
+
+def _failed_part(n: int, status: EvalStatus, message: str) -> xr.Dataset:
+    return xr.Dataset(
+        {
+            "discrepancy": (("sample",), np.full(n, np.nan)),
+            "stress_term": (("sample",), np.full(n, np.nan)),
+            "status": (("sample",), np.full(n, int(status), dtype=np.int8)),
+            "message": (("sample",), np.full(n, message)),
+            "wall_s": (("sample",), np.zeros(n)),
+        }
+    )
+
+
+def _as_record(result: xr.Dataset, unit, study: Study, seed_idx, batch_no) -> xr.Dataset:
+    record = result.rename({"sample": "eval"})
+    record["theta"] = (("eval", "param"), study.from_unit(unit), {"long_name": "parameters"})
+    record["unit"] = (("eval", "param"), unit, {"long_name": "parameters in the unit cube"})
+    record["seed"] = (("eval",), seed_idx.astype(np.int32))
+    record["batch"] = (("eval",), batch_no.astype(np.int32))
+    now = np.datetime64(int(time.time() * 1e6), "us").astype("datetime64[ns]")
+    record["finished_at"] = (("eval",), np.full(len(unit), now))
+    record["status"].attrs = {
+        "flag_values": [int(s) for s in EvalStatus],
+        "flag_meanings": " ".join(s.name.lower() for s in EvalStatus),
+    }
+    return record.assign_coords(param=list(study.names))
+
+
+def _store_attrs(study: Study, spec: StudySpec | None, n_seeds: int) -> dict:
+    attrs = provenance_attrs(
+        study_name=study.name,
+        study_fingerprint=study.fingerprint(),
+        root_seed=int(study.seed),
+        n_seeds=int(n_seeds),
+        description=study.description,
+    )
+    attrs["param_units"] = [p.units for p in study.parameters]
+    attrs["param_lower"] = [p.lower for p in study.parameters]
+    attrs["param_upper"] = [p.upper for p in study.parameters]
+    if spec is not None:
+        attrs["study_path"] = spec.path
+        attrs["study_options"] = repr(dict(spec.options))
+    return attrs
+
+
+def _progress_bar(enabled: bool, total: int, initial: int, name: str):
+    if not enabled:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover - tqdm is a dependency
+        return None
+    return tqdm(total=total, initial=initial, desc=name, unit="eval", dynamic_ncols=True)
+
+
+def _update_bar(bar, record: xr.Dataset, store: EvaluationStore) -> None:
+    if bar is None:
+        return
+    bar.update(record.sizes["eval"])
+    data = store.data
+    ok = data["status"].values == EvalStatus.OK
+    if ok.any():
+        bar.set_postfix(
+            best=f"{np.nanmin(data['discrepancy'].values[ok]):.4f}", failed=int((~ok).sum())
+        )

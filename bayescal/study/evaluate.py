@@ -1,0 +1,134 @@
+"""Evaluate a study at a batch of parameter sets: forward model, then discrepancy.
+
+A failure never escapes: infeasible sets are not run (``INFEASIBLE``), a forward model that
+raises for a batch is retried one set at a time, and a set that raises, diverges or gives a
+non-finite discrepancy is recorded as ``FAILED`` with its message.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+import xarray as xr
+
+from bayescal.optimize import EvalStatus
+from bayescal.study.study import Study
+
+__all__ = ["evaluate"]
+
+logger = logging.getLogger(__name__)
+
+
+def evaluate(study: Study, theta: np.ndarray) -> xr.Dataset:
+    """Run the forward model and the discrepancy at physical parameter sets.
+
+    Parameters
+    ----------
+    study : Study
+        The problem.
+    theta : array_like, shape (n, d)
+        Parameter sets in physical units, columns in ``study.names`` order.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``sample`` (n) and ``frame``: ``discrepancy``, ``field_term``, ``stress_term``,
+        ``status`` (:class:`EvalStatus`), ``message``, ``wall_s`` (amortised seconds per set),
+        and ``model_stress(sample, frame)`` (GPa, NaN where not run).
+    """
+    theta = np.atleast_2d(np.asarray(theta, dtype=float))
+    n = theta.shape[0]
+    status = np.full(n, int(EvalStatus.OK))
+    message = np.full(n, "", dtype=object)
+    feasible = study.feasible(theta)
+    status[~feasible] = int(EvalStatus.INFEASIBLE)
+    message[~feasible] = "violates the study's known constraint"
+    run = np.flatnonzero(feasible)
+    start = time.perf_counter()
+    outputs: list[xr.Dataset | None] = [None] * n
+    if run.size:
+        for i, out, err in _forward_robust(study, theta[run]):
+            outputs[run[i]] = out
+            if err is not None:
+                status[run[i]] = int(EvalStatus.FAILED)
+                message[run[i]] = err
+    wall = (time.perf_counter() - start) / max(run.size, 1)
+    result = _assemble(study, theta, outputs, status, message)
+    result["wall_s"] = (("sample",), np.where(feasible, wall, 0.0), {"units": "s"})
+    return result
+
+
+def _forward_robust(study: Study, theta: np.ndarray):
+    """Yield ``(index, one-sample Dataset or None, error message or None)`` per set."""
+    try:
+        batch = _call_forward(study, theta)
+    except Exception as exc:  # the model rejected the batch: find which sets fail
+        logger.info(
+            "forward model failed on a batch of %d (%s); retrying one by one", len(theta), exc
+        )
+        for i in range(len(theta)):
+            try:
+                yield i, _call_forward(study, theta[i : i + 1]).isel(sample=0), None
+            except Exception as one:
+                yield i, None, f"{type(one).__name__}: {one}"
+        return
+    for i in range(len(theta)):
+        out = batch.isel(sample=i)
+        bad = "status" in out and int(out["status"]) != 0
+        yield i, out, (f"forward model status {int(out['status'])}" if bad else None)
+
+
+def _call_forward(study: Study, theta: np.ndarray) -> xr.Dataset:
+    out = study.forward(study.model_inputs(theta))
+    if "sample" not in out.dims:
+        out = out.expand_dims("sample")
+    if out.sizes["sample"] != len(theta):
+        raise ValueError(
+            f"forward model returned {out.sizes['sample']} samples for {len(theta)} inputs"
+        )
+    return out
+
+
+def _assemble(
+    study: Study,
+    theta: np.ndarray,
+    outputs: list[xr.Dataset | None],
+    status: np.ndarray,
+    message: np.ndarray,
+) -> xr.Dataset:
+    n = len(theta)
+    ran = [i for i in range(n) if outputs[i] is not None and status[i] == EvalStatus.OK]
+    disc = study.discrepancy
+    template = next((o for o in outputs if o is not None), None)
+    n_terms = len(disc.fields)
+    total, stress_term = np.full(n, np.nan), np.full(n, np.nan)
+    field_term = np.full((n, n_terms), np.nan)
+    stress_curve = None
+    if template is not None and disc.stress is not None:
+        frames = template[disc.stress.model].sizes["frame"]
+        stress_curve = np.full((n, frames), np.nan)
+    if ran:
+        model = xr.concat([outputs[i] for i in ran], dim="sample", coords="minimal")
+        d = disc(study.reference, model)
+        total[ran] = d["discrepancy"].values
+        stress_term[ran] = d["stress_term"].values
+        field_term[ran] = d["field_term"].values
+        if stress_curve is not None:
+            stress_curve[ran] = model[disc.stress.model].transpose("sample", "frame").values
+    bad = [i for i in ran if not np.isfinite(total[i])]
+    status[bad] = int(EvalStatus.FAILED)
+    message[bad] = "non-finite discrepancy"
+    data = {
+        "discrepancy": (("sample",), total, {"units": "1"}),
+        "stress_term": (("sample",), stress_term, {"units": "GPa"}),
+        "field_term": (("sample", "term"), field_term, {"units": "rad"}),
+        "status": (("sample",), status.astype(np.int8)),
+        "message": (("sample",), message.astype(str)),
+    }
+    coords = {"term": [f"{f.reference}:{f.model}" for f in disc.fields]}
+    if stress_curve is not None:
+        data["model_stress"] = (("sample", "frame"), stress_curve, {"units": "GPa"})
+        coords["strain"] = ("frame", np.asarray(template["strain"].values, dtype=float))
+    return xr.Dataset(data, coords=coords)

@@ -1,0 +1,103 @@
+"""Load a study from a Python file that defines ``build(**options) -> Study``."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import importlib.util
+import inspect
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bayescal.errors import StudyDefinitionError
+from bayescal.study.evaluate import evaluate
+from bayescal.study.study import Study
+
+__all__ = ["StudySpec", "load_study", "parse_option"]
+
+
+@dataclass(frozen=True, slots=True)
+class StudySpec:
+    """What rebuilds a study in another process: the file and the build options (picklable)."""
+
+    path: str
+    options: tuple[tuple[str, Any], ...] = field(default=())
+
+    def build(self) -> Study:
+        """Load the study (cached per process)."""
+        return _cached_build(self)
+
+    def evaluate(self, theta: np.ndarray):
+        """Evaluate the study at physical ``theta`` (runs in a worker)."""
+        return evaluate(self.build(), theta)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_build(spec: StudySpec) -> Study:
+    return load_study(spec.path, **dict(spec.options))
+
+
+def load_study(path: str | Path, **options: Any) -> Study:
+    """Import ``path`` and return ``build(**options)``.
+
+    Parameters
+    ----------
+    path : path
+        A Python file defining ``build(**options) -> Study``.
+    **options
+        Passed to ``build``; unknown names raise with the accepted ones listed.
+    """
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise StudyDefinitionError(f"study file not found: {path}")
+    digest = hashlib.sha1(str(path).encode()).hexdigest()[:8]
+    name = f"bayescal_study_{path.stem}_{digest}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise StudyDefinitionError(f"cannot import study file {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    # sibling study files may import each other (e.g. a twin study reusing the real one)
+    if str(path.parent) not in sys.path:
+        sys.path.insert(0, str(path.parent))
+    spec.loader.exec_module(module)
+    build = getattr(module, "build", None)
+    if not callable(build):
+        raise StudyDefinitionError(f"{path} must define build(**options) -> Study.")
+    accepted = inspect.signature(build).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
+    unknown = [k for k in options if k not in accepted and not takes_any]
+    if unknown:
+        raise StudyDefinitionError(
+            f"{path.name}: unknown option(s) {unknown}; build() accepts "
+            f"{', '.join(accepted) or 'no options'}."
+        )
+    study = build(**options)
+    if not isinstance(study, Study):
+        raise StudyDefinitionError(
+            f"{path.name}: build() returned {type(study).__name__}, not Study."
+        )
+    return dataclasses.replace(study, options={**study.options, **options})
+
+
+def parse_option(text: str) -> tuple[str, Any]:
+    """Parse ``name=value`` from the command line; values become int, float, bool or str."""
+    if "=" not in text:
+        raise StudyDefinitionError(f"--set expects name=value; got {text!r}.")
+    key, raw = (s.strip() for s in text.split("=", 1))
+    if not key.isidentifier():
+        raise StudyDefinitionError(f"--set: {key!r} is not a valid option name.")
+    lowered = raw.lower()
+    if lowered in ("true", "false"):
+        return key, lowered == "true"
+    for cast in (int, float):
+        try:
+            return key, cast(raw)
+        except ValueError:
+            continue
+    return key, raw

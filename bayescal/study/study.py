@@ -1,0 +1,186 @@
+"""The study definition: parameters, forward model, reference data, discrepancy, budget."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from bayescal.discrepancy import Discrepancy
+from bayescal.errors import StudyDefinitionError
+from bayescal.optimize import EGOOptions
+from bayescal.study.parameter import Parameter
+
+__all__ = ["ForwardModel", "Study"]
+
+#: A batched forward model: ``{name: (n,) array}`` -> Dataset with a ``sample`` dim of length n
+#: (and optionally ``status(sample)``, 0 = ok). It may raise for a bad parameter set.
+ForwardModel = Callable[[Mapping[str, np.ndarray]], xr.Dataset]
+Derived = Callable[[Mapping[str, np.ndarray]], np.ndarray]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Study:
+    """A calibration problem.
+
+    Parameters
+    ----------
+    name : str
+        Short identifier used in outputs.
+    parameters : sequence of Parameter
+        The calibrated parameters (the search box and default priors).
+    forward : callable
+        Batched forward model, ``forward({name: (n,) array}) -> Dataset`` with a ``sample`` dim.
+        It receives the calibrated, fixed and derived values.
+    reference : xarray.Dataset
+        The data, e.g. :func:`bayescal.datasets.load_cuzr`.
+    discrepancy : Discrepancy
+        Model/data distance (default: the paper's).
+    fixed : mapping of str to float
+        Values passed unchanged to every forward call.
+    derived : mapping of str to callable
+        Values computed from the others, ``f({name: (n,) array}) -> (n,) array``; evaluated in
+        order after ``fixed``, so a derived value may use an earlier one.
+    constraint : callable, optional
+        Known feasibility, ``g({name: (n,) array}) -> (n,) bool``; infeasible sets are never run
+        and are recorded with status ``INFEASIBLE`` if asked for.
+    seed : int
+        Root seed; seed ``k`` of a run uses ``SeedSequence(seed).spawn(K)[k]``.
+    seeds : int
+        Default number of independent EGO runs.
+    budget : int
+        Default number of forward evaluations per seed.
+    ego : EGOOptions
+        Options of the search.
+    truth : mapping of str to float, optional
+        Known true values (twin studies), drawn in plots and reported.
+    description : str
+        One paragraph for reports.
+    options : mapping
+        The options the study file's ``build`` was called with (provenance).
+    """
+
+    name: str
+    parameters: tuple[Parameter, ...]
+    forward: ForwardModel
+    reference: xr.Dataset
+    discrepancy: Discrepancy = field(default_factory=Discrepancy)
+    fixed: Mapping[str, float] = field(default_factory=dict)
+    derived: Mapping[str, Derived] = field(default_factory=dict)
+    constraint: Callable[[Mapping[str, np.ndarray]], np.ndarray] | None = None
+    seed: int = 0
+    seeds: int = 1
+    budget: int = 50
+    ego: EGOOptions = field(default_factory=EGOOptions)
+    truth: Mapping[str, float] | None = None
+    description: str = ""
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        params = tuple(self.parameters)
+        object.__setattr__(self, "parameters", params)
+        if not params:
+            raise StudyDefinitionError("Study needs at least one Parameter.")
+        if not all(isinstance(p, Parameter) for p in params):
+            raise StudyDefinitionError("Study.parameters must be Parameter instances.")
+        names = [p.name for p in params]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        clash = sorted(set(names) & (set(self.fixed) | set(self.derived)))
+        if dupes or clash:
+            raise StudyDefinitionError(
+                f"parameter names must be unique across parameters, fixed and derived; "
+                f"repeated: {dupes + clash}."
+            )
+        if not callable(self.forward):
+            raise StudyDefinitionError(f"Study.forward must be callable; got {self.forward!r}.")
+        if not isinstance(self.reference, xr.Dataset):
+            raise StudyDefinitionError(
+                f"Study.reference must be an xarray.Dataset; got {type(self.reference).__name__}."
+            )
+        self.discrepancy.check_reference(self.reference)
+        for key, value in (("seeds", self.seeds), ("budget", self.budget)):
+            if int(value) != value or value < 1:
+                raise StudyDefinitionError(f"Study.{key} must be a positive int; got {value}.")
+        if self.truth is not None:
+            self.check_names(self.truth, what="truth")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Names of the calibrated parameters, in order."""
+        return tuple(p.name for p in self.parameters)
+
+    @property
+    def bounds(self) -> np.ndarray:
+        """Bounds, shape ``(d, 2)``."""
+        return np.array([p.bounds for p in self.parameters])
+
+    @property
+    def dim(self) -> int:
+        """Number of calibrated parameters."""
+        return len(self.parameters)
+
+    def check_names(self, values: Mapping[str, Any], *, what: str = "parameters") -> None:
+        """Raise with a suggestion if ``values`` has a name that is not a calibrated parameter."""
+        for key in values:
+            if key not in self.names:
+                close = difflib.get_close_matches(key, self.names, n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise StudyDefinitionError(
+                    f"{what}: unknown parameter {key!r}.{hint} Known: {', '.join(self.names)}."
+                )
+
+    def to_unit(self, theta: np.ndarray) -> np.ndarray:
+        """Physical ``(n, d)`` -> unit cube ``(n, d)``."""
+        b = self.bounds
+        return (np.asarray(theta, dtype=float) - b[:, 0]) / (b[:, 1] - b[:, 0])
+
+    def from_unit(self, u: np.ndarray) -> np.ndarray:
+        """Unit cube ``(n, d)`` -> physical ``(n, d)``."""
+        b = self.bounds
+        return b[:, 0] + np.asarray(u, dtype=float) * (b[:, 1] - b[:, 0])
+
+    def model_inputs(self, theta: np.ndarray) -> dict[str, np.ndarray]:
+        """Forward-model inputs for physical ``theta`` of shape ``(n, d)``.
+
+        Returns calibrated, fixed and derived values, each an ``(n,)`` array.
+        """
+        theta = np.atleast_2d(np.asarray(theta, dtype=float))
+        if theta.shape[1] != self.dim:
+            raise StudyDefinitionError(
+                f"theta must have {self.dim} columns ({', '.join(self.names)}); got {theta.shape}."
+            )
+        n = theta.shape[0]
+        values = {name: theta[:, i] for i, name in enumerate(self.names)}
+        values |= {k: np.full(n, float(v)) for k, v in self.fixed.items()}
+        for key, fn in self.derived.items():
+            values[key] = np.broadcast_to(np.asarray(fn(values), dtype=float), (n,)).copy()
+        return values
+
+    def feasible(self, theta: np.ndarray) -> np.ndarray:
+        """Known constraint at physical ``theta`` ``(n, d)`` -> ``(n,)`` bool."""
+        theta = np.atleast_2d(theta)
+        if self.constraint is None:
+            return np.ones(theta.shape[0], dtype=bool)
+        return np.asarray(self.constraint(self.model_inputs(theta)), dtype=bool).reshape(-1)
+
+    def feasible_unit(self, u: np.ndarray) -> np.ndarray:
+        """Known constraint in the unit cube (what the optimizer sees)."""
+        return self.feasible(self.from_unit(u))
+
+    def fingerprint(self) -> str:
+        """Short hash of what defines the problem (name, bounds, fixed values, options)."""
+        spec = {
+            "name": self.name,
+            "parameters": [(p.name, p.lower, p.upper) for p in self.parameters],
+            "fixed": {k: float(v) for k, v in self.fixed.items()},
+            "derived": sorted(self.derived),
+            "discrepancy": repr(self.discrepancy),
+            "options": {k: repr(v) for k, v in sorted(self.options.items())},
+        }
+        return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]

@@ -1,0 +1,104 @@
+"""Tables summarising a calibration's evaluations."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from bayescal.optimize import EvalStatus
+
+__all__ = ["best_per_seed", "format_table"]
+
+
+def best_per_seed(evaluations: xr.Dataset) -> xr.Dataset:
+    """Best evaluation of each seed.
+
+    Parameters
+    ----------
+    evaluations : xarray.Dataset
+        Contents of ``evaluations.nc``.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``seed`` and ``param``: ``theta``, ``discrepancy``, ``eval`` (index of the best),
+        ``n_eval``, ``n_failed``, ``eval_at_best`` (evaluations used until the best was found).
+    """
+    seeds = np.unique(evaluations["seed"].values)
+    names = [str(p) for p in evaluations["param"].values]
+    theta = np.full((len(seeds), len(names)), np.nan)
+    best = np.full(len(seeds), np.nan)
+    index = np.full(len(seeds), -1)
+    n_eval = np.zeros(len(seeds), dtype=int)
+    n_failed = np.zeros(len(seeds), dtype=int)
+    at_best = np.zeros(len(seeds), dtype=int)
+    status = evaluations["status"].values
+    disc = evaluations["discrepancy"].values
+    for i, s in enumerate(seeds):
+        mine = np.flatnonzero(evaluations["seed"].values == s)
+        n_eval[i] = mine.size
+        ok = mine[status[mine] == EvalStatus.OK]
+        n_failed[i] = int((status[mine] == EvalStatus.FAILED).sum())
+        if ok.size:
+            j = ok[np.argmin(disc[ok])]
+            theta[i], best[i], index[i] = evaluations["theta"].values[j], disc[j], j
+            at_best[i] = int(np.searchsorted(mine, j)) + 1
+    return xr.Dataset(
+        {
+            "theta": (("seed", "param"), theta),
+            "discrepancy": (("seed",), best),
+            "eval": (("seed",), index),
+            "n_eval": (("seed",), n_eval),
+            "n_failed": (("seed",), n_failed),
+            "eval_at_best": (("seed",), at_best),
+        },
+        coords={"seed": seeds, "param": names},
+    )
+
+
+def format_table(best: xr.Dataset, *, truth: dict[str, float] | None = None) -> str:
+    """Plain-text table of :func:`best_per_seed`, with the spread across seeds."""
+    names = [str(p) for p in best["param"].values]
+    head = ["seed", *names, "d", "evals", "failed", "found at"]
+    rows = [head]
+    for i, s in enumerate(best["seed"].values):
+        rows.append(
+            [
+                str(int(s)),
+                *(f"{v:.5g}" for v in best["theta"].values[i]),
+                f"{best['discrepancy'].values[i]:.4f}",
+                str(int(best["n_eval"].values[i])),
+                str(int(best["n_failed"].values[i])),
+                str(int(best["eval_at_best"].values[i])),
+            ]
+        )
+    if best.sizes["seed"] > 1:
+        th = best["theta"].values
+        rows.append(
+            [
+                "mean",
+                *(f"{v:.5g}" for v in np.nanmean(th, 0)),
+                f"{np.nanmean(best['discrepancy'].values):.4f}",
+                "",
+                "",
+                "",
+            ]
+        )
+        rows.append(
+            [
+                "sd",
+                *(f"{v:.2g}" for v in np.nanstd(th, 0, ddof=1)),
+                f"{np.nanstd(best['discrepancy'].values, ddof=1):.2g}",
+                "",
+                "",
+                "",
+            ]
+        )
+    if truth:
+        rows.append(
+            ["truth", *(f"{truth[n]:.5g}" if n in truth else "" for n in names), "", "", "", ""]
+        )
+    widths = [max(len(r[c]) for r in rows) for c in range(len(head))]
+    lines = ["  ".join(cell.rjust(w) for cell, w in zip(r, widths, strict=True)) for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)

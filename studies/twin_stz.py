@@ -1,0 +1,73 @@
+"""Twin experiment: recover known STZ parameters from data the STZ model made itself.
+
+The reference fields are ``simulate(pe0, truth)`` with pe0 the CuZr MD frame 0; the study is then
+the CuZr calibration against that synthetic reference. Set the truth with
+``--set beta=8.277 --set u0=-3.3682 --set c0=0.55 --set s_y=1.006`` (the original twin test).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import xarray as xr
+from cuzr_stz import T_Z
+from cuzr_stz import build as build_cuzr
+
+from bayescal.datasets import load_cuzr
+from bayescal.study import Study
+from models import stz
+
+
+@functools.lru_cache(maxsize=8)
+def _synthetic(truth: tuple, steps_per_frame: int) -> xr.Dataset:
+    data = load_cuzr()
+    pe0 = data["pe"].isel(frame=0).values
+    p = dict(truth)
+    pe_final_max = float(data["pe"].isel(frame=-1).max())
+    p |= {
+        "chi_inf": p["beta"] * (pe_final_max - p["u0"]) * T_Z,
+        "chi_len": 25.59275383,
+        "ep": 44.52901253,
+    }
+    out = stz.simulate(pe0, p, steps_per_frame=steps_per_frame)
+    ref = xr.Dataset(
+        {
+            "gamma_xy": 2.0 * out["exy"],
+            "pe": data["pe"],
+            "stress": ("stress_frame", out["stress"].values, {"units": "GPa"}),
+        },
+        coords={"stress_strain": ("stress_frame", out["strain"].values)},
+    )
+    ref["gamma_xy"].attrs = {"units": "1", "long_name": "engineering shear strain (synthetic)"}
+    ref.attrs = {"source": "STZ twin experiment", "truth": repr(dict(truth))}
+    return ref
+
+
+def build(
+    beta: float = 8.277,
+    u0: float = -3.3682,
+    c0: float = 0.55,
+    s_y: float = 1.006,
+    budget: int = 60,
+    seeds: int = 2,
+    n_init: int = 20,
+    steps_per_frame: int = 60,
+    seed: int = 7,
+) -> Study:
+    truth = {"beta": beta, "u0": u0, "c0": c0, "s_y": s_y}
+    base = build_cuzr(
+        budget=budget, seeds=seeds, n_init=n_init, steps_per_frame=steps_per_frame, seed=seed
+    )
+    base.check_names(truth, what="truth")
+    for p in base.parameters:
+        if not p.lower <= truth[p.name] <= p.upper:
+            raise ValueError(f"truth {p.name}={truth[p.name]} outside [{p.lower}, {p.upper}]")
+    reference = _synthetic(tuple(sorted(truth.items())), steps_per_frame)
+    return dataclasses.replace(
+        base,
+        name="twin_stz",
+        reference=reference,
+        truth=truth,
+        description="STZ twin experiment with known parameters.",
+    )

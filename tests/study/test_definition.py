@@ -1,0 +1,123 @@
+"""Study and Parameter validation, unit mapping, derived values, constraints, loading."""
+
+import textwrap
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from bayescal.errors import StudyDefinitionError
+from bayescal.study import Parameter, Study, load_study, parse_option
+
+
+def tiny_reference():
+    strain = np.linspace(0, 0.5, 101)
+    return xr.Dataset(
+        {
+            "gamma_xy": (("frame", "y", "x"), np.zeros((101, 4, 4))),
+            "stress": (("stress_frame",), strain),
+        },
+        coords={"strain": ("frame", strain), "stress_strain": ("stress_frame", strain)},
+    )
+
+
+def make_study(**kwargs):
+    base = dict(
+        name="t",
+        parameters=(Parameter(name="a", lower=0, upper=2), Parameter(name="b", lower=-1, upper=1)),
+        forward=lambda p: None,
+        reference=tiny_reference(),
+    )
+    return Study(**(base | kwargs))
+
+
+def test_parameter_bounds_inverted():
+    with pytest.raises(StudyDefinitionError, match=r"need finite lower < upper; got \[2, 1\]"):
+        Parameter(name="a", lower=2, upper=1)
+
+
+def test_parameter_bad_name():
+    with pytest.raises(StudyDefinitionError, match="identifier"):
+        Parameter(name="s y", lower=0, upper=1)
+
+
+def test_unit_round_trip():
+    study = make_study()
+    theta = np.array([[0.5, 0.0], [2.0, -1.0]])
+    np.testing.assert_allclose(study.to_unit(theta), [[0.25, 0.5], [1.0, 0.0]])
+    np.testing.assert_allclose(study.from_unit(study.to_unit(theta)), theta)
+
+
+def test_derived_and_fixed():
+    study = make_study(fixed={"c": 3.0}, derived={"d": lambda p: p["a"] * p["c"] + p["b"]})
+    values = study.model_inputs(np.array([[1.0, 0.5], [2.0, 0.0]]))
+    np.testing.assert_allclose(values["c"], [3.0, 3.0])
+    np.testing.assert_allclose(values["d"], [3.5, 6.0])
+
+
+def test_constraint_in_unit_cube():
+    study = make_study(constraint=lambda p: p["a"] > 1)
+    np.testing.assert_array_equal(
+        study.feasible_unit(np.array([[0.25, 0], [0.75, 0]])), [False, True]
+    )
+
+
+def test_unknown_truth_name_suggests():
+    with pytest.raises(StudyDefinitionError, match="Did you mean 'a'"):
+        make_study(truth={"aa": 1.0, "b": 0.0})
+
+
+def test_duplicate_names():
+    with pytest.raises(StudyDefinitionError, match="unique"):
+        make_study(fixed={"a": 1.0})
+
+
+def test_missing_reference_field():
+    with pytest.raises(StudyDefinitionError, match="lacks"):
+        make_study(reference=tiny_reference().drop_vars("gamma_xy"))
+
+
+def test_fingerprint_changes_with_bounds():
+    a = make_study()
+    b = make_study(
+        parameters=(Parameter(name="a", lower=0, upper=3), Parameter(name="b", lower=-1, upper=1))
+    )
+    assert a.fingerprint() != b.fingerprint()
+    assert a.fingerprint() == make_study().fingerprint()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("beta=8", ("beta", 8)),
+        ("u0=-3.37", ("u0", -3.37)),
+        ("flag=true", ("flag", True)),
+        ("name=abc", ("name", "abc")),
+    ],
+)
+def test_parse_option(text, expected):
+    assert parse_option(text) == expected
+
+
+def test_parse_option_errors():
+    with pytest.raises(StudyDefinitionError, match="name=value"):
+        parse_option("beta")
+
+
+def test_load_study_unknown_option(tmp_path):
+    path = tmp_path / "s.py"
+    path.write_text(
+        textwrap.dedent("""
+        def build(budget: int = 3):
+            raise AssertionError("not reached")
+    """)
+    )
+    with pytest.raises(StudyDefinitionError, match=r"unknown option.*accepts budget"):
+        load_study(path, budgte=4)
+
+
+def test_load_study_missing_build(tmp_path):
+    path = tmp_path / "s.py"
+    path.write_text("x = 1\n")
+    with pytest.raises(StudyDefinitionError, match="must define build"):
+        load_study(path)
