@@ -56,25 +56,24 @@ def run_case(label: str, U: np.ndarray, V: np.ndarray, repeats: int) -> float:
 
     t0 = time.perf_counter()
     d_loop = np.array(
-        [np.sqrt(np.sum(scipy.linalg.subspace_angles(u, v) ** 2)) for u, v in zip(U, V)]
+        [
+            np.sqrt(np.sum(scipy.linalg.subspace_angles(u, v) ** 2))
+            for u, v in zip(U, V, strict=True)
+        ]
     )
     t_loop = time.perf_counter() - t0
 
     err = float(max(np.max(np.abs(d_batch - d_loop)), np.max(np.abs(d_nocheck - d_loop))))
     ratio = t_loop / t_batch
     print(f"[{label}] pairs: {U.shape[0]:,} of {U.shape[1]} x {U.shape[2]} bases")
-    print(f"[{label}]   batched distance (best of {repeats}): {t_batch:9.3f} s")
-    print(f"[{label}]   same, check=False (no validation): {t_nocheck:9.3f} s")
-    print(f"[{label}]   loop over scipy subspace_angles:   {t_loop:9.3f} s")
+    print(f"[{label}]   {'batched distance (best of ' + str(repeats) + ')':36s} {t_batch:8.3f} s")
+    print(f"[{label}]   {'same with check=False':36s} {t_nocheck:8.3f} s")
+    print(f"[{label}]   {'loop of scipy subspace_angles (1 run)':36s} {t_loop:8.3f} s")
     print(
         f"[{label}]   speed-up: {ratio:.1f}x (check=False: {t_loop / t_nocheck:.1f}x)   "
         f"max |difference| = {err:.2e} rad"
     )
-    status = "OK" if err <= 1e-10 else "FAIL"
-    print(
-        f"[{label}]   agreement to 1e-10 rad: {status}; speed-up >= 10x: "
-        f"{'OK' if ratio >= 10 else 'FAIL'}"
-    )
+    print(f"[{label}]   agreement to 1e-10 rad: {'OK' if err <= 1e-10 else 'FAIL'}")
     if err > 1e-10:
         raise SystemExit(f"{label}: batched and looped distances differ by {err:.2e} rad")
     return ratio
@@ -112,12 +111,12 @@ def main() -> None:
         f"built {2 * args.n:,} random bases ({2 * U.nbytes / 2**30:.2f} GiB) in "
         f"{time.perf_counter() - t0:.1f} s; numpy {np.__version__}, scipy {scipy.__version__}"
     )
-    ratios = [run_case("random", U, V, args.repeats)]
+    ratio = run_case("random", U, V, args.repeats)
     if not args.no_near:
         V = near(rng, U, 1e-9)
-        ratios.append(run_case("near-coincident", U, V, args.repeats))
-    worst = min(ratios)
-    print(f"worst speed-up: {worst:.1f}x ({'meets' if worst >= 10 else 'MISSES'} the 10x target)")
+        run_case("near-coincident", U, V, args.repeats)  # extra scenario, reported only
+    verdict = "OK" if ratio >= 10 else "MISSED"
+    print(f"target (random pairs, default validation) speed-up >= 10x: {verdict} ({ratio:.1f}x)")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ __all__ = [
     "as_matrix_stack",
     "as_positive_int",
     "broadcast_batch",
+    "check_gram",
     "check_same_ambient",
 ]
 
@@ -109,21 +110,53 @@ def as_bases(
         )
     # One Gram matrix per basis checks both: a NaN or inf entry makes its column's diagonal
     # entry non-finite, so no separate isfinite pass over the (large) input is needed.
-    G = gram(arr)
+    with np.errstate(over="ignore", invalid="ignore"):  # non-finite results are handled
+        G = gram(arr)
+    check_gram(name, G, arr, atol=atol)
+    return arr
+
+
+def check_gram(
+    name: str,
+    G: np.ndarray,
+    block: np.ndarray,
+    *,
+    atol: float = ORTHONORMAL_ATOL,
+) -> None:
+    """Raise unless the Gram matrices ``G = U^T U`` of ``block`` are the identity to ``atol``.
+
+    Parameters
+    ----------
+    name : str
+        Argument name used in error messages.
+    G : ndarray, shape (..., p, p)
+        Gram matrices of ``block`` (modified in place).
+    block : ndarray, shape (..., n, p)
+        The bases, used only to word the message for non-finite input.
+    atol : float, default ORTHONORMAL_ATOL
+        Tolerance on ``max |U^T U - I|``.
+
+    Raises
+    ------
+    InputDataError
+        Non-finite entries (a NaN or inf makes a diagonal entry of ``G`` non-finite) or a
+        non-orthonormal basis.
+    """
+    p = G.shape[-1]
     G[..., np.arange(p), np.arange(p)] -= 1.0
     err = np.abs(G).max(axis=(-2, -1))
     if not np.isfinite(err).all():
-        as_matrix_stack(name, arr)  # raises the NaN/inf message
+        as_matrix_stack(name, block)  # raises the NaN/inf message
     worst = float(err.max())
-    if worst > atol:
+    if not worst <= atol:  # also catches NaN from overflowing finite entries
         where = ""
         if err.ndim:
-            where = f" at batch index {np.unravel_index(int(err.argmax()), err.shape)}"
+            index = np.unravel_index(int(err.argmax()), err.shape)
+            where = f" at batch index {tuple(int(i) for i in index)}"
         raise InputDataError(
             f"{name} is not orthonormal: max |U^T U - I| = {worst:.3g}{where} > atol={atol:g}. "
             "Orthonormalise it first, e.g. bayescal.manifold.subspace(X, rank=p)."
         )
-    return arr
 
 
 def check_same_ambient(names: tuple[str, str], U: np.ndarray, V: np.ndarray) -> None:

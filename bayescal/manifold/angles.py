@@ -10,8 +10,8 @@ from bayescal.manifold._validate import as_bases, broadcast_batch, check_same_am
 
 __all__ = ["principal_angles"]
 
-#: Upper bound on the float64 elements of one (chunk, n, max(p, q)) temporary (64 MiB).
-_CHUNK_ELEMENTS = 1 << 23
+#: Upper bound on the float64 elements of one (chunk, n, max(p, q)) temporary (8 MiB).
+_CHUNK_ELEMENTS = 1 << 20
 
 
 def principal_angles(U: ArrayLike, V: ArrayLike, *, check: bool = True) -> np.ndarray:
@@ -23,7 +23,7 @@ def principal_angles(U: ArrayLike, V: ArrayLike, *, check: bool = True) -> np.nd
     which keeps full accuracy both for nearly coincident and for nearly orthogonal subspaces
     [1]_ (the same split as :func:`scipy.linalg.subspace_angles`). The sine matrix is only
     formed for the pairs that have an angle below :math:`\pi/4`; work proceeds in chunks of
-    pairs so temporaries stay below about 64 MiB.
+    pairs so temporaries stay below about 8 MiB.
 
     Parameters
     ----------
@@ -59,6 +59,14 @@ def principal_angles(U: ArrayLike, V: ArrayLike, *, check: bool = True) -> np.nd
     >>> principal_angles(e[:, :1], np.array([[c], [s], [0.0]]))
     array([1.e-12])
     """
+    theta, batch = angles_of_bases(U, V, check=check)
+    return theta.reshape((*batch, theta.shape[-1]))
+
+
+def angles_of_bases(
+    U: ArrayLike, V: ArrayLike, *, check: bool
+) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Validate, broadcast and flatten two stacks of bases; return flat angles and batch shape."""
     U = as_bases("U", U, check=check)
     V = as_bases("V", V, check=check)
     check_same_ambient(("U", "V"), U, V)
@@ -66,8 +74,7 @@ def principal_angles(U: ArrayLike, V: ArrayLike, *, check: bool = True) -> np.nd
     Uf, iu = flatten_batch(U, batch)
     Vf, iv = flatten_batch(V, batch)
     total = int(np.prod(batch, dtype=np.int64))
-    theta = angles_of_pairs(Uf, Vf, iu, iv, total)
-    return theta.reshape((*batch, theta.shape[-1]))
+    return angles_of_pairs(Uf, Vf, iu, iv, total), batch
 
 
 def flatten_batch(A: np.ndarray, batch: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray | None]:
@@ -84,7 +91,11 @@ def flatten_batch(A: np.ndarray, batch: tuple[int, ...]) -> tuple[np.ndarray, np
 
 
 def angles_of_pairs(
-    Uf: np.ndarray, Vf: np.ndarray, iu: np.ndarray | None, iv: np.ndarray | None, total: int
+    Uf: np.ndarray,
+    Vf: np.ndarray,
+    iu: np.ndarray | None,
+    iv: np.ndarray | None,
+    total: int,
 ) -> np.ndarray:
     """Principal angles of the pairs ``(Uf[iu[k]], Vf[iv[k]])``, chunk by chunk.
 
@@ -124,11 +135,16 @@ def _angles_block(U: np.ndarray, V: np.ndarray) -> np.ndarray:
     small = theta < np.pi / 4
     rows = np.flatnonzero(small.any(axis=-1))
     if rows.size:
-        Ur, Vr, Cr = U[rows], V[rows], C[rows]
-        if U.shape[-1] >= V.shape[-1]:
-            S = Vr - np.matmul(Ur, Cr)
+        if rows.size == theta.shape[0]:
+            Ur, Vr, Cr = U, V, C  # no gather copies in the common all-rows case
         else:
-            S = Ur - np.matmul(Vr, np.swapaxes(Cr, -1, -2))
+            Ur, Vr, Cr = U[rows], V[rows], C[rows]
+        if U.shape[-1] >= V.shape[-1]:
+            S = np.matmul(Ur, Cr)
+            np.subtract(Vr, S, out=S)
+        else:
+            S = np.matmul(Vr, np.swapaxes(Cr, -1, -2))
+            np.subtract(Ur, S, out=S)
         from_sin = np.arcsin(np.clip(_sines(S, small[rows]), -1.0, 1.0))
         theta[rows] = np.where(small[rows], from_sin, theta[rows])
     return theta

@@ -33,8 +33,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from bayescal.errors import InputDataError
-from bayescal.manifold._validate import as_bases, broadcast_batch, check_same_ambient
-from bayescal.manifold.angles import angles_of_pairs, flatten_batch
+from bayescal.manifold._validate import as_bases, check_same_ambient
+from bayescal.manifold.angles import angles_of_bases, angles_of_pairs
 
 __all__ = [
     "METRICS",
@@ -127,9 +127,10 @@ def register_metric(
     return decorate
 
 
-def _cos(theta: np.ndarray) -> np.ndarray:
-    """Cosines with an exact zero at pi/2 (``np.cos(np.pi / 2)`` is 6e-17)."""
-    return np.where(theta >= np.pi / 2, 0.0, np.cos(theta))
+def _log_prod_cos2(theta: np.ndarray) -> np.ndarray:
+    """``log prod cos^2(theta)`` as ``sum log1p(-sin^2)``: exact for tiny angles, -inf at pi/2."""
+    with np.errstate(divide="ignore"):
+        return np.sum(np.log1p(-(np.sin(theta) ** 2)), axis=-1)
 
 
 @register_metric("geodesic")
@@ -170,8 +171,8 @@ def _asimov(theta: np.ndarray) -> np.ndarray:
 
 @register_metric("binet_cauchy")
 def _binet_cauchy(theta: np.ndarray) -> np.ndarray:
-    r"""Binet-Cauchy :math:`\sqrt{1 - \prod_i \cos^2\theta_i}`."""
-    return np.sqrt(1.0 - np.prod(_cos(theta) ** 2, axis=-1))
+    r"""Binet-Cauchy :math:`\sqrt{1 - \prod_i \cos^2\theta_i}` (``expm1`` form, exact near 0)."""
+    return np.sqrt(-np.expm1(_log_prod_cos2(theta)))
 
 
 @register_metric("martin", is_metric=False)
@@ -180,14 +181,14 @@ def _martin(theta: np.ndarray) -> np.ndarray:
 
     Not a metric: it fails the triangle inequality (e.g. lines in the plane at 0, 0.8, 1.6 rad).
     """
-    with np.errstate(divide="ignore"):
-        return np.sqrt(-2.0 * np.sum(np.log(_cos(theta)), axis=-1))
+    return np.sqrt(-_log_prod_cos2(theta))
 
 
 @register_metric("fubini_study")
 def _fubini_study(theta: np.ndarray) -> np.ndarray:
-    r"""Fubini-Study :math:`\arccos\prod_i\cos\theta_i`."""
-    return np.arccos(np.clip(np.prod(_cos(theta), axis=-1), -1.0, 1.0))
+    r"""Fubini-Study :math:`\arccos\prod_i\cos\theta_i`, as an ``arctan2`` (accurate near 0)."""
+    log_p2 = _log_prod_cos2(theta)
+    return np.arctan2(np.sqrt(-np.expm1(log_p2)), np.exp(log_p2 / 2))
 
 
 if set(get_args(Metric)) != set(_REGISTRY):  # pragma: no cover - developer error
@@ -285,16 +286,9 @@ def distance(
     array([0., 1.])
     """
     _metric_function(metric)
-    U = as_bases("U", U, check=check)
-    V = as_bases("V", V, check=check)
-    check_same_ambient(("U", "V"), U, V)
-    batch = broadcast_batch(("U", "V"), U, V)
-    Uf, iu = flatten_batch(U, batch)
-    Vf, iv = flatten_batch(V, batch)
-    total = int(np.prod(batch, dtype=np.int64))
-    theta = angles_of_pairs(Uf, Vf, iu, iv, total)
-    d = distance_from_angles(theta, metric=metric, q=max(U.shape[-1], V.shape[-1]))
-    return d.reshape(batch)
+    theta, batch = angles_of_bases(U, V, check=check)
+    q = max(np.shape(U)[-1], np.shape(V)[-1])
+    return distance_from_angles(theta, metric=metric, q=q).reshape(batch)
 
 
 def pairwise_distances(

@@ -112,16 +112,18 @@ def plot_fields(
     for j, s in enumerate(strains):
         a = reference.isel(frame=ref_idx[j]).transpose("y", "x").values
         b = model_scale * model.isel(frame=mod_idx[j]).transpose("y", "x").values
-        vmax = np.nanmax(np.abs(np.concatenate([a.ravel(), b.ravel()])))
+        both = np.concatenate([a.ravel(), b.ravel()])
+        vmin, vmax = np.nanmin(both), np.nanmax(both)
         for row, field_ in enumerate((a, b)):
-            im = axes[row, j].imshow(field_, origin="lower", cmap="inferno", vmin=0, vmax=vmax)
+            axes[row, j].imshow(field_, origin="lower", cmap="inferno", vmin=vmin, vmax=vmax)
             axes[row, j].set_xticks([])
             axes[row, j].set_yticks([])
-        axes[0, j].set_title(f"{s:g}", fontsize="small")
-    axes[0, 0].set_ylabel("MD")
+        axes[0, j].set_title(f"strain {s:g}", fontsize="small")
+        axes[1, j].set_xlabel(f"[{vmin:.2g}, {vmax:.2g}]", fontsize="x-small")
+    axes[0, 0].set_ylabel("reference")
     axes[1, 0].set_ylabel("model")
-    fig.colorbar(im, ax=axes[:, -1], shrink=0.8, label=f"{label} (colour scale per column)")
-    fig.suptitle(f"{label} at applied strain", fontsize="medium")
+    fig.suptitle(f"{label}: reference vs model (colour range per column, printed below it)",
+                 fontsize="medium")
     return fig
 
 

@@ -99,3 +99,17 @@ def test_invalid_input(U, V, match):
 def test_check_false_skips_validation():
     U = 2 * np.eye(3)[:, :1]  # not orthonormal, but accepted when unchecked
     assert principal_angles(U, np.eye(3)[:, 1:2], check=False).shape == (1,)
+
+
+def test_overflowing_finite_input_is_rejected():
+    U = np.full((4, 2), 1e200)
+    U[:, 1] *= -1
+    with pytest.raises(InputDataError, match="U is not orthonormal"):
+        principal_angles(U, np.eye(4)[:, :2])
+
+
+def test_error_names_the_batch_index(rng):
+    U = random_bases(rng, 3, 6, 2)
+    U[1, 0, 0] += 0.1
+    with pytest.raises(InputDataError, match=r"at batch index \(1,\)"):
+        principal_angles(U, U)

@@ -195,3 +195,16 @@ def test_unknown_metric_suggests_a_name():
 def test_pairwise_rejects_wrong_ndim():
     with pytest.raises(InputDataError, match=r"Us must have shape \(k, n, p\)"):
         pairwise_distances(np.eye(3)[:, :1])
+
+
+@pytest.mark.parametrize("metric", ALL_METRICS)
+def test_accurate_for_tiny_angles(rng, metric):
+    # every distance is first-order in the angles: ~ ||theta||_2 or ~ max theta near 0
+    theta = np.array([1e-10, 3e-10])
+    U, V = bases_at_angles(rng, 8, theta)
+    expected = (
+        theta.max() if metric in {"asimov", "projection", "spectral"} else 1e-10 * np.sqrt(10)
+    )
+    if metric == "procrustes":
+        expected = np.sqrt(np.sum(theta**2))
+    assert distance(U, V, metric=metric) == pytest.approx(expected, rel=1e-5)
