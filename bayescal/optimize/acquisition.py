@@ -14,11 +14,12 @@ from botorch.exceptions.warnings import OptimizationWarning
 from botorch.models.model import Model
 from botorch.optim import optimize_acqf
 from botorch.sampling import SobolQMCNormalSampler
+from linear_operator.utils.warnings import NumericalWarning
 from scipy.spatial.distance import cdist
 
-from bayescal.optimize.lhs import as_feasible_mask
+from bayescal.optimize.lhs import as_feasible_mask, sobol
 
-__all__ = ["propose_batch"]
+__all__ = ["propose_batch", "raw_candidates"]
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,43 @@ def _far(x: np.ndarray, avoid: np.ndarray, radius: float) -> np.ndarray:
     if len(avoid) == 0 or len(x) == 0:
         return np.ones(len(x), dtype=bool)
     return cdist(x, avoid).min(axis=1) > radius
+
+
+def raw_candidates(
+    n: int,
+    *,
+    box: np.ndarray,
+    centres: np.ndarray,
+    rng: np.random.Generator,
+    feasible: Callable[[np.ndarray], np.ndarray] | None,
+) -> np.ndarray:
+    """Feasible raw candidates in ``box``: scrambled Sobol plus steps around ``centres``.
+
+    ``n`` (rounded up to a power of two) Sobol points scaled to ``box`` and ``n // 2`` Gaussian
+    steps (standard deviation 10 % or 1 % of the box width, at random) from random rows of
+    ``centres`` (the best OK points), clipped to the box; infeasible ones are dropped and the
+    set is enlarged (x4, up to x64) until ``n`` feasible candidates remain.
+
+    Returns
+    -------
+    ndarray, shape (m, d)
+        Candidates (``m >= n`` unless the constraint is nearly empty).
+    """
+    d = box.shape[1]
+    width = box[1] - box[0]
+    out: list[np.ndarray] = []
+    n_have, scale = 0, 1
+    while n_have < n and scale <= 64:
+        u = sobol(n * scale, d, seed=rng)
+        steps = rng.normal(size=(n * scale // 2, d)) * width
+        steps *= rng.choice([0.1, 0.01], size=(len(steps), 1))
+        around = centres[rng.integers(len(centres), size=len(steps))] + steps
+        c = np.concatenate([box[0] + u * width, np.clip(around, box[0], box[1])])
+        c = c[as_feasible_mask(feasible, c)]
+        out.append(c)
+        n_have += len(c)
+        scale *= 4
+    return np.concatenate(out)
 
 
 def propose_batch(
@@ -117,6 +155,7 @@ def propose_batch(
         starts = torch.as_tensor(raw[:num_restarts], dtype=DTYPE).unsqueeze(-2)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", OptimizationWarning)
+            warnings.simplefilter("ignore", NumericalWarning)  # Cholesky jitter added
             opt_x, opt_v = optimize_acqf(
                 acq,
                 bounds=torch_bounds,

@@ -21,6 +21,8 @@ Seed = int | np.random.SeedSequence | np.random.Generator
 
 #: Largest design size tried before a known constraint is declared (nearly) empty.
 _MAX_OVERSAMPLE = 1000
+#: Largest LHS that is optimised with ``optimization`` (larger ones are plain LHS).
+_MAX_OPTIMIZED = 512
 
 
 def _rng(seed: Seed) -> np.random.Generator:
@@ -165,7 +167,10 @@ def latin_hypercube(
     rng = _rng(seed)
     size = int(n)
     while True:
-        x = qmc.LatinHypercube(d, optimization=optimization, rng=rng).random(size)  # type: ignore[arg-type]
+        # random-cd costs O(size^2) per sweep; past _MAX_OPTIMIZED points the thinning below
+        # does the space filling.
+        opt = optimization if size <= _MAX_OPTIMIZED else None
+        x = qmc.LatinHypercube(d, optimization=opt, rng=rng).random(size)  # type: ignore[arg-type]
         if feasible is None:
             return x
         x = x[as_feasible_mask(feasible, x)]

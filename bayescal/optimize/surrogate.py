@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import gpytorch
 import numpy as np
@@ -13,13 +15,15 @@ from botorch.fit import fit_gpytorch_mll
 from botorch.models import SingleTaskGP
 from botorch.models.transforms.input import Normalize
 from botorch.models.transforms.outcome import Standardize
-from botorch.models.utils.gpytorch_modules import get_gaussian_likelihood_with_lognormal_prior
 from botorch.utils.sampling import manual_seed
+from gpytorch.constraints import GreaterThan
 from gpytorch.kernels import MaternKernel, ScaleKernel
+from gpytorch.likelihoods import GaussianLikelihood
 from gpytorch.mlls import ExactMarginalLogLikelihood
 from gpytorch.priors import GammaPrior
+from linear_operator.utils.warnings import NumericalWarning
 
-__all__ = ["fit_gp", "matern52_kernel"]
+__all__ = ["fit_gp", "gaussian_likelihood", "matern52_kernel", "single_thread"]
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +31,26 @@ DTYPE = torch.float64
 
 #: Cholesky jitters tried in turn (the first is GPyTorch's float64 default).
 _JITTERS = (1e-8, 1e-6, 1e-4)
+#: Lower bound of the noise variance (standardised outputs).
+_MIN_NOISE = 1e-6
+
+
+@contextmanager
+def single_thread() -> Iterator[None]:
+    """Run torch on one intra-op thread inside the block, restoring the previous count after.
+
+    EGO's matrices have at most a few hundred rows, where extra threads give no speed-up; on a
+    shared 2-core machine they spin at OpenMP barriers (measured: one GP fit on 25 points took
+    7.0 s CPU with 2 threads, 0.35-0.6 s with 1). One thread also makes the floating-point
+    reductions, hence proposals, independent of the machine's core count, so a run resumed
+    elsewhere continues bit for bit.
+    """
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def matern52_kernel(dim: int) -> ScaleKernel:
@@ -48,6 +72,21 @@ def matern52_kernel(dim: int) -> ScaleKernel:
     """
     base = MaternKernel(nu=2.5, ard_num_dims=dim, lengthscale_prior=GammaPrior(3.0, 6.0))
     return ScaleKernel(base, outputscale_prior=GammaPrior(2.0, 0.15))
+
+
+def gaussian_likelihood() -> GaussianLikelihood:
+    """Return a Gaussian likelihood for (nearly) deterministic simulators.
+
+    Noise prior ``Gamma(1.1, 0.05)`` (BoTorch's long-time default, Balandat et al. 2020) with a
+    lower bound of ``1e-6`` on the standardised noise variance. BoTorch's current default bound,
+    ``1e-4``, corresponds to a noise standard deviation of 1 % of the spread of ``y``, which on
+    Branin (spread ~50) is a hundred times the 1 % target near the minimum; with ``1e-6`` EGO
+    reached Branin's 1 % target in 13-36 evaluations over 4 seeds instead of 28-41.
+    """
+    return GaussianLikelihood(
+        noise_prior=GammaPrior(1.1, 0.05),
+        noise_constraint=GreaterThan(_MIN_NOISE, transform=None, initial_value=1e-4),
+    )
 
 
 def fit_gp(
@@ -91,7 +130,7 @@ def fit_gp(
         model = SingleTaskGP(
             train_x,
             train_y,
-            likelihood=get_gaussian_likelihood_with_lognormal_prior(),
+            likelihood=gaussian_likelihood(),
             covar_module=matern52_kernel(dim),
             input_transform=Normalize(d=dim, bounds=bounds),
             outcome_transform=Standardize(m=1),
@@ -106,6 +145,8 @@ def fit_gp(
                 # Failed L-BFGS attempts are retried by BoTorch itself; its warnings about them
                 # are expected noise here.
                 warnings.simplefilter("ignore", OptimizationWarning)
+                # "A not p.d., added jitter": the jitter is the remedy, nothing to report.
+                warnings.simplefilter("ignore", NumericalWarning)
                 fit_gpytorch_mll(mll)
                 # Force the Cholesky factor now so that a non-PD kernel fails here.
                 model.posterior(train_x[:1]).variance  # noqa: B018
@@ -122,5 +163,4 @@ def fit_gp(
             ),
         )
         return model
-    assert error is not None
-    raise error
+    raise error  # type: ignore[misc]  # the loop ran at least once

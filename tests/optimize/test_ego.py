@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import BRANIN_MIN, branin_unit, within_1pct
+from ego_testing import BRANIN_MIN, branin_unit, within_1pct
 from scipy.spatial.distance import cdist, pdist
 
 import bayescal.optimize.ego as ego_module
@@ -43,7 +43,9 @@ def test_resume_is_bit_for_bit(q):
         resumed = EGO(2, options=opts, seed=7)
         start = 0
         for size in chunks:
-            resumed.tell(x_k[start : start + size], y_k[start : start + size], s_k[start : start + size])
+            resumed.tell(
+                x_k[start : start + size], y_k[start : start + size], s_k[start : start + size]
+            )
             start += size
         run(resumed, flaky_branin, n_batches - k)
         x_r, y_r, s_r = resumed.history

@@ -76,6 +76,7 @@ def test_tell_status_rules():
     ego.tell(x, np.array([1.0, np.nan, np.inf, 0.5]))
     ego.tell(x[:2] + 0.5, np.array([np.nan, -9.0]), np.array([EvalStatus.OK, EvalStatus.TIMEOUT]))
     _, y, status = ego.history
+    assert np.isnan(y[1]) and y[5] == -9.0
     assert status.tolist() == [0, 1, 1, 0, 1, 3]
     assert status.dtype == np.int8
     bx, by = ego.best

@@ -17,9 +17,7 @@ def test_lhs_is_latin_and_seeded():
     for col in x.T:
         assert sorted(np.floor(col * 10).astype(int).tolist()) == list(range(10))
     np.testing.assert_array_equal(x, latin_hypercube(10, 3, seed=1))
-    np.testing.assert_array_equal(
-        x, latin_hypercube(10, 3, seed=np.random.SeedSequence(1))
-    )
+    np.testing.assert_array_equal(x, latin_hypercube(10, 3, seed=np.random.SeedSequence(1)))
     assert not np.array_equal(x, latin_hypercube(10, 3, seed=2))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
 from botorch.test_functions import Branin, Hartmann
 
@@ -28,8 +27,3 @@ def branin_unit(u: np.ndarray) -> np.ndarray:
 
 def hartmann6_unit(u: np.ndarray) -> np.ndarray:
     return Hartmann(dim=6)(torch.as_tensor(np.asarray(u, dtype=float))).numpy()
-
-
-@pytest.fixture
-def branin():
-    return branin_unit
