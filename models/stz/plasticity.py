@@ -1,0 +1,216 @@
+"""The STZ plastic law (``stz_dynamics_adam`` of the reference) and its adaptive update.
+
+Stresses are in units of the yield stress s_y; effective temperatures chi in units of T_Z.
+Below yield (``sbar < 1``) there is no plastic flow. Above it
+
+    Dpl = (ep / tau0) C(sbar) (1 - 1/sbar) exp(-1/chi),   C(s) = -2 + s + exp(-s) (2 + s),
+
+and chi relaxes to chi_inf at the rate ``2 Dpl sbar / c0``. Over one time step the reference
+integrates the deviatoric magnitude and chi together in sub-steps, each allowed to lower sbar
+by at most ``adapt_fac``; :func:`adaptive_plastic_update` does the same for every cell of a
+batch at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+__all__ = ["PlasticStep", "adaptive_plastic_update", "stz_plastic_rate"]
+
+SMALL_DEV = 1e-12
+"""Below this deviatoric magnitude the reference leaves a cell untouched (ddev kept)."""
+
+
+def stz_plastic_rate(
+    sbar: torch.Tensor, chi: torch.Tensor, ep_over_tau0: torch.Tensor
+) -> torch.Tensor:
+    """Plastic rate of deformation Dpl [1/s].
+
+    Parameters
+    ----------
+    sbar : Tensor, shape (...)
+        Deviatoric stress magnitude in units of s_y.
+    chi : Tensor, shape (...)
+        Effective temperature in units of T_Z (> 0).
+    ep_over_tau0 : Tensor, broadcastable
+        ``ep / tau0`` [1/s].
+
+    Returns
+    -------
+    Tensor, shape (...)
+        Zero where ``sbar < 1``.
+    """
+    s = sbar.clamp(min=1.0)  # exactly 1 below yield, where (1 - 1/s) = 0
+    shape = (s - 2.0) + torch.exp(-s) * (2.0 + s)
+    return ep_over_tau0 * shape * (1.0 - 1.0 / s) * torch.exp(-1.0 / chi)
+
+
+@dataclass(frozen=True, slots=True)
+class PlasticStep:
+    """Result of one adaptive plastic update.
+
+    Attributes
+    ----------
+    factor : Tensor, shape (B, ny, nx)
+        ``(sbar_old - sbar_new) / sbar_old``: the fraction by which the deviatoric stress shrinks.
+    chi : Tensor, shape (B, ny, nx)
+        Effective temperature after the plastic part of the step (units of T_Z).
+    ddev : Tensor, shape (B, ny, nx)
+        ``sbar_old - sbar_new`` (units of s_y); weights the chi diffusion.
+    substeps : int
+        Largest number of sub-steps any cell needed.
+    overrun : Tensor of bool, shape (B,)
+        Samples in which some cell still needed sub-steps after ``max_substeps``.
+    any_overrun : bool
+        Whether ``overrun`` has a true entry (known on the host without a device sync).
+    """
+
+    factor: torch.Tensor
+    chi: torch.Tensor
+    ddev: torch.Tensor
+    substeps: int
+    overrun: torch.Tensor
+    any_overrun: bool = False
+
+
+def adaptive_plastic_update(
+    sbar: torch.Tensor,
+    chi: torch.Tensor,
+    ddev: torch.Tensor,
+    dt: float,
+    *,
+    rate_to_stress: torch.Tensor,
+    ep_over_tau0: torch.Tensor,
+    chi_inf: torch.Tensor,
+    c0: torch.Tensor,
+    t_scale: float,
+    adapt_fac: float,
+    max_substeps: int,
+    first_chunk: int = 8,
+) -> PlasticStep:
+    """Integrate plastic relaxation of sbar and growth of chi over one step, adaptively.
+
+    Each sub-step evaluates ``dplas = rate_to_stress * Dpl(sbar, chi)``; if ``dt_left * dplas``
+    exceeds ``adapt_fac`` it advances by ``adapt_fac / dplas`` (so sbar falls by exactly
+    ``adapt_fac``), otherwise by what is left of ``dt``. chi gains
+    ``2 Dpl sbar / c0 (chi_inf - chi) t_scale dt_sub`` with Dpl and sbar from the sub-step start.
+    Only cells at or above yield are iterated (gathered into a compact list).
+
+    Parameters
+    ----------
+    sbar, chi, ddev : Tensor, shape (B, ny, nx)
+        Deviatoric magnitude (units of s_y), chi (units of T_Z), previous ddev.
+    dt : float
+        Step in simulation time units.
+    rate_to_stress : Tensor, shape (B, 1, 1)
+        ``2 mu t_scale`` (turns Dpl [1/s] into a stress rate per time unit).
+    ep_over_tau0, chi_inf, c0 : Tensor, shape (B, 1, 1)
+        Law parameters (chi_inf in units of T_Z).
+    t_scale : float
+        Seconds per simulation time unit.
+    adapt_fac : float
+        Largest drop of sbar per sub-step.
+    max_substeps : int
+        Give up (flag the sample) after this many sub-steps.
+    first_chunk : int, optional
+        Sub-steps evaluated together in the first pass (later passes double it); a good guess
+        is the previous step's count. Capped so that one pass holds at most about 2^20 values.
+
+    Returns
+    -------
+    PlasticStep
+    """
+    B = sbar.shape[0]
+    flat_s = sbar.reshape(-1)
+    new_chi = chi.clone()
+    new_ddev = torch.where(sbar < SMALL_DEV, ddev, torch.zeros_like(ddev))
+    factor = torch.zeros_like(sbar)
+    overrun = torch.zeros(B, dtype=torch.bool, device=sbar.device)
+    idx = torch.nonzero(flat_s >= 1.0).squeeze(1)
+    if idx.numel() == 0:
+        return PlasticStep(factor, new_chi, new_ddev, 0, overrun)
+
+    cells = sbar[0].numel()
+    sample = torch.div(idx, cells, rounding_mode="floor")
+    s0 = flat_s[idx]
+    s = s0.clone()
+    c = chi.reshape(-1)[idx]
+    kf = rate_to_stress.reshape(B)[sample]
+    ept = ep_over_tau0.reshape(B)[sample]
+    cinf = chi_inf.reshape(B)[sample]
+    chi_rate = (2.0 * t_scale) / c0.reshape(B)[sample]
+    # relative chi gain per unit sbar in a full sub-step: the rate Dpl cancels out
+    gain = chi_rate * adapt_fac / kf
+    dtl = torch.full_like(s, dt)
+    out_s = torch.empty_like(s)
+    out_c = torch.empty_like(c)
+    pos = torch.arange(idx.numel(), device=idx.device)
+
+    done_steps = 0
+    hit_cap = False
+    chunk = int(max(1, min(first_chunk, (1 << 20) // max(1, idx.numel()), max_substeps + 1)))
+    while True:
+        # Sub-steps k = 0..chunk-1 of every running cell at once. A full sub-step lowers sbar by
+        # exactly adapt_fac and moves chi a known fraction towards chi_inf, independent of the
+        # rate; only the time it takes, adapt_fac / dplas_k, depends on Dpl. The first k whose
+        # remaining time is too short for a full sub-step finishes the cell.
+        k = torch.arange(chunk, dtype=s.dtype, device=s.device)
+        s_k = s[:, None] - adapt_fac * k
+        g = gain[:, None] * s_k
+        keep = torch.cumprod(1.0 - g, dim=1)
+        keep = torch.cat((torch.ones_like(keep[:, :1]), keep[:, :-1]), dim=1)
+        c_k = cinf[:, None] - (cinf - c)[:, None] * keep
+        dpl = stz_plastic_rate(s_k, c_k, ept[:, None])
+        dplas = kf[:, None] * dpl
+        t_sub = adapt_fac / dplas
+        cum = torch.cumsum(t_sub, dim=1)
+        used = torch.cat((torch.zeros_like(cum[:, :1]), cum[:, :-1]), dim=1)
+        left = dtl[:, None] - used
+        full = left * dplas > adapt_fac
+        n_full = torch.cumprod(full.to(torch.int8), dim=1).sum(dim=1)
+        fin = n_full < chunk
+        # state at the first non-full sub-step (or at the chunk end for running cells)
+        j = n_full.clamp(max=chunk - 1)[:, None]
+        s_j = s_k.gather(1, j).squeeze(1)
+        c_j = c_k.gather(1, j).squeeze(1)
+        left_j = left.gather(1, j).squeeze(1)
+        dplas_j = dplas.gather(1, j).squeeze(1)
+        dpl_j = dpl.gather(1, j).squeeze(1)
+        s_end = s_j - left_j * dplas_j
+        c_end = c_j + chi_rate * dpl_j * s_j * (cinf - c_j) * left_j
+        if done_steps + chunk + 1 > max_substeps:
+            over = n_full + (done_steps + 1) > max_substeps
+            if bool(over.any()):
+                overrun[sample[pos[over]]] = True
+                hit_cap = True
+        n_fin = int(fin.sum())
+        if n_fin == s.numel():
+            out_s[pos] = s_end
+            out_c[pos] = c_end
+            done_steps += int(n_full.max()) + 1
+            break
+        done_steps += chunk
+        if n_fin:
+            out_s[pos[fin]] = s_end[fin]
+            out_c[pos[fin]] = c_end[fin]
+        run = ~fin
+        # running cells: advance by the whole chunk of full sub-steps
+        s_next = s - adapt_fac * chunk
+        c_next = cinf - (cinf - c) * keep[:, -1] * (1.0 - g[:, -1])
+        dtl_next = dtl - cum[:, -1]
+        pos, s, c, dtl = pos[run], s_next[run], c_next[run], dtl_next[run]
+        kf, ept, cinf, chi_rate, gain = kf[run], ept[run], cinf[run], chi_rate[run], gain[run]
+        if done_steps >= max_substeps:
+            out_s[pos] = s
+            out_c[pos] = c
+            break
+        chunk = max(8, min(2 * chunk, (1 << 20) // max(1, s.numel())))
+    n_iter = done_steps
+
+    dd = s0 - out_s
+    new_chi.reshape(-1)[idx] = out_c
+    new_ddev.reshape(-1)[idx] = dd
+    factor.reshape(-1)[idx] = dd / s0
+    return PlasticStep(factor, new_chi, new_ddev, n_iter, overrun, hit_cap)
