@@ -1,0 +1,195 @@
+"""NUTS sampling and the one-call ``posterior`` (evaluations -> InferenceData)."""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import arviz as az
+import numpy as np
+import xarray as xr
+
+from bayescal.errors import ConvergenceWarning
+from bayescal.infer.diagnostics import diagnose
+from bayescal.infer.model import build_model, prepare
+from bayescal.infer.options import PosteriorOptions
+from bayescal.infer.output import constant_data, provenance
+
+if TYPE_CHECKING:
+    import pymc as pm
+
+__all__ = ["SeedPlan", "posterior", "sample", "seed_plan"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SeedPlan:
+    """Seeds derived from one root seed with ``np.random.SeedSequence``.
+
+    Attributes
+    ----------
+    entropy : int
+        The root entropy (the options' seed, or fresh entropy when it was None).
+    emulators : int
+        Seed of the emulator fits.
+    sampler : int
+        Seed passed to ``pm.sample(random_seed=...)``; PyMC 5.28 spawns the per-chain seeds
+        from it with ``SeedSequence`` (a list of per-chain seeds is deprecated there).
+    prior : int
+        Seed of the prior (predictive) draws.
+    """
+
+    entropy: int
+    emulators: int
+    sampler: int
+    prior: int
+
+
+def seed_plan(seed: int | None) -> SeedPlan:
+    """Derive the emulator, sampler and prior seeds from a root seed.
+
+    Parameters
+    ----------
+    seed : int or None
+        Root seed; None draws fresh OS entropy (kept in ``SeedPlan.entropy``).
+
+    Returns
+    -------
+    SeedPlan
+
+    Examples
+    --------
+    >>> seed_plan(0) == seed_plan(0)
+    True
+    """
+    root = np.random.SeedSequence(seed)
+    emu, sampler, prior = (int(c.generate_state(1)[0]) for c in root.spawn(3))
+    return SeedPlan(entropy=int(root.entropy), emulators=emu, sampler=sampler, prior=prior)
+
+
+def sample(
+    model: pm.Model, options: PosteriorOptions, *, seeds: SeedPlan | None = None
+) -> az.InferenceData:
+    """Sample a model with NUTS and draw from its prior (predictive).
+
+    Parameters
+    ----------
+    model : pymc.Model
+        Typically from :func:`bayescal.infer.build_model`.
+    options : PosteriorOptions
+        Uses ``draws``, ``tune``, ``chains``, ``cores``, ``target_accept``, ``prior_draws``,
+        ``progressbar`` and ``seed`` (when ``seeds`` is None).
+    seeds : SeedPlan or None
+        Precomputed seeds (``posterior`` passes its own so that emulators and chains agree).
+
+    Returns
+    -------
+    arviz.InferenceData
+        ``posterior``, ``sample_stats`` (and ``observed_data`` for the floor likelihood), plus
+        ``prior`` / ``prior_predictive`` when ``prior_draws > 0``.
+    """
+    import pymc as pm
+
+    plan = seeds if seeds is not None else seed_plan(options.seed)
+    with model, warnings.catch_warnings():
+        # PyMC's own notes on potentials in prior predictive draws are expected here.
+        warnings.filterwarnings("ignore", message=".*Potential.*", category=UserWarning)
+        idata = pm.sample(
+            draws=options.draws,
+            tune=options.tune,
+            chains=options.chains,
+            cores=options.n_cores,
+            target_accept=options.accept,
+            random_seed=plan.sampler,
+            progressbar=options.progressbar,
+            compute_convergence_checks=False,
+            return_inferencedata=True,
+        )
+        if options.prior_draws:
+            idata.extend(
+                pm.sample_prior_predictive(draws=options.prior_draws, random_seed=plan.prior)
+            )
+    return idata
+
+
+def posterior(
+    evaluations: xr.Dataset, *, options: PosteriorOptions | None = None
+) -> az.InferenceData:
+    """Posterior over the calibrated parameters from EGO evaluations.
+
+    Fits one GP emulator per seed (or one for ``pooling="complete"``), builds the PyMC model
+    (see :mod:`bayescal.infer.model` for the likelihood and what the pooled posterior answers),
+    samples it with NUTS, checks convergence and assembles the InferenceData.
+
+    Parameters
+    ----------
+    evaluations : xarray.Dataset
+        EGO evaluations: ``theta(eval, param)``, ``discrepancy(eval)``, ``status(eval)``,
+        ``seed(eval)``, attrs ``param_lower``, ``param_upper`` (see DESIGN.md).
+    options : PosteriorOptions or None
+        None means the defaults.
+
+    Returns
+    -------
+    arviz.InferenceData
+        Groups ``posterior`` (parameters by name, ``<name>_seed`` with dim ``seed``, ``tau``,
+        ``sigma``, ``d_mean``), ``sample_stats``, ``prior``, ``prior_predictive`` (floor),
+        ``observed_data`` (floor), ``constant_data`` (evaluations and emulators). Posterior attrs:
+        study identity, versions, seeds, timings, options (JSON) and the diagnostics verdict.
+
+    Warns
+    -----
+    ConvergenceWarning
+        When R-hat, bulk ESS or divergences miss their thresholds (``on_fail="warn"``).
+
+    Raises
+    ------
+    ConvergenceWarning
+        As an error, with ``on_fail="raise"``.
+    """
+    options = options if options is not None else PosteriorOptions()
+    plan = seed_plan(options.seed)
+    t0 = time.perf_counter()
+    data = prepare(evaluations, options, rng=plan.emulators)
+    t1 = time.perf_counter()
+    model = build_model(data, options)
+    idata = sample(model, options, seeds=plan)
+    t2 = time.perf_counter()
+    idata.add_groups(constant_data=constant_data(evaluations, data))
+    diag = diagnose(idata, rhat_max=options.rhat_max, ess_min=options.ess_min)
+    attrs = {
+        **provenance(evaluations),
+        "param_names": list(data.names),
+        "pooling": options.pooling,
+        "likelihood": options.likelihood,
+        "options": options.to_json(),
+        "root_entropy": str(plan.entropy),
+        "sampler_seed": plan.sampler,
+        "emulator_seed": plan.emulators,
+        "prior_seed": plan.prior,
+        "emulator_fit_s": t1 - t0,
+        "sampling_wall_s": t2 - t1,
+        "max_rhat": diag.max_rhat,
+        "min_ess_bulk": diag.min_ess_bulk,
+        "divergences": diag.divergences,
+        "diagnostics_passed": int(diag.passed),
+    }
+    for group in ("posterior", "constant_data"):
+        idata[group].attrs.update(attrs)
+    logger.info(
+        "posterior: emulators %.1f s, sampling %.1f s, max R-hat %.4f, min bulk ESS %.0f",
+        t1 - t0,
+        t2 - t1,
+        diag.max_rhat,
+        diag.min_ess_bulk,
+    )
+    if not diag.passed and options.on_fail != "ignore":
+        msg = "posterior diagnostics failed: " + "; ".join(diag.failures)
+        if options.on_fail == "raise":
+            raise ConvergenceWarning(msg)
+        warnings.warn(msg, ConvergenceWarning, stacklevel=2)
+    return idata

@@ -1,0 +1,211 @@
+"""Hierarchical posterior on synthetic per-seed evaluations; output, diagnostics, plots."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import arviz as az
+import numpy as np
+import pytest
+import xarray as xr
+from synthetic_evaluations import LOWER, TRUTH, UPPER, make_evaluations
+
+from bayescal.errors import ConvergenceWarning, InputDataError
+from bayescal.infer import (
+    PosteriorOptions,
+    diagnose,
+    emulators_from_idata,
+    posterior,
+    prepare,
+    read_posterior,
+    write_posterior,
+)
+
+D = 2  # beta, u0: small graphs keep compilation and sampling within CI budgets
+FAST = PosteriorOptions(draws=300, tune=300, chains=4, cores=1, prior_draws=50, on_fail="ignore")
+
+
+@pytest.fixture(scope="module")
+def evaluations() -> xr.Dataset:
+    return make_evaluations(n_seeds=3, n_per_seed=30, d=D)
+
+
+@pytest.fixture(scope="module")
+def idata(evaluations) -> az.InferenceData:
+    return posterior(evaluations, options=FAST)
+
+
+def _in_interval(draws: np.ndarray, value: float, prob: float = 0.99) -> bool:
+    lo, hi = np.quantile(draws, [(1 - prob) / 2, (1 + prob) / 2])
+    return bool(lo <= value <= hi)
+
+
+def test_pooled_and_per_seed_posteriors_contain_truth(idata):
+    post = idata.posterior
+    for j, name in enumerate(("beta", "u0")):
+        assert _in_interval(post[name].values.ravel(), TRUTH[j])
+        for s in post["seed"].values:
+            assert _in_interval(post[f"{name}_seed"].sel(seed=s).values.ravel(), TRUTH[j])
+        # informative: the 99 % interval is well inside the prior range
+        lo, hi = np.quantile(post[name].values, [0.005, 0.995])
+        assert hi - lo < 0.4 * (UPPER[j] - LOWER[j])
+
+
+def test_structure_and_names(idata, evaluations):
+    post = idata.posterior
+    assert post["beta"].dims == ("chain", "draw")
+    assert post["beta_seed"].dims == ("chain", "draw", "seed")
+    assert list(post["seed"].values) == [0, 1, 2]
+    assert post["tau"].dims == ("chain", "draw", "param")
+    assert list(post["param"].values) == ["beta", "u0"]
+    assert {"prior", "prior_predictive", "observed_data", "sample_stats", "constant_data"} <= set(
+        idata.groups()
+    )
+    assert "d_mean" in idata.prior and "d_floor" in idata.prior_predictive
+    cd = idata.constant_data
+    for v in ("theta", "discrepancy", "status", "seed", "emulator_0_x", "best_theta", "floor"):
+        assert v in cd
+    np.testing.assert_array_equal(cd["status"].values, evaluations["status"].values)
+    for key in ("study_name", "bayescal_version", "pymc_version", "options", "sampling_wall_s"):
+        assert key in post.attrs
+    assert post.attrs["study_name"] == "synthetic"
+
+
+def test_diagnostics_reasonable(idata):
+    diag = diagnose(idata, ess_min=100)
+    # 4 x 300 draws: R-hat within 1.02 and bulk ESS > 100 are reachable with margin
+    assert diag.max_rhat < 1.02
+    assert diag.min_ess_bulk > 100
+    assert diag.divergences <= 2
+    ds = diag.to_dataset()
+    assert "rhat_beta" in ds and "ess_bulk_beta_seed" in ds
+
+
+def test_round_trip(tmp_path, idata):
+    path = tmp_path / "posterior.nc"
+    write_posterior(idata, path)
+    back = read_posterior(path)
+    assert set(back.groups()) == set(idata.groups())
+    for group in idata.groups():
+        assert set(back[group].data_vars) == set(idata[group].data_vars), group
+    np.testing.assert_array_equal(back.posterior["beta"].values, idata.posterior["beta"].values)
+    assert back.posterior.attrs["study_name"] == "synthetic"
+    plain = xr.open_dataset(path, group="posterior", engine="h5netcdf")
+    assert plain["beta_seed"].dims == ("chain", "draw", "seed")
+    # emulators come back and predict as before
+    ems = emulators_from_idata(back)
+    assert len(ems) == 3
+    x = np.random.default_rng(0).random((5, D))
+    for k, em in enumerate(ems):
+        np.testing.assert_allclose(em.alpha, back.constant_data[f"emulator_{k}_alpha"].values)
+    # rebuilt emulators predict exactly as the in-memory ones
+    np.testing.assert_allclose(
+        ems[0].predict(x)[0], emulators_from_idata(idata)[0].predict(x)[0], atol=1e-14
+    )
+
+
+def test_diagnose_flags_unmixed_chains():
+    rng = np.random.default_rng(0)
+    good = az.from_dict(posterior={"a": rng.standard_normal((4, 1000))})
+    assert diagnose(good).passed
+    bad_draws = rng.standard_normal((4, 1000)) + np.array([0, 0, 0, 3])[:, None]
+    bad = diagnose(az.from_dict(posterior={"a": bad_draws}))
+    assert not bad.passed
+    assert any("R-hat" in f for f in bad.failures)
+
+
+def test_complete_and_no_pooling_and_warning(evaluations):
+    opts = dataclasses.replace(FAST, draws=40, tune=100, chains=2, prior_draws=0, on_fail="warn")
+    with pytest.warns(ConvergenceWarning, match="bulk ESS"):
+        complete = posterior(evaluations, options=dataclasses.replace(opts, pooling="complete"))
+    assert complete.posterior["beta"].dims == ("chain", "draw")
+    assert "beta_seed" not in complete.posterior
+    assert complete.constant_data.sizes["emulator"] == 1
+    none = posterior(
+        evaluations, options=dataclasses.replace(opts, pooling="none", on_fail="ignore")
+    )
+    assert "beta" not in none.posterior
+    assert none.posterior["beta_seed"].dims == ("chain", "draw", "seed")
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"pooling": "some"}, "pooling"),
+        ({"likelihood": "normal"}, "likelihood"),
+        ({"target_accept": 1.0}, "target_accept"),
+        ({"draws": 0}, "draws"),
+        ({"priors": {"beta": ("cauchy", 1.0)}}, "prior of 'beta'"),
+        ({"priors": {"beta": ("normal", 1.0, -1.0)}}, "sd must be > 0"),
+    ],
+)
+def test_options_validation(kw, match):
+    with pytest.raises(InputDataError, match=match):
+        PosteriorOptions(**kw)
+
+
+def test_prepare_errors(evaluations):
+    with pytest.raises(InputDataError, match="lack variables"):
+        prepare(evaluations.drop_vars("status"), FAST)
+    few = evaluations.isel(eval=np.r_[0:30, 30:32])
+    with pytest.raises(InputDataError, match="seed 1 has"):
+        prepare(few, FAST)
+    no_bounds = evaluations.copy()
+    no_bounds.attrs = {}
+    with pytest.raises(InputDataError, match="param_lower"):
+        prepare(no_bounds, FAST)
+
+
+@pytest.mark.slow
+def test_default_options_meet_targets():
+    """DESIGN.md targets on 4 parameters, 3 seeds: R-hat < 1.01, bulk ESS > 400, no divergence."""
+    ev = make_evaluations(n_seeds=3, n_per_seed=40, d=4)
+    idata = posterior(ev, options=PosteriorOptions(cores=1, on_fail="raise"))
+    diag = diagnose(idata)
+    assert diag.passed, diag.failures
+    for j, name in enumerate(("beta", "u0", "c0", "s_y")):
+        assert _in_interval(idata.posterior[name].values.ravel(), TRUTH[j])
+
+
+def test_plots_and_table(idata):
+    from matplotlib.figure import Figure
+
+    from bayescal.plots.posterior import (
+        plot_pair,
+        plot_posterior_marginals,
+        plot_posterior_predictive,
+        plot_rank,
+        plot_trace,
+        posterior_draws,
+        posterior_summary_table,
+    )
+
+    for fig in (
+        plot_trace(idata),
+        plot_rank(idata),
+        plot_pair(idata),
+        plot_posterior_marginals(idata),
+    ):
+        assert isinstance(fig, Figure)
+    table = posterior_summary_table(idata)
+    lines = table.splitlines()
+    assert lines[0].startswith("| variable | mean | sd | hdi_3% | hdi_97% | r_hat")
+    assert any(line.startswith("| beta_seed[1] |") for line in lines)
+    assert "u0" in posterior_summary_table(idata, fmt="text")
+
+    theta = posterior_draws(idata, 7, rng=0)
+    assert theta.shape == (7, D)
+    assert np.all((theta >= LOWER[:D]) & (theta <= UPPER[:D]))
+    assert posterior_draws(idata, 3, ego_seed=1, rng=0).shape == (3, D)
+
+    strain = np.linspace(0, 0.5, 11)
+
+    def forward(t):  # toy "stress" linear in beta
+        return t[:, :1] * strain[None, :]
+
+    fig = plot_posterior_predictive(
+        idata, forward, strain=strain, reference=TRUTH[0] * strain, n_draws=20, rng=0
+    )
+    assert isinstance(fig, Figure)
+    with pytest.raises(InputDataError, match="forward must return"):
+        plot_posterior_predictive(idata, lambda t: t, strain=strain, reference=strain, n_draws=5)
