@@ -122,8 +122,10 @@ def plot_fields(
         axes[1, j].set_xlabel(f"[{vmin:.2g}, {vmax:.2g}]", fontsize="x-small")
     axes[0, 0].set_ylabel("reference")
     axes[1, 0].set_ylabel("model")
-    fig.suptitle(f"{label}: reference vs model (colour range per column, printed below it)",
-                 fontsize="medium")
+    fig.suptitle(
+        f"{label}: reference vs model (colour range per column, printed below it)",
+        fontsize="medium",
+    )
     return fig
 
 
