@@ -1,4 +1,8 @@
-"""Command line: ``bayescal run STUDY.py --out DIR`` and ``bayescal report DIR``."""
+"""Command line: ``bayescal run STUDY.py --out DIR``, ``bayescal posterior|report DIR``.
+
+Exit status: 0 on success, 1 when the posterior's convergence diagnostics fail their thresholds
+(R-hat, bulk ESS, divergences; the results are still written), 2 on a usage or input error.
+"""
 
 from __future__ import annotations
 
@@ -43,7 +47,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--scheduler", help="Dask scheduler address, or 'local'")
     run.add_argument("--timeout", type=float, help="seconds to wait for a chunk of evaluations")
     run.add_argument("--no-report", action="store_true", help="skip the plots")
+    run.add_argument(
+        "--no-posterior", action="store_true", help="stop after EGO (no DIR/posterior.nc)"
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    post = sub.add_parser("posterior", help="(re)run only the posterior step on DIR/evaluations.nc")
+    post.add_argument("out", type=Path, help="output directory of a run")
+    post.add_argument("--seed", type=int, help="root seed of emulators and chains")
+    post.add_argument("--quiet", action="store_true", help="no progress bar")
 
     report = sub.add_parser("report", help="(re)write DIR/report from DIR/evaluations.nc")
     report.add_argument("out", type=Path, help="output directory of a run")
@@ -58,6 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args)
+        if args.command == "posterior":
+            study, evaluations = _load_run(args.out)
+            return _posterior(study, evaluations, args.out, seed=args.seed, quiet=args.quiet)
         return _report(args)
     except BayescalError as exc:
         print(f"bayescal: error: {exc}", file=sys.stderr)
@@ -108,17 +123,41 @@ def _run(args: argparse.Namespace) -> int:
     else:
         print(write_report(study, evaluations, args.out))
         print(f"report: {args.out / 'report'}")
-    return 0
+    if args.no_posterior:
+        return 0
+    return _posterior(study, evaluations, args.out, quiet=args.quiet)
 
 
-def _report(args: argparse.Namespace) -> int:
+def _posterior(study, evaluations, out: Path, *, seed: int | None = None, quiet: bool) -> int:
+    from bayescal.study import posterior_options, run_posterior
+
+    options = posterior_options(study, seed=seed, progressbar=not quiet)
+    print(
+        f"posterior: {options.pooling} pooling, {options.chains} chains x {options.draws} draws "
+        f"(+{options.tune} tuning) on {options.n_cores} core(s)"
+    )
+    result = run_posterior(study, evaluations, out, options=options, progress=not quiet)
+    diag = result.diagnostics
+    print(result.table)
+    print(
+        f"posterior in {result.wall_s:.1f} s: max R-hat {diag.max_rhat:.4f}, "
+        f"min bulk ESS {diag.min_ess_bulk:.0f}, {diag.divergences} divergences -> {result.path}"
+    )
+    if diag.passed:
+        return 0
+    message = "posterior diagnostics failed: " + "; ".join(diag.failures)
+    print(f"bayescal: warning: {message}", file=sys.stderr)
+    return 1
+
+
+def _load_run(out: Path):
+    """The study and evaluations of an existing run directory."""
     import xarray as xr
 
     from bayescal.errors import InputDataError
     from bayescal.study import load_study
-    from bayescal.study.report import write_report
 
-    path = args.out / "evaluations.nc"
+    path = out / "evaluations.nc"
     if not path.exists():
         raise InputDataError(f"no evaluations found: {path} does not exist.")
     with xr.open_dataset(path, engine="h5netcdf") as ds:
@@ -127,7 +166,13 @@ def _report(args: argparse.Namespace) -> int:
     if not study_path:
         raise InputDataError(f"{path} does not record its study file; rerun with bayescal run.")
     options = ast.literal_eval(evaluations.attrs.get("study_options", "{}"))
-    study = load_study(study_path, **options)
+    return load_study(study_path, **options), evaluations
+
+
+def _report(args: argparse.Namespace) -> int:
+    from bayescal.study.report import write_report
+
+    study, evaluations = _load_run(args.out)
     print(write_report(study, evaluations, args.out))
     return 0
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import xarray as xr
 
 from bayescal.discrepancy import Discrepancy, FieldTerm
+from bayescal.infer import PosteriorOptions
 from bayescal.optimize import EGOOptions
 from bayescal.study import Parameter, Study
 from models.toy import shear_band
@@ -39,6 +40,8 @@ def build(
     seeds: int = 2,
     n: int = 32,
     seed: int = 0,
+    draws: int = 1000,
+    tune: int = 1000,
 ) -> Study:
     truth = {"tau_peak": tau_peak, "tau_flow": tau_flow, "y0": y0, "width": width}
     fixed = {k: v for k, v in shear_band.DEFAULT_PARAMS.items() if k not in CALIBRATED}
@@ -66,5 +69,6 @@ def build(
         seeds=seeds,
         budget=budget,
         ego=EGOOptions(n_init=10),
+        posterior=PosteriorOptions(draws=draws, tune=tune, seed=seed),
         description="Twin experiment on the analytic shear-band toy model.",
     )

@@ -113,7 +113,7 @@ def provenance(evaluations: xr.Dataset) -> dict[str, Any]:
 
 
 def write_posterior(idata: az.InferenceData, path: str | os.PathLike[str]) -> None:
-    """Write ``idata`` as netCDF (h5netcdf), one group per InferenceData group.
+    """Write ``idata`` as netCDF (h5netcdf), one group per InferenceData group, atomically.
 
     The file opens with ``arviz.from_netcdf`` and with ``xarray.open_dataset(path,
     group="posterior", engine="h5netcdf")``.
@@ -127,7 +127,15 @@ def write_posterior(idata: az.InferenceData, path: str | os.PathLike[str]) -> No
     """
     if not isinstance(idata, az.InferenceData):
         raise InputDataError(f"idata must be an arviz.InferenceData; got {type(idata).__name__}.")
-    idata.to_netcdf(os.fspath(path), engine="h5netcdf")
+    # write beside and rename: an interrupted write never replaces a good file with a broken one
+    final = os.fspath(path)
+    tmp = f"{final}.tmp-{os.getpid()}"
+    try:
+        idata.to_netcdf(tmp, engine="h5netcdf")
+        os.replace(tmp, final)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
     logger.info("posterior written to %s", path)
 
 

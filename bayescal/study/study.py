@@ -64,6 +64,9 @@ class Study:
         One paragraph for reports.
     options : mapping
         The options the study file's ``build`` was called with (provenance).
+    posterior : PosteriorOptions, optional
+        Settings of the posterior step (:mod:`bayescal.infer`); None means its defaults with
+        ``seed`` = the study seed. Priors come from each ``Parameter.prior``.
     """
 
     name: str
@@ -81,6 +84,7 @@ class Study:
     truth: Mapping[str, float] | None = None
     description: str = ""
     options: Mapping[str, Any] = field(default_factory=dict)
+    posterior: Any = None
 
     def __post_init__(self) -> None:
         params = tuple(self.parameters)
@@ -109,6 +113,14 @@ class Study:
                 raise StudyDefinitionError(f"Study.{key} must be a positive int; got {value}.")
         if self.truth is not None:
             self.check_names(self.truth, what="truth")
+        if self.posterior is not None:
+            from bayescal.infer import PosteriorOptions
+
+            if not isinstance(self.posterior, PosteriorOptions):
+                raise StudyDefinitionError(
+                    f"Study.posterior must be a bayescal.infer.PosteriorOptions or None; got "
+                    f"{type(self.posterior).__name__}."
+                )
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -104,6 +104,7 @@ def test_cli_run_survives_sigkill(tmp_path):
         "n=16",
         "--quiet",
         "--no-report",
+        "--no-posterior",
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
@@ -187,6 +188,7 @@ def test_cli_end_to_end_with_report(tmp_path, capsys):
             "--set",
             "n=16",
             "--quiet",
+            "--no-posterior",
         ]
     )
     assert code == 0
@@ -200,7 +202,35 @@ def test_cli_end_to_end_with_report(tmp_path, capsys):
         "stress_strain.png",
     ):
         assert (out / "report" / name).stat().st_size > 0, name
+    assert not (out / "posterior.nc").exists()
     assert main(["report", str(out)]) == 0
+
+
+def test_cli_posterior_step(tmp_path, capsys):
+    """EGO then the posterior through the CLI; 'bayescal posterior DIR' redoes only that step."""
+    from bayescal.infer import read_posterior
+
+    out = tmp_path / "cli"
+    args = ["--set", "n=16", "--set", "draws=150", "--set", "tune=150", "--quiet"]
+    code = main(["run", str(TOY), "--out", str(out), "--budget", "16", "--seeds", "2", *args])
+    printed = capsys.readouterr()
+    # 2 x 150 draws per chain cannot reach ESS 400: the CLI must say so and exit with status 1
+    assert code == 1
+    assert "posterior diagnostics failed" in printed.err
+    assert "| tau_peak |" in printed.out
+    idata = read_posterior(out / "posterior.nc")
+    assert idata.posterior.sizes["draw"] == 150
+    assert {"posterior", "sample_stats", "prior", "constant_data"} <= set(idata.groups())
+    for name in ("posterior.md", "posterior_trace.png", "posterior_pair.png"):
+        assert (out / "report" / name).stat().st_size > 0, name
+    assert "94 % HDI" in (out / "report" / "posterior.md").read_text()
+    before = (out / "evaluations.nc").stat().st_mtime_ns
+    assert main(["posterior", str(out), "--seed", "5", "--quiet"]) == 1
+    assert (out / "evaluations.nc").stat().st_mtime_ns == before
+    assert read_posterior(out / "posterior.nc").posterior.attrs["sampler_seed"] != (
+        idata.posterior.attrs["sampler_seed"]
+    )
+    assert main(["posterior", str(tmp_path / "missing")]) == 2
 
 
 def test_cli_reports_bad_option(tmp_path, capsys):

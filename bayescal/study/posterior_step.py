@@ -1,0 +1,262 @@
+"""The posterior step of a study: evaluations on disk -> ``posterior.nc`` and report figures.
+
+``bayescal run`` calls :func:`run_posterior` after EGO (unless ``--no-posterior``) and
+``bayescal posterior DIR`` calls it alone on existing evaluations. It takes the priors from each
+:class:`~bayescal.study.Parameter`, the sampler settings from ``Study.posterior`` (or the
+defaults of :class:`~bayescal.infer.PosteriorOptions`), and writes
+
+- ``DIR/posterior.nc``: ArviZ InferenceData (posterior, sample_stats, prior, constant_data with
+  the evaluations and the emulators' training sets; provenance and diagnostics in attrs);
+- ``DIR/report/posterior.md``: parameter table (mean, sd, 94 % HDI, R-hat, ESS) per seed and
+  pooled, diagnostics verdict, EGO optimum per seed;
+- ``DIR/report/posterior_{trace,rank,pair,marginals,predictive}.png``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import matplotlib.pyplot as plt
+import numpy as np
+import xarray as xr
+
+from bayescal.study.evaluate import _call_forward
+from bayescal.study.study import Study
+from bayescal.summary import best_per_seed, format_table
+
+if TYPE_CHECKING:
+    import arviz as az
+
+    from bayescal.infer import Diagnostics, PosteriorOptions
+
+__all__ = ["PosteriorResult", "posterior_options", "run_posterior", "write_posterior_report"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PosteriorResult:
+    """What :func:`run_posterior` produced.
+
+    Attributes
+    ----------
+    idata : arviz.InferenceData
+        The posterior (also written to ``path``).
+    diagnostics : Diagnostics
+        R-hat, ESS and divergence verdict.
+    path : Path
+        ``DIR/posterior.nc``.
+    table : str
+        The markdown parameter table.
+    wall_s : float
+        Seconds for emulators, sampling and report together.
+    """
+
+    idata: az.InferenceData
+    diagnostics: Diagnostics
+    path: Path
+    table: str
+    wall_s: float
+
+
+def posterior_options(
+    study: Study, *, seed: int | None = None, progressbar: bool = False
+) -> PosteriorOptions:
+    """The study's posterior options with its parameters' priors filled in.
+
+    Parameters
+    ----------
+    study : Study
+        ``Study.posterior`` (or the defaults) and each ``Parameter.prior``.
+    seed : int or None
+        Root seed; None keeps the options' own (the study seed when those are the defaults).
+    progressbar : bool
+        Show PyMC's progress bar.
+
+    Returns
+    -------
+    PosteriorOptions
+    """
+    from bayescal.infer import PosteriorOptions
+
+    base = study.posterior if study.posterior is not None else PosteriorOptions(seed=study.seed)
+    priors = {p.name: p.prior for p in study.parameters if p.prior is not None}
+    priors |= dict(base.priors)
+    changes: dict[str, object] = {"priors": priors, "progressbar": progressbar, "on_fail": "ignore"}
+    if seed is not None:
+        changes["seed"] = seed
+    return dataclasses.replace(base, **changes)
+
+
+def run_posterior(
+    study: Study,
+    evaluations: xr.Dataset,
+    out: str | Path,
+    *,
+    options: PosteriorOptions | None = None,
+    predictive_draws: int = 24,
+    progress: bool = False,
+) -> PosteriorResult:
+    """Fit the emulators, sample the posterior, write ``posterior.nc`` and the report.
+
+    Parameters
+    ----------
+    study : Study
+        The study the evaluations belong to (priors, forward model for the predictive band).
+    evaluations : xarray.Dataset
+        ``DIR/evaluations.nc`` as written by :func:`bayescal.study.calibrate`.
+    out : str or Path
+        The run directory.
+    options : PosteriorOptions or None
+        None means :func:`posterior_options` of the study.
+    predictive_draws : int
+        Posterior draws run through the forward model for the stress–strain band (0 skips it).
+    progress : bool
+        Show PyMC's progress bar.
+
+    Returns
+    -------
+    PosteriorResult
+        Convergence failures do not raise: they are in ``diagnostics`` (the CLI turns them into a
+        warning and a non-zero exit status).
+    """
+    from bayescal.infer import diagnose, posterior, write_posterior
+
+    out = Path(out)
+    opts = options if options is not None else posterior_options(study, progressbar=progress)
+    start = time.perf_counter()
+    # failures are reported through the diagnostics, not as a warning here
+    idata = posterior(evaluations, options=dataclasses.replace(opts, on_fail="ignore"))
+    diag = diagnose(idata, rhat_max=opts.rhat_max, ess_min=opts.ess_min)
+    path = out / "posterior.nc"
+    write_posterior(idata, path)
+    table = write_posterior_report(
+        study,
+        evaluations,
+        idata,
+        diag,
+        out,
+        predictive_draws=predictive_draws,
+        rhat_max=opts.rhat_max,
+        ess_min=opts.ess_min,
+    )
+    return PosteriorResult(
+        idata=idata,
+        diagnostics=diag,
+        path=path,
+        table=table,
+        wall_s=time.perf_counter() - start,
+    )
+
+
+def write_posterior_report(
+    study: Study,
+    evaluations: xr.Dataset,
+    idata: az.InferenceData,
+    diagnostics: Diagnostics,
+    out: str | Path,
+    *,
+    predictive_draws: int = 24,
+    rhat_max: float = 1.01,
+    ess_min: float = 400.0,
+) -> str:
+    """Write ``DIR/report/posterior.md`` and the posterior figures; return the table.
+
+    A figure that cannot be drawn is logged and skipped: the report never loses the run.
+    """
+    from bayescal.plots.posterior import (
+        plot_pair,
+        plot_posterior_marginals,
+        plot_rank,
+        plot_trace,
+        posterior_summary_table,
+    )
+
+    report = Path(out) / "report"
+    report.mkdir(parents=True, exist_ok=True)
+    figures = {
+        "posterior_trace.png": lambda: plot_trace(idata),
+        "posterior_rank.png": lambda: plot_rank(idata),
+        "posterior_pair.png": lambda: plot_pair(idata, mark_optima=True),
+        "posterior_marginals.png": lambda: plot_posterior_marginals(idata),
+    }
+    if predictive_draws > 0:
+        figures["posterior_predictive.png"] = lambda: _predictive_figure(
+            study, idata, predictive_draws
+        )
+    for name, draw in figures.items():
+        try:
+            fig = draw()
+        except Exception as exc:  # a report must not lose the run
+            logger.warning("could not draw %s: %s", name, exc)
+            continue
+        if fig is not None:
+            fig.savefig(report / name, dpi=120)
+            plt.close(fig)
+    table = posterior_summary_table(idata)
+    post_attrs = idata.posterior.attrs
+    verdict = "passed" if diagnostics.passed else "FAILED: " + "; ".join(diagnostics.failures)
+    lines = [
+        f"# Posterior: {study.name}",
+        "",
+        study.description,
+        "",
+        f"- pooling: {post_attrs.get('pooling')}, likelihood: {post_attrs.get('likelihood')}",
+        f"- EGO seeds: {int(np.unique(evaluations['seed'].values).size)}, "
+        f"evaluations: {evaluations.sizes['eval']}",
+        f"- emulator fit {float(post_attrs.get('emulator_fit_s', np.nan)):.1f} s, "
+        f"sampling {float(post_attrs.get('sampling_wall_s', np.nan)):.1f} s",
+        f"- diagnostics (R-hat < {rhat_max}, bulk ESS > {ess_min:.0f}, no divergences): {verdict}",
+        f"- max R-hat {diagnostics.max_rhat:.4f}, min bulk ESS {diagnostics.min_ess_bulk:.0f}, "
+        f"divergences {diagnostics.divergences}",
+        "",
+        "## Parameters (94 % HDI)",
+        "",
+        table,
+        "",
+        "## EGO optimum per seed",
+        "",
+        "```",
+        format_table(best_per_seed(evaluations), truth=dict(study.truth) if study.truth else None),
+        "```",
+        "",
+    ]
+    (report / "posterior.md").write_text("\n".join(lines))
+    return table
+
+
+def _predictive_figure(study: Study, idata: az.InferenceData, n_draws: int):
+    """Stress–strain band of pooled posterior draws against the reference, or None."""
+    from bayescal.plots.posterior import plot_posterior_predictive, posterior_draws
+
+    stress = study.discrepancy.stress
+    if stress is None or not all(n in idata.posterior for n in study.names):
+        return None
+    reference = study.reference[stress.reference]
+    if "realization" in reference.dims:
+        reference = reference.isel(realization=0)
+    # the same rng as the plot's, so these are the draws it asks for
+    theta = posterior_draws(idata, n_draws, rng=study.seed)
+    ok = study.feasible(theta)
+    if not ok.any():
+        return None
+    model = _call_forward(study, theta[ok])
+    curve = model[stress.model].transpose("sample", "frame").values
+    if "status" in model:
+        curve[model["status"].values != 0] = np.nan
+    rows = np.full((n_draws, curve.shape[1]), np.nan)
+    rows[ok] = curve
+    return plot_posterior_predictive(
+        idata,
+        lambda _: rows,
+        strain=np.asarray(model["strain"].values, dtype=float),
+        reference=reference.values,
+        reference_strain=study.reference[stress.reference_strain].values,
+        n_draws=n_draws,
+        rng=study.seed,
+    )
