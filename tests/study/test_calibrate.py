@@ -227,8 +227,9 @@ def test_cli_posterior_step(tmp_path, capsys):
     before = (out / "evaluations.nc").stat().st_mtime_ns
     assert main(["posterior", str(out), "--seed", "5", "--quiet"]) == 1
     assert (out / "evaluations.nc").stat().st_mtime_ns == before
-    assert read_posterior(out / "posterior.nc").posterior.attrs["sampler_seed"] != (
-        idata.posterior.attrs["sampler_seed"]
+    assert (
+        read_posterior(out / "posterior.nc").posterior.attrs["sampler_seed"]
+        != (idata.posterior.attrs["sampler_seed"])
     )
     assert main(["posterior", str(tmp_path / "missing")]) == 2
 
