@@ -11,6 +11,7 @@ Run: ``bayescal run studies/cuzr_stz.py --out runs/cuzr`` (8 seeds) or with ``--
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from bayescal.datasets import load_cuzr
 from bayescal.discrepancy import Discrepancy
@@ -28,14 +29,19 @@ def build(
     steps_per_frame: int = 60,
     chi_min: float = 20.0,
     seed: int = 2021,
+    workers: int = 2,
 ) -> Study:
     data = load_cuzr()
     pe0 = data["pe"].isel(frame=0).values
     pe_final = data["pe"].isel(frame=-1).values
     pe_final_max, pe_final_min = float(pe_final.max()), float(pe_final.min())
 
+    # a batch runs as `workers` groups of samples in threads, one torch thread each: on small
+    # grids this beats torch's intra-op threads by far (benchmarks/stz.py, 'workers x2')
+    torch.set_num_threads(1)
+
     def forward(p):
-        return stz.simulate(pe0, p, steps_per_frame=steps_per_frame)
+        return stz.simulate(pe0, p, steps_per_frame=steps_per_frame, workers=workers)
 
     return Study(
         name="cuzr_stz",

@@ -211,15 +211,15 @@ def test_cli_posterior_step(tmp_path, capsys):
     from bayescal.infer import read_posterior
 
     out = tmp_path / "cli"
-    args = ["--set", "n=16", "--set", "draws=150", "--set", "tune=150", "--quiet"]
+    args = ["--set", "n=16", "--set", "draws=100", "--set", "tune=100", "--quiet"]
     code = main(["run", str(TOY), "--out", str(out), "--budget", "16", "--seeds", "2", *args])
     printed = capsys.readouterr()
-    # 2 x 150 draws per chain cannot reach ESS 400: the CLI must say so and exit with status 1
+    # 4 x 100 draws cannot reach ESS 400: the CLI must say so and exit with status 1
     assert code == 1
     assert "posterior diagnostics failed" in printed.err
     assert "| tau_peak |" in printed.out
     idata = read_posterior(out / "posterior.nc")
-    assert idata.posterior.sizes["draw"] == 150
+    assert idata.posterior.sizes["draw"] == 100
     assert {"posterior", "sample_stats", "prior", "constant_data"} <= set(idata.groups())
     for name in ("posterior.md", "posterior_trace.png", "posterior_pair.png"):
         assert (out / "report" / name).stat().st_size > 0, name
