@@ -59,17 +59,50 @@ def _parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="(re)write DIR/report from DIR/evaluations.nc")
     report.add_argument("out", type=Path, help="output directory of a run")
+
+    # model-form uncertainty applications: their own options follow (see --help of each)
+    for name, text in _APPLICATIONS.items():
+        sub.add_parser(name, add_help=False, help=text)
     return parser
+
+
+#: Subcommands that forward their arguments to ``main(argv)`` of a script in ``studies/``.
+_APPLICATIONS = {
+    "srom-stz": "SROM strain-field band of STZ vs MD from a calibration DIR (studies/srom_stz.py)",
+    "srom-md": "SROM of MD with several interatomic potentials (studies/srom_md.py)",
+}
+
+
+def _run_application(command: str, argv: list[str]) -> int:
+    import importlib.util
+
+    from bayescal.errors import InputDataError
+
+    path = Path(__file__).resolve().parents[1] / "studies" / f"{command.replace('-', '_')}.py"
+    if not path.is_file():
+        raise InputDataError(
+            f"{command} runs {path.name} from the repository's studies/ folder, which this "
+            f"installation lacks ({path}); install bayescal from a clone with pip install -e."
+        )
+    spec = importlib.util.spec_from_file_location(f"bayescal_app_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return int(module.main(argv))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``bayescal`` command; returns the exit status."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.command not in _APPLICATIONS:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
         if args.command == "run":
             return _run(args)
+        if args.command in _APPLICATIONS:
+            return _run_application(args.command, rest)
         if args.command == "posterior":
             study, evaluations = _load_run(args.out)
             return _posterior(study, evaluations, args.out, seed=args.seed, quiet=args.quiet)
