@@ -121,3 +121,21 @@ def test_load_study_missing_build(tmp_path):
     path.write_text("x = 1\n")
     with pytest.raises(StudyDefinitionError, match="must define build"):
         load_study(path)
+
+
+def test_twin_stz_discrepancy_vanishes_at_the_truth():
+    """The twin study's reference is the model at the truth: d(truth) = 0, d elsewhere > 0."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from bayescal.study import evaluate, load_study
+
+    twin = Path(__file__).parents[2] / "studies" / "twin_stz.py"
+    study = load_study(twin, steps_per_frame=2)  # a coarse, cheap run: the same model both sides
+    truth = np.array([[study.truth[n] for n in study.names]])
+    other = truth * np.array([[1.1, 1.0, 0.8, 0.95]])
+    res = evaluate(study, np.vstack([truth, other]))
+    assert list(res["status"].values) == [0, 0]
+    d = res["discrepancy"].values
+    assert d[0] < 1e-6 < 1e-2 < d[1]
