@@ -44,8 +44,9 @@ from bayescal.srom.stiefel import (
     stiefel_mean,
 )
 
-# The MD application (``md_candidates``: LAMMPS candidate runs; ``reduced_md``: Galerkin
-# reduced-order MD) is imported from its modules, not re-exported here yet.
+# The MD application (``lammps_box``, ``md_estimators``, ``md_start``, ``md_candidates``: LAMMPS
+# candidate runs; ``reduced_md``: Galerkin reduced-order MD) is imported from its modules, not
+# re-exported here yet.
 
 __all__ = [  # noqa: RUF022 - grouped by topic (STYLE.md 3), not sorted
     # Stiefel geometry
@@ -82,5 +83,6 @@ __all__ = [  # noqa: RUF022 - grouped by topic (STYLE.md 3), not sorted
     "best_parameters",
     "corners_to_centres",
     "field_snapshots",
-    # MD application (LAMMPS): bayescal.srom.md_candidates, bayescal.srom.reduced_md
+    # MD application (LAMMPS): bayescal.srom.{lammps_box, md_estimators, md_start,
+    # md_candidates, reduced_md}
 ]
