@@ -205,7 +205,11 @@ class Discrepancy:
         return tuple(names)
 
     def check_reference(self, reference: xr.Dataset) -> None:
-        """Raise :class:`StudyDefinitionError` if ``reference`` lacks a needed variable."""
+        """Raise :class:`StudyDefinitionError` if ``reference`` lacks a needed variable.
+
+        A leading ``realization`` dim is accepted here (a study selects one realization per
+        evaluation); :meth:`__call__` needs a single realization.
+        """
         missing = [n for n in self.reference_variables if n not in reference]
         if missing:
             raise StudyDefinitionError(
@@ -234,6 +238,12 @@ class Discrepancy:
             ``snapshot_distance(sample, term, snapshot)`` for the first field term's snapshots.
         """
         self.check_reference(reference)
+        several = [n for n in self.reference_variables if "realization" in reference[n].dims]
+        if several:
+            raise InputDataError(
+                f"reference variables {several} have a 'realization' dim; compare with one "
+                "realization at a time, reference.isel(realization=r)."
+            )
         batched = "sample" in model.dims
         model = _with_sample(model)
         n = model.sizes["sample"]

@@ -3,8 +3,9 @@
 ``DIR/evaluations.nc`` holds every forward evaluation of a study (dims ``eval``, ``param``):
 ``theta`` (physical), ``unit`` (unit cube, what the optimizer saw), ``discrepancy`` and its terms,
 ``status``, ``message``, ``seed`` (index of the EGO run), ``batch`` (ask/tell round of that run),
-``wall_s`` and ``model_stress(eval, frame)``. Each append rewrites the file through a temporary
-file and an atomic rename, so a killed run leaves the last complete state.
+``realization`` (index of the reference realization it was compared with; files written before it
+existed read as 0), ``wall_s`` and ``model_stress(eval, frame)``. Each append rewrites the file
+through a temporary file and an atomic rename, so a killed run leaves the last complete state.
 """
 
 from __future__ import annotations
@@ -114,6 +115,12 @@ class EvaluationStore:
             raise InputDataError(
                 f"{self.path} was written by a different study definition (fingerprint "
                 f"{fp_old} vs {fp_new}); use another --out directory or the same options."
+            )
+        if "realization" not in data and "seed" in data:  # written before realizations
+            data["realization"] = (
+                ("eval",),
+                np.zeros(data.sizes["eval"], dtype=np.int32),
+                {"long_name": "index of the reference realization compared with"},
             )
         logger.info("resuming from %s with %d evaluations", self.path, data.sizes["eval"])
         return data

@@ -22,7 +22,8 @@ def best_per_seed(evaluations: xr.Dataset) -> xr.Dataset:
     -------
     xarray.Dataset
         Dims ``seed`` and ``param``: ``theta``, ``discrepancy``, ``eval`` (index of the best),
-        ``n_eval``, ``n_failed``, ``eval_at_best`` (evaluations used until the best was found).
+        ``n_eval``, ``n_failed``, ``eval_at_best`` (evaluations used until the best was found),
+        and ``realization`` (the data realization of each seed) when the evaluations record it.
     """
     seeds = np.unique(evaluations["seed"].values)
     names = [str(p) for p in evaluations["param"].values]
@@ -43,8 +44,13 @@ def best_per_seed(evaluations: xr.Dataset) -> xr.Dataset:
             j = ok[np.argmin(disc[ok])]
             theta[i], best[i], index[i] = evaluations["theta"].values[j], disc[j], j
             at_best[i] = int(np.searchsorted(mine, j)) + 1
+    extra = {}
+    if "realization" in evaluations:
+        first = [np.flatnonzero(evaluations["seed"].values == s)[0] for s in seeds]
+        extra["realization"] = (("seed",), evaluations["realization"].values[first].astype(int))
     return xr.Dataset(
         {
+            **extra,
             "theta": (("seed", "param"), theta),
             "discrepancy": (("seed",), best),
             "eval": (("seed",), index),
@@ -59,12 +65,17 @@ def best_per_seed(evaluations: xr.Dataset) -> xr.Dataset:
 def format_table(best: xr.Dataset, *, truth: dict[str, float] | None = None) -> str:
     """Plain-text table of :func:`best_per_seed`, with the spread across seeds."""
     names = [str(p) for p in best["param"].values]
-    head = ["seed", *names, "d", "evals", "failed", "found at"]
+    # a realization column only where seeds were compared with different data realizations
+    real = best["realization"].values if "realization" in best else np.zeros(best.sizes["seed"])
+    lead = ["seed", "realization"] if real.max(initial=0) > 0 else ["seed"]
+    pad = [""] * (len(lead) - 1)
+    head = [*lead, *names, "d", "evals", "failed", "found at"]
     rows = [head]
     for i, s in enumerate(best["seed"].values):
         rows.append(
             [
                 str(int(s)),
+                *([str(int(real[i]))] if pad else []),
                 *(f"{v:.5g}" for v in best["theta"].values[i]),
                 f"{best['discrepancy'].values[i]:.4f}",
                 str(int(best["n_eval"].values[i])),
@@ -77,6 +88,7 @@ def format_table(best: xr.Dataset, *, truth: dict[str, float] | None = None) -> 
         rows.append(
             [
                 "mean",
+                *pad,
                 *(f"{v:.5g}" for v in np.nanmean(th, 0)),
                 f"{np.nanmean(best['discrepancy'].values):.4f}",
                 "",
@@ -87,6 +99,7 @@ def format_table(best: xr.Dataset, *, truth: dict[str, float] | None = None) -> 
         rows.append(
             [
                 "sd",
+                *pad,
                 *(f"{v:.2g}" for v in np.nanstd(th, 0, ddof=1)),
                 f"{np.nanstd(best['discrepancy'].values, ddof=1):.2g}",
                 "",
@@ -96,7 +109,15 @@ def format_table(best: xr.Dataset, *, truth: dict[str, float] | None = None) -> 
         )
     if truth:
         rows.append(
-            ["truth", *(f"{truth[n]:.5g}" if n in truth else "" for n in names), "", "", "", ""]
+            [
+                "truth",
+                *pad,
+                *(f"{truth[n]:.5g}" if n in truth else "" for n in names),
+                "",
+                "",
+                "",
+                "",
+            ]
         )
     widths = [max(len(r[c]) for r in rows) for c in range(len(head))]
     lines = ["  ".join(cell.rjust(w) for cell, w in zip(r, widths, strict=True)) for r in rows]

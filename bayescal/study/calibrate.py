@@ -7,6 +7,9 @@ its results, and the round is appended to ``DIR/evaluations.nc`` atomically. Res
 same directory rebuilds each run from the stored evaluations; since every proposal is a
 deterministic function of the seed and the history, the resumed run continues exactly as an
 uninterrupted one would.
+
+When the reference has R realizations (a ``realization`` dim), seed ``k`` is compared with
+realization ``k % R`` throughout, and each evaluation records it in ``realization(eval)``.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+import warnings
 from collections.abc import Callable
 from concurrent.futures import Executor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -22,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from bayescal.errors import InputDataError
+from bayescal.errors import InputDataError, InputDataWarning
 from bayescal.executors import InlineExecutor, executor_workers, split_batch
 from bayescal.io import EvaluationStore, provenance_attrs
 from bayescal.optimize import EGO, EvalStatus
@@ -55,6 +59,15 @@ def calibrate(
 ) -> xr.Dataset:
     """Search the study's parameters with EGO; return all evaluations.
 
+    A *seed* is one independent EGO run with its own random stream
+    (``SeedSequence(study.seed).spawn(K)[k]``). When ``study.reference`` has a ``realization``
+    dim of size R, seed ``k`` calibrates against realization ``k % R`` only, so with
+    ``seeds = R`` a seed is a data realization: its evaluations, its EGO optimum and, in the
+    posterior (:mod:`bayescal.infer`, per-seed parameters pooled hierarchically), its
+    ``<name>_seed`` parameters belong to that realization, and the pooled parameters describe the
+    population the realizations were drawn from. With ``seeds`` a multiple of R several seeds
+    share a realization.
+
     Parameters
     ----------
     study : Study
@@ -64,7 +77,8 @@ def calibrate(
     budget : int, optional
         Forward evaluations per seed (default ``study.budget``).
     seeds : int, optional
-        Number of independent EGO runs (default ``study.seeds``).
+        Number of independent EGO runs (default ``study.seeds``, which defaults to the number of
+        realizations); fewer than the realizations warns that some are left out.
     batch_size : int, optional
         Points per EGO round q (default ``study.ego.batch_size``).
     executor : concurrent.futures.Executor, optional
@@ -83,6 +97,12 @@ def calibrate(
     -------
     xarray.Dataset
         The contents of ``out/evaluations.nc``.
+
+    Raises
+    ------
+    InputDataError
+        Non-positive budget, seeds or batch size; or ``out`` holds evaluations whose realization
+        of a seed differs from ``seed % R`` (the data changed between runs).
     """
     budget = int(budget or study.budget)
     n_seeds = int(seeds or study.seeds)
@@ -91,9 +111,18 @@ def calibrate(
         raise InputDataError(
             f"budget, seeds and batch_size must be >= 1; got {budget}, {n_seeds}, {q}."
         )
+    if n_seeds < study.realizations:
+        warnings.warn(
+            f"seeds={n_seeds} is less than the {study.realizations} realizations of the "
+            f"reference; realizations {list(range(n_seeds, study.realizations))} are not "
+            "calibrated.",
+            InputDataWarning,
+            stacklevel=2,
+        )
     executor = executor or InlineExecutor()
     options = dataclasses.replace(study.ego, batch_size=q)
     store = EvaluationStore(out, study.names, _store_attrs(study, spec, n_seeds))
+    _check_stored_realizations(study, store)
     runs = [
         EGO(study.dim, options=options, seed=ss, feasible=study.feasible_unit)
         for ss in seed_sequences(study.seed, n_seeds)
@@ -107,7 +136,8 @@ def calibrate(
                 break
             seed_idx = np.concatenate([np.full(len(u), k) for k, u in asks])
             unit = np.concatenate([u for _, u in asks])
-            result = _run_batch(study, study.from_unit(unit), executor, spec, timeout)
+            real = study.realization_of(seed_idx)
+            result = _run_batch(study, study.from_unit(unit), real, executor, spec, timeout)
             y = np.where(
                 result["status"].values == EvalStatus.OK, result["discrepancy"].values, np.nan
             )
@@ -117,7 +147,7 @@ def calibrate(
             batch_no = np.array([rounds[k] for k in seed_idx])
             for k, _ in asks:
                 rounds[k] += 1
-            record = _as_record(result, unit, study, seed_idx, batch_no)
+            record = _as_record(result, unit, study, seed_idx, batch_no, real)
             store.append(record)
             if callback is not None:
                 callback(record)
@@ -141,6 +171,23 @@ def _replay(run: EGO, stored: xr.Dataset | None) -> int:
     return int(batches.max()) + 1
 
 
+def _check_stored_realizations(study: Study, store: EvaluationStore) -> None:
+    """A resumed directory must pair every seed with the realization this study gives it."""
+    data = store.data
+    if data is None or "realization" not in data:
+        return
+    seed = data["seed"].values
+    stored = data["realization"].values
+    expected = study.realization_of(seed)
+    if (stored != expected).any():
+        i = int(np.flatnonzero(stored != expected)[0])
+        raise InputDataError(
+            f"{store.path}: evaluation {i} of seed {int(seed[i])} was compared with realization "
+            f"{int(stored[i])}, but this study ({study.realizations} realization(s)) assigns "
+            f"realization {int(expected[i])}; use another --out directory."
+        )
+
+
 def _collect_asks(runs: list[EGO], budget: int, store: EvaluationStore) -> list:
     asks = []
     for k, run in enumerate(runs):
@@ -152,15 +199,17 @@ def _collect_asks(runs: list[EGO], budget: int, store: EvaluationStore) -> list:
     return asks
 
 
-def _run_batch(study, theta, executor, spec, timeout) -> xr.Dataset:
+def _run_batch(study, theta, realization, executor, spec, timeout) -> xr.Dataset:
     target = spec if spec is not None else study
     chunks = split_batch(theta, executor_workers(executor))
     if isinstance(executor, InlineExecutor):
-        futures = [executor.submit(evaluate, study, theta[idx]) for idx in chunks]
+        futures = [executor.submit(evaluate, study, theta[idx], realization[idx]) for idx in chunks]
     elif spec is not None:
-        futures = [executor.submit(spec.evaluate, theta[idx]) for idx in chunks]
+        futures = [executor.submit(spec.evaluate, theta[idx], realization[idx]) for idx in chunks]
     else:
-        futures = [executor.submit(evaluate, target, theta[idx]) for idx in chunks]
+        futures = [
+            executor.submit(evaluate, target, theta[idx], realization[idx]) for idx in chunks
+        ]
     parts = []
     for idx, fut in zip(chunks, futures, strict=True):
         try:
@@ -186,12 +235,19 @@ def _failed_part(n: int, status: EvalStatus, message: str) -> xr.Dataset:
     )
 
 
-def _as_record(result: xr.Dataset, unit, study: Study, seed_idx, batch_no) -> xr.Dataset:
+def _as_record(
+    result: xr.Dataset, unit, study: Study, seed_idx, batch_no, realization
+) -> xr.Dataset:
     record = result.rename({"sample": "eval"})
     record["theta"] = (("eval", "param"), study.from_unit(unit), {"long_name": "parameters"})
     record["unit"] = (("eval", "param"), unit, {"long_name": "parameters in the unit cube"})
     record["seed"] = (("eval",), seed_idx.astype(np.int32))
     record["batch"] = (("eval",), batch_no.astype(np.int32))
+    record["realization"] = (
+        ("eval",),
+        np.asarray(realization).astype(np.int32),
+        {"long_name": "index of the reference realization compared with"},
+    )
     now = np.datetime64(int(time.time() * 1e6), "us").astype("datetime64[ns]")
     record["finished_at"] = (("eval",), np.full(len(unit), now))
     record["status"].attrs = {
@@ -207,6 +263,7 @@ def _store_attrs(study: Study, spec: StudySpec | None, n_seeds: int) -> dict:
         study_fingerprint=study.fingerprint(),
         root_seed=int(study.seed),
         n_seeds=int(n_seeds),
+        n_realizations=int(study.realizations),
         description=study.description,
     )
     attrs["param_units"] = [p.units for p in study.parameters]

@@ -1,5 +1,9 @@
 """Evaluate a study at a batch of parameter sets: forward model, then discrepancy.
 
+With a reference of several realizations each parameter set names the realization it is compared
+with; the forward model still runs once for the whole batch, and the discrepancy once per
+realization present in it.
+
 A failure never escapes: infeasible sets are not run (``INFEASIBLE``), a forward model that
 raises for a batch is retried one set at a time, and a set that raises, diverges or gives a
 non-finite discrepancy is recorded as ``FAILED`` with its message.
@@ -12,7 +16,9 @@ import time
 
 import numpy as np
 import xarray as xr
+from numpy.typing import ArrayLike
 
+from bayescal.errors import StudyDefinitionError
 from bayescal.optimize import EvalStatus
 from bayescal.study.study import Study
 
@@ -21,7 +27,7 @@ __all__ = ["evaluate"]
 logger = logging.getLogger(__name__)
 
 
-def evaluate(study: Study, theta: np.ndarray) -> xr.Dataset:
+def evaluate(study: Study, theta: np.ndarray, realization: ArrayLike | None = None) -> xr.Dataset:
     """Run the forward model and the discrepancy at physical parameter sets.
 
     Parameters
@@ -30,16 +36,25 @@ def evaluate(study: Study, theta: np.ndarray) -> xr.Dataset:
         The problem.
     theta : array_like, shape (n, d)
         Parameter sets in physical units, columns in ``study.names`` order.
+    realization : int or array_like of int, shape (n,), optional
+        Realization of the reference each set is compared with (``study.reference`` with a
+        ``realization`` dim); one int for all sets; None means realization 0.
 
     Returns
     -------
     xarray.Dataset
         Dims ``sample`` (n) and ``frame``: ``discrepancy``, ``field_term``, ``stress_term``,
         ``status`` (:class:`EvalStatus`), ``message``, ``wall_s`` (amortised seconds per set),
-        and ``model_stress(sample, frame)`` (GPa, NaN where not run).
+        ``realization`` (int), and ``model_stress(sample, frame)`` (GPa, NaN where not run).
+
+    Raises
+    ------
+    StudyDefinitionError
+        A realization index outside ``[0, study.realizations)``, or not one per set.
     """
     theta = np.atleast_2d(np.asarray(theta, dtype=float))
     n = theta.shape[0]
+    real = _realization_index(study, realization, n)
     status = np.full(n, int(EvalStatus.OK))
     message = np.full(n, "", dtype=object)
     feasible = study.feasible(theta)
@@ -55,9 +70,33 @@ def evaluate(study: Study, theta: np.ndarray) -> xr.Dataset:
                 status[run[i]] = int(EvalStatus.FAILED)
                 message[run[i]] = err
     wall = (time.perf_counter() - start) / max(run.size, 1)
-    result = _assemble(study, theta, outputs, status, message)
+    result = _assemble(study, theta, outputs, status, message, real)
     result["wall_s"] = (("sample",), np.where(feasible, wall, 0.0), {"units": "s"})
+    result["realization"] = (("sample",), real.astype(np.int32), _REALIZATION_ATTRS)
     return result
+
+
+_REALIZATION_ATTRS = {"long_name": "index of the reference realization compared with"}
+
+
+def _realization_index(study: Study, realization: ArrayLike | None, n: int) -> np.ndarray:
+    if realization is None:
+        return np.zeros(n, dtype=np.int64)
+    raw = np.asarray(realization)
+    if raw.ndim > 1 or (raw.ndim == 1 and raw.size != n):
+        raise StudyDefinitionError(
+            f"realization must be one int or one per parameter set ({n}); got shape {raw.shape}."
+        )
+    if raw.size and not np.issubdtype(raw.dtype, np.integer):
+        raise StudyDefinitionError(f"realization must hold ints; got dtype {raw.dtype}.")
+    real = np.broadcast_to(raw.astype(np.int64), (n,)).copy()
+    bad = (real < 0) | (real >= study.realizations)
+    if bad.any():
+        raise StudyDefinitionError(
+            f"realization must be in [0, {study.realizations - 1}] for this reference; got "
+            f"{int(real[bad][0])}."
+        )
+    return real
 
 
 def _forward_robust(study: Study, theta: np.ndarray):
@@ -97,6 +136,7 @@ def _assemble(
     outputs: list[xr.Dataset | None],
     status: np.ndarray,
     message: np.ndarray,
+    realization: np.ndarray,
 ) -> xr.Dataset:
     n = len(theta)
     ran = [i for i in range(n) if outputs[i] is not None and status[i] == EvalStatus.OK]
@@ -109,14 +149,17 @@ def _assemble(
     if template is not None and disc.stress is not None:
         frames = template[disc.stress.model].sizes["frame"]
         stress_curve = np.full((n, frames), np.nan)
-    if ran:
-        model = xr.concat([outputs[i] for i in ran], dim="sample", coords="minimal")
-        d = disc(study.reference, model)
-        total[ran] = d["discrepancy"].values
-        stress_term[ran] = d["stress_term"].values
-        field_term[ran] = d["field_term"].values
+    for r in np.unique(realization[ran]):
+        mine = [i for i in ran if realization[i] == r]
+        model = xr.concat(
+            [outputs[i] for i in mine], dim="sample", coords="different", compat="equals"
+        )
+        d = disc(study.reference_for(int(r)), model)
+        total[mine] = d["discrepancy"].values
+        stress_term[mine] = d["stress_term"].values
+        field_term[mine] = d["field_term"].values
         if stress_curve is not None:
-            stress_curve[ran] = model[disc.stress.model].transpose("sample", "frame").values
+            stress_curve[mine] = model[disc.stress.model].transpose("sample", "frame").values
     bad = [i for i in ran if not np.isfinite(total[i])]
     status[bad] = int(EvalStatus.FAILED)
     message[bad] = "non-finite discrepancy"

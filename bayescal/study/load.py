@@ -32,9 +32,9 @@ class StudySpec:
         """Load the study (cached per process)."""
         return _cached_build(self)
 
-    def evaluate(self, theta: np.ndarray):
-        """Evaluate the study at physical ``theta`` (runs in a worker)."""
-        return evaluate(self.build(), theta)
+    def evaluate(self, theta: np.ndarray, realization: np.ndarray | None = None):
+        """Evaluate the study at physical ``theta`` against ``realization`` (runs in a worker)."""
+        return evaluate(self.build(), theta, realization)
 
 
 @functools.lru_cache(maxsize=4)

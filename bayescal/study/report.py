@@ -22,7 +22,10 @@ logger = logging.getLogger(__name__)
 def write_report(study: Study, evaluations: xr.Dataset, out: str | Path) -> str:
     """Write ``out/report/`` (summary.txt, PNG figures) and return the summary table.
 
-    The strain-field figure reruns the forward model once at the overall best parameters.
+    The strain-field figure reruns the forward model once at the overall best parameters and
+    compares it with the realization that seed calibrated against. With R > 1 realizations the
+    stress–strain figure is drawn per realization (``stress_strain_realization<r>.png``, each with
+    the best curves of its seeds); ``stress_strain.png`` is realization 0's.
     """
     report = Path(out) / "report"
     report.mkdir(parents=True, exist_ok=True)
@@ -32,16 +35,28 @@ def write_report(study: Study, evaluations: xr.Dataset, out: str | Path) -> str:
     best.to_netcdf(report / "best.nc", engine="h5netcdf")
     _save(plot_convergence(evaluations), report / "convergence.png")
     _save(plot_traces(evaluations, truth=study.truth), report / "parameter_traces.png")
+    seed_real = _seed_realizations(study, best)
     if "model_stress" in evaluations and study.discrepancy.stress is not None:
         stress = study.discrepancy.stress
-        fig = plot_stress_strain(
-            study.reference,
-            evaluations,
-            list(best["eval"].values),
-            reference_var=stress.reference,
-            reference_strain=stress.reference_strain,
-        )
-        _save(fig, report / "stress_strain.png")
+        for r in range(study.realizations):
+            # seeds of other realizations are skipped (-1) so each keeps its seed label
+            evals = [int(j) if seed_real[i] == r else -1 for i, j in enumerate(best["eval"].values)]
+            fig = plot_stress_strain(
+                study.reference_for(r),
+                evaluations,
+                evals,
+                reference_var=stress.reference,
+                reference_strain=stress.reference_strain,
+            )
+            units = study.reference[stress.reference].attrs.get("units")
+            if units:
+                fig.axes[0].set_ylabel(f"shear stress [{units}]")
+            if study.realizations > 1:
+                fig.axes[0].set_title(f"realization {r}", fontsize="medium")
+                fig.savefig(report / f"stress_strain_realization{r}.png", dpi=120)
+            if r == 0:
+                fig.savefig(report / "stress_strain.png", dpi=120)
+            plt.close(fig)
     overall = (
         int(np.nanargmin(best["discrepancy"].values))
         if np.isfinite(best["discrepancy"].values).any()
@@ -49,19 +64,30 @@ def write_report(study: Study, evaluations: xr.Dataset, out: str | Path) -> str:
     )
     if overall is not None and study.discrepancy.fields:
         term = study.discrepancy.fields[0]
+        r = int(seed_real[overall])
+        label = term.reference + (f" (realization {r})" if study.realizations > 1 else "")
         try:
             model = _call_forward(study, best["theta"].values[overall][None, :]).isel(sample=0)
             fig = plot_fields(
-                study.reference[term.reference],
+                study.reference_for(r)[term.reference],
                 model[term.model],
                 term.strains,
                 model_scale=term.model_scale,
-                label=term.reference,
+                label=label,
             )
             _save(fig, report / "fields.png")
         except Exception as exc:  # a report must not lose the run
             logger.warning("could not rerun the best parameters for the field plot: %s", exc)
     return table
+
+
+def _seed_realizations(study: Study, best: xr.Dataset) -> np.ndarray:
+    """Realization of each seed of ``best``: as recorded, else ``seed % R``."""
+    if "realization" in best:
+        real = np.asarray(best["realization"].values, dtype=int)
+    else:
+        real = study.realization_of(best["seed"].values)
+    return np.clip(real, 0, study.realizations - 1)
 
 
 def _save(fig, path: Path) -> None:

@@ -5,19 +5,24 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import xarray as xr
+from numpy.typing import ArrayLike
 
 from bayescal.discrepancy import Discrepancy
-from bayescal.errors import StudyDefinitionError
+from bayescal.errors import InputDataWarning, StudyDefinitionError
 from bayescal.optimize import EGOOptions
 from bayescal.study.parameter import Parameter
 
-__all__ = ["ForwardModel", "Study"]
+__all__ = ["REALIZATION", "ForwardModel", "Study"]
+
+#: Name of the reference dim holding independent data realizations.
+REALIZATION = "realization"
 
 #: A batched forward model: ``{name: (n,) array}`` -> Dataset with a ``sample`` dim of length n
 #: (and optionally ``status(sample)``, 0 = ok). It may raise for a bad parameter set.
@@ -39,7 +44,10 @@ class Study:
         Batched forward model, ``forward({name: (n,) array}) -> Dataset`` with a ``sample`` dim.
         It receives the calibrated, fixed and derived values.
     reference : xarray.Dataset
-        The data, e.g. :func:`bayescal.datasets.load_cuzr`.
+        The data, e.g. :func:`bayescal.datasets.load_cuzr`. A leading ``realization`` dim of
+        size R (independent MD runs, e.g. :func:`bayescal.coarse.md.md_reference` of several
+        runs) makes EGO seed ``k`` calibrate against realization ``k % R``; variables without
+        the dim are shared by all realizations.
     discrepancy : Discrepancy
         Model/data distance (default: the paper's).
     fixed : mapping of str to float
@@ -52,8 +60,9 @@ class Study:
         and are recorded with status ``INFEASIBLE`` if asked for.
     seed : int
         Root seed; seed ``k`` of a run uses ``SeedSequence(seed).spawn(K)[k]``.
-    seeds : int
-        Default number of independent EGO runs.
+    seeds : int, optional
+        Default number of independent EGO runs; None means one per data realization (one when
+        the reference has no ``realization`` dim).
     budget : int
         Default number of forward evaluations per seed.
     ego : EGOOptions
@@ -78,7 +87,7 @@ class Study:
     derived: Mapping[str, Derived] = field(default_factory=dict)
     constraint: Callable[[Mapping[str, np.ndarray]], np.ndarray] | None = None
     seed: int = 0
-    seeds: int = 1
+    seeds: int | None = None
     budget: int = 50
     ego: EGOOptions = field(default_factory=EGOOptions)
     truth: Mapping[str, float] | None = None
@@ -108,6 +117,17 @@ class Study:
                 f"Study.reference must be an xarray.Dataset; got {type(self.reference).__name__}."
             )
         self.discrepancy.check_reference(self.reference)
+        n_real = _check_realizations(self.reference, self.discrepancy)
+        if self.seeds is None:
+            object.__setattr__(self, "seeds", n_real)
+        elif isinstance(self.seeds, int | np.integer) and 1 <= self.seeds < n_real:
+            warnings.warn(
+                f"Study.seeds={self.seeds} is less than the {n_real} realizations of the "
+                f"reference; realizations {list(range(self.seeds, n_real))} are not calibrated. "
+                f"Set seeds={n_real} (or leave it None).",
+                InputDataWarning,
+                stacklevel=3,
+            )
         for key, value in (("seeds", self.seeds), ("budget", self.budget)):
             if int(value) != value or value < 1:
                 raise StudyDefinitionError(f"Study.{key} must be a positive int; got {value}.")
@@ -131,6 +151,26 @@ class Study:
     def bounds(self) -> np.ndarray:
         """Bounds, shape ``(d, 2)``."""
         return np.array([p.bounds for p in self.parameters])
+
+    @property
+    def realizations(self) -> int:
+        """Number of data realizations R (1 without a ``realization`` dim)."""
+        return int(self.reference.sizes.get(REALIZATION, 1))
+
+    def realization_of(self, seed: ArrayLike) -> np.ndarray:
+        """Realization each EGO seed compares with: ``seed % R`` (an int array like ``seed``)."""
+        return np.asarray(seed, dtype=np.int64) % self.realizations
+
+    def reference_for(self, realization: int) -> xr.Dataset:
+        """The reference of one realization (the whole reference when it has none)."""
+        r = int(realization)
+        if not 0 <= r < self.realizations:
+            raise StudyDefinitionError(
+                f"realization must be in [0, {self.realizations - 1}]; got {r}."
+            )
+        if REALIZATION not in self.reference.dims:
+            return self.reference
+        return self.reference.isel({REALIZATION: r})
 
     @property
     def dim(self) -> int:
@@ -196,3 +236,27 @@ class Study:
             "options": {k: repr(v) for k, v in sorted(self.options.items())},
         }
         return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _check_realizations(reference: xr.Dataset, discrepancy: Discrepancy) -> int:
+    """Number of realizations R of ``reference``; raise if the compared variables lack them.
+
+    A compared variable may carry ``realization`` or not (then all realizations share it; an
+    xarray Dataset has one size per dim, so carrying variables agree on R), but when the reference
+    has the dim at all, at least one compared variable must carry it, or every seed would
+    calibrate against the same data while the study claims R realizations.
+    """
+    if REALIZATION not in reference.dims:
+        return 1
+    n = int(reference.sizes[REALIZATION])
+    compared = list(dict.fromkeys(discrepancy.reference_variables))
+    carrying = [v for v in compared if REALIZATION in reference[v].dims]
+    if n < 1 or not carrying:
+        others = [str(v) for v in reference.data_vars if REALIZATION in reference[v].dims]
+        raise StudyDefinitionError(
+            f"reference has a 'realization' dim of size {n} (on {others}), but none of the "
+            f"variables the discrepancy compares ({', '.join(compared)}) has it; give the "
+            f"compared fields or stress curve that dim, or select one realization with "
+            f"reference.isel(realization=r)."
+        )
+    return n
