@@ -41,6 +41,26 @@ A2PS_TO_CM2S = 1e-4
 """Å^2/ps -> cm^2/s."""
 
 
+def _as_trajectory(positions: ArrayLike) -> np.ndarray:
+    """``positions`` as a finite float array ``(..., T, N, d)`` with ``T >= 2``, or raise."""
+    x = np.asarray(positions, dtype=float)
+    if x.ndim < 3 or x.shape[-3] < 2 or not np.all(np.isfinite(x)):
+        raise InputDataError(
+            "positions must be a finite array of shape (..., T, N, d) with T >= 2; got shape "
+            f"{x.shape}."
+        )
+    return x
+
+
+def _without_drift(x: np.ndarray, masses: ArrayLike | None) -> np.ndarray:
+    """``x`` (..., T, N, d) minus its mass-weighted centre of mass at each time."""
+    w = np.ones(x.shape[-2]) if masses is None else np.asarray(masses, dtype=float)
+    if w.shape != (x.shape[-2],) or np.any(w <= 0):
+        raise InputDataError(f"masses must be positive with shape ({x.shape[-2]},).")
+    com = np.einsum("...tnd,n->...td", x, w / w.sum())
+    return x - com[..., :, None, :]
+
+
 def check_window(window: tuple[float, float]) -> None:
     """Raise :class:`~bayescal.errors.InputDataError` unless ``window`` is 0 <= a < b <= 1."""
     if not (len(window) == 2 and 0.0 <= window[0] < window[1] <= 1.0):
@@ -82,18 +102,9 @@ def mean_squared_displacement(
     >>> mean_squared_displacement(x, remove_drift=False)
     array([ 0.,  1.,  4.,  9., 16.])
     """
-    x = np.asarray(positions, dtype=float)
-    if x.ndim < 3 or x.shape[-3] < 2 or not np.all(np.isfinite(x)):
-        raise InputDataError(
-            "positions must be a finite array of shape (..., T, N, d) with T >= 2; got shape "
-            f"{x.shape}."
-        )
+    x = _as_trajectory(positions)
     if remove_drift:
-        w = np.ones(x.shape[-2]) if masses is None else np.asarray(masses, dtype=float)
-        if w.shape != (x.shape[-2],) or np.any(w <= 0):
-            raise InputDataError(f"masses must be positive with shape ({x.shape[-2]},).")
-        com = np.einsum("...tnd,n->...td", x, w / w.sum())
-        x = x - com[..., :, None, :]
+        x = _without_drift(x, masses)
     n_t = x.shape[-3]
     # (..., N, d, T): time last
     xt = np.moveaxis(x, -3, -1)
@@ -275,21 +286,12 @@ def vibrational_msd(
     >>> float(vibrational_msd(x, remove_drift=False))  # one atom at +-1 A about 0
     1.0
     """
-    x = np.asarray(positions, dtype=float)
-    if x.ndim < 3 or x.shape[-3] < 2 or not np.all(np.isfinite(x)):
-        raise InputDataError(
-            "positions must be a finite array of shape (..., T, N, d) with T >= 2; got shape "
-            f"{x.shape}."
-        )
+    x = _as_trajectory(positions)
     if not 0.0 <= discard < 1.0:
         raise InputDataError(f"discard must be a fraction in [0, 1); got {discard!r}.")
     first = int(np.floor(discard * x.shape[-3]))
     x = x[..., min(first, x.shape[-3] - 2) :, :, :]
     if remove_drift:
-        w = np.ones(x.shape[-2]) if masses is None else np.asarray(masses, dtype=float)
-        if w.shape != (x.shape[-2],) or np.any(w <= 0):
-            raise InputDataError(f"masses must be positive with shape ({x.shape[-2]},).")
-        com = np.einsum("...tnd,n->...td", x, w / w.sum())
-        x = x - com[..., :, None, :]
+        x = _without_drift(x, masses)
     u = x - x.mean(axis=-3, keepdims=True)
     return np.mean(np.sum(u**2, axis=-1), axis=(-2, -1))

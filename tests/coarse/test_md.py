@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bayescal.coarse import CoarseGrainOptions, coarse_grain, iter_dump, read_dump
-from bayescal.coarse.md import MDOptions, load_lammps, md_reference, shear_glass
+from bayescal.coarse.md import MDOptions, md_reference, shear_glass
 from bayescal.errors import InputDataError
 
 
-def _require_lammps() -> None:
-    try:
-        load_lammps()
-    except ModuleNotFoundError as err:
-        if os.environ.get("BAYESCAL_REQUIRE_ALL_DEPS"):
-            raise
-        pytest.skip(f"lammps not importable (optional extra): {err}")
-
-
-def test_tiny_lj_glass_sheared(tmp_path: Path) -> None:
-    _require_lammps()
+def test_tiny_lj_glass_sheared(require_lammps, tmp_path: Path) -> None:
     opts = MDOptions(
         n_atoms=400, melt_steps=300, quench_steps=600, shear_steps=1000, n_frames=5, max_strain=0.1
     )
@@ -68,9 +57,8 @@ def test_options_validation() -> None:
 
 
 @pytest.mark.slow
-def test_cuzr_glass_realizations(tmp_path: Path) -> None:
+def test_cuzr_glass_realizations(require_lammps, tmp_path: Path) -> None:
     """A ~500-atom Cu64Zr36 glass (Mendelev EAM/FS), two realizations, GP fields (~2 min)."""
-    _require_lammps()
     opts = MDOptions.cuzr(
         n_atoms=500,
         melt_steps=2000,

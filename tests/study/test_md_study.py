@@ -1,7 +1,6 @@
 """The end-to-end MD study (studies/md_shear_band.py): LAMMPS -> GP fields -> EGO -> posterior."""
 
 import importlib.util
-import os
 import sys
 from pathlib import Path
 
@@ -9,7 +8,6 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from bayescal.coarse.md import load_lammps
 from bayescal.study import evaluate, load_study
 
 STUDY = Path(__file__).parents[2] / "studies" / "md_shear_band.py"
@@ -25,15 +23,6 @@ TINY = {
 }
 
 
-def _require_lammps() -> None:
-    try:
-        load_lammps()
-    except ModuleNotFoundError as err:
-        if os.environ.get("BAYESCAL_REQUIRE_ALL_DEPS"):
-            raise
-        pytest.skip(f"lammps not importable (optional extra): {err}")
-
-
 def _study_module():
     spec = importlib.util.spec_from_file_location("md_shear_band_under_test", STUDY)
     module = importlib.util.module_from_spec(spec)
@@ -42,9 +31,8 @@ def _study_module():
     return module
 
 
-def test_build_tiny_study(tmp_path, monkeypatch):
+def test_build_tiny_study(require_lammps, tmp_path, monkeypatch):
     """Two realizations coarse-grained by GP; the model matches the MD grid, box and frames."""
-    _require_lammps()
     cache = tmp_path / "cache"
     study = load_study(STUDY, cache_dir=str(cache), **TINY)
     ref = study.reference
@@ -106,9 +94,8 @@ def test_align_band_reflects_and_centres():
 
 
 @pytest.mark.slow
-def test_cli_runs_md_study(tmp_path, capsys):
+def test_cli_runs_md_study(require_lammps, tmp_path, capsys):
     """``bayescal run`` on a tiny MD: EGO per realization, posterior, report files (~2 min)."""
-    _require_lammps()
     from bayescal.cli import main
 
     out = tmp_path / "run"
