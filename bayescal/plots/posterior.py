@@ -254,6 +254,7 @@ def plot_posterior_predictive(
     n_draws: int = 100,
     level: float = 0.9,
     rng: int | np.random.Generator | None = None,
+    theta: np.ndarray | None = None,
 ) -> Figure:
     """Posterior-predictive band of the stress–strain curve against the reference.
 
@@ -275,12 +276,15 @@ def plot_posterior_predictive(
         Central probability of the band.
     rng : int, numpy Generator or None
         Selects the draws.
+    theta : ndarray, shape (n_draws, d), optional
+        Draws already taken with :func:`posterior_draws` (then ``rng`` is unused).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    theta = posterior_draws(idata, n_draws, rng=rng)
+    if theta is None:
+        theta = posterior_draws(idata, n_draws, rng=rng)
     stress = np.asarray(forward(theta), dtype=float)
     strain = np.asarray(strain, dtype=float)
     if stress.shape != (n_draws, strain.size):

@@ -240,7 +240,6 @@ def _predictive_figure(study: Study, idata: az.InferenceData, n_draws: int):
     reference = study.reference[stress.reference]
     if "realization" in reference.dims:
         reference = reference.isel(realization=0)
-    # the same rng as the plot's, so these are the draws it asks for
     theta = posterior_draws(idata, n_draws, rng=study.seed)
     ok = study.feasible(theta)
     if not ok.any():
@@ -258,5 +257,5 @@ def _predictive_figure(study: Study, idata: az.InferenceData, n_draws: int):
         reference=reference.values,
         reference_strain=study.reference[stress.reference_strain].values,
         n_draws=n_draws,
-        rng=study.seed,
+        theta=theta,
     )

@@ -221,7 +221,12 @@ def test_cli_posterior_step(tmp_path, capsys):
     idata = read_posterior(out / "posterior.nc")
     assert idata.posterior.sizes["draw"] == 100
     assert {"posterior", "sample_stats", "prior", "constant_data"} <= set(idata.groups())
-    for name in ("posterior.md", "posterior_trace.png", "posterior_pair.png"):
+    for name in (
+        "posterior.md",
+        "posterior_trace.png",
+        "posterior_pair.png",
+        "posterior_predictive.png",
+    ):
         assert (out / "report" / name).stat().st_size > 0, name
     assert "94 % HDI" in (out / "report" / "posterior.md").read_text()
     before = (out / "evaluations.nc").stat().st_mtime_ns
