@@ -19,6 +19,7 @@ __all__ = [
     "as_bases",
     "as_matrix_stack",
     "as_positive_int",
+    "as_tall_stack",
     "broadcast_batch",
     "check_gram",
     "check_same_ambient",
@@ -96,6 +97,26 @@ def as_bases(
         if arr.ndim < 2:
             raise InputDataError(f"{name} must have shape (..., n, p); got shape {arr.shape}.")
         return arr
+    arr = as_tall_stack(name, U)
+    # One Gram matrix per basis checks both: a NaN or inf entry makes its column's diagonal
+    # entry non-finite, so no separate isfinite pass over the (large) input is needed.
+    with np.errstate(over="ignore", invalid="ignore"):  # non-finite results are handled
+        G = gram(arr)
+    check_gram(name, G, arr, atol=atol)
+    return arr
+
+
+def as_tall_stack(name: str, U: ArrayLike) -> np.ndarray:
+    """Return ``U`` as a float64 stack ``(..., n, p)`` with ``1 <= p <= n``; no Gram check.
+
+    The shape half of :func:`as_bases`, for callers that check orthonormality themselves
+    chunk by chunk (with :func:`check_gram`) while the data is in cache.
+
+    Raises
+    ------
+    InputDataError
+        Non-real dtype, wrong dims or ``p > n``.
+    """
     arr = np.asarray(U)
     if arr.dtype.kind not in "biuf":
         raise InputDataError(f"{name} must be a real array; got dtype {arr.dtype}.")
@@ -108,11 +129,6 @@ def as_bases(
             f"{name} must be a tall basis (..., n, p) with p <= n; got n={n}, p={p}. "
             "Did you pass the transpose?"
         )
-    # One Gram matrix per basis checks both: a NaN or inf entry makes its column's diagonal
-    # entry non-finite, so no separate isfinite pass over the (large) input is needed.
-    with np.errstate(over="ignore", invalid="ignore"):  # non-finite results are handled
-        G = gram(arr)
-    check_gram(name, G, arr, atol=atol)
     return arr
 
 
@@ -122,6 +138,8 @@ def check_gram(
     block: np.ndarray,
     *,
     atol: float = ORTHONORMAL_ATOL,
+    offset: int = 0,
+    batch_shape: tuple[int, ...] | None = None,
 ) -> None:
     """Raise unless the Gram matrices ``G = U^T U`` of ``block`` are the identity to ``atol``.
 
@@ -135,6 +153,11 @@ def check_gram(
         The bases, used only to word the message for non-finite input.
     atol : float, default ORTHONORMAL_ATOL
         Tolerance on ``max |U^T U - I|``.
+    offset : int, default 0
+        Flat batch index of ``G[0]`` when ``G`` is one chunk of a flattened stack.
+    batch_shape : tuple of int, optional
+        Batch shape of the whole stack, to report the offending index in it; default
+        ``G.shape[:-2]``.
 
     Raises
     ------
@@ -150,8 +173,9 @@ def check_gram(
     worst = float(err.max())
     if not worst <= atol:  # also catches NaN from overflowing finite entries
         where = ""
-        if err.ndim:
-            index = np.unravel_index(int(err.argmax()), err.shape)
+        shape = err.shape if batch_shape is None else batch_shape
+        if shape:
+            index = np.unravel_index(offset + int(err.argmax()), shape)
             where = f" at batch index {tuple(int(i) for i in index)}"
         raise InputDataError(
             f"{name} is not orthonormal: max |U^T U - I| = {worst:.3g}{where} > atol={atol:g}. "

@@ -113,3 +113,35 @@ def test_error_names_the_batch_index(rng):
     U[1, 0, 0] += 0.1
     with pytest.raises(InputDataError, match=r"at batch index \(1,\)"):
         principal_angles(U, U)
+
+
+@pytest.mark.parametrize("which", ["U", "V"])
+def test_chunked_check_reports_the_global_index(rng, which, monkeypatch):
+    """The check runs chunk by chunk; a bad basis in a later chunk is found and located."""
+    import bayescal.manifold.angles as angles
+
+    monkeypatch.setattr(angles, "_CHUNK_ELEMENTS", 6 * 2 * 4)  # 4 pairs per chunk
+    U = random_bases(rng, 3, 5, 6, 2)
+    V = random_bases(rng, 3, 5, 6, 2)
+    bad = {"U": U, "V": V}[which]
+    bad[2, 3, 1, 0] += 0.1  # flat index 13: the fourth chunk
+    with pytest.raises(InputDataError, match=rf"{which} is not orthonormal.*\(2, 3\)"):
+        principal_angles(U, V)
+    bad[2, 3, 1, 0] = np.nan
+    with pytest.raises(InputDataError, match=rf"{which} contains 1 non-finite"):
+        principal_angles(U, V)
+
+
+def test_broadcast_basis_is_checked(rng):
+    U = random_bases(rng, 1, 6, 2)[0] * 1.01  # one basis broadcast against a stack
+    with pytest.raises(InputDataError, match="U is not orthonormal"):
+        principal_angles(U, random_bases(rng, 4, 6, 2))
+
+
+def test_read_only_and_reversed_inputs(rng):
+    U = random_bases(rng, 4, 6, 2)
+    V = random_bases(rng, 4, 6, 2)
+    expected = principal_angles(U, V)
+    U.setflags(write=False)
+    np.testing.assert_array_equal(principal_angles(U, V[::-1][::-1]), expected)
+    np.testing.assert_array_equal(principal_angles(U[::-1], V[::-1]), expected[::-1])
