@@ -13,11 +13,15 @@ batch at once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 
-__all__ = ["PlasticStep", "adaptive_plastic_update", "stz_plastic_rate"]
+__all__ = ["PlasticStep", "adaptive_plastic_update", "stz_plastic_rate", "substep_chunk"]
+
+FIRST_PASS = 4
+"""Sub-steps evaluated for every yielding cell in the first pass of a step."""
 
 SMALL_DEV = 1e-12
 """Below this deviatoric magnitude the reference leaves a cell untouched (ddev kept)."""
@@ -75,6 +79,73 @@ class PlasticStep:
     any_overrun: bool = False
 
 
+def substep_chunk(
+    s: torch.Tensor,
+    c: torch.Tensor,
+    dtl: torch.Tensor,
+    kf: torch.Tensor,
+    ept: torch.Tensor,
+    cinf: torch.Tensor,
+    chi_rate: torch.Tensor,
+    gain: torch.Tensor,
+    k: torch.Tensor,
+    adapt_fac: float,
+) -> tuple[torch.Tensor, ...]:
+    """Sub-steps ``k = 0 .. K-1`` of every running cell at once (the inner kernel).
+
+    A full sub-step lowers sbar by exactly ``adapt_fac`` and moves chi a known fraction towards
+    chi_inf, independent of the rate; only the time it takes, ``adapt_fac / dplas_k``, depends
+    on Dpl. The first ``k`` whose remaining time is too short for a full sub-step finishes the
+    cell.
+
+    Parameters
+    ----------
+    s, c, dtl : Tensor, shape (m,)
+        sbar, chi and time left of the m running cells.
+    kf, ept, cinf, chi_rate, gain : Tensor, shape (m,)
+        Per-cell law constants (see :func:`adaptive_plastic_update`).
+    k : Tensor, shape (K,)
+        ``arange(K)`` in the dtype of ``s``.
+    adapt_fac : float
+
+    Returns
+    -------
+    n_full : Tensor of int, shape (m,)
+        Full sub-steps taken in the chunk (``K``: the cell is still running).
+    s_end, c_end : Tensor, shape (m,)
+        sbar and chi at the end of the step, for cells with ``n_full < K``.
+    s_next, c_next, dtl_next : Tensor, shape (m,)
+        State after all ``K`` sub-steps, for cells still running.
+    """
+    K = k.shape[0]
+    s_k = s[:, None] - adapt_fac * k
+    g = gain[:, None] * s_k
+    keep = torch.cumprod(1.0 - g, dim=1)
+    keep = torch.cat((torch.ones_like(keep[:, :1]), keep[:, :-1]), dim=1)
+    c_k = cinf[:, None] - (cinf - c)[:, None] * keep
+    dpl = stz_plastic_rate(s_k, c_k, ept[:, None])
+    dplas = kf[:, None] * dpl
+    t_sub = adapt_fac / dplas
+    cum = torch.cumsum(t_sub, dim=1)
+    used = torch.cat((torch.zeros_like(cum[:, :1]), cum[:, :-1]), dim=1)
+    left = dtl[:, None] - used
+    full = left * dplas > adapt_fac
+    n_full = torch.cumprod(full.to(torch.int32), dim=1).sum(dim=1)
+    # state at the first non-full sub-step (or at the chunk end for running cells)
+    j = n_full.clamp(max=K - 1)[:, None]
+    s_j = s_k.gather(1, j).squeeze(1)
+    c_j = c_k.gather(1, j).squeeze(1)
+    left_j = left.gather(1, j).squeeze(1)
+    dplas_j = dplas.gather(1, j).squeeze(1)
+    dpl_j = dpl.gather(1, j).squeeze(1)
+    s_end = s_j - left_j * dplas_j
+    c_end = c_j + chi_rate * dpl_j * s_j * (cinf - c_j) * left_j
+    s_next = s - adapt_fac * K
+    c_next = cinf - (cinf - c) * keep[:, -1] * (1.0 - g[:, -1])
+    dtl_next = dtl - cum[:, -1]
+    return n_full, s_end, c_end, s_next, c_next, dtl_next
+
+
 def adaptive_plastic_update(
     sbar: torch.Tensor,
     chi: torch.Tensor,
@@ -89,6 +160,7 @@ def adaptive_plastic_update(
     adapt_fac: float,
     max_substeps: int,
     first_chunk: int = 8,
+    kernel: Callable[..., tuple[torch.Tensor, ...]] = substep_chunk,
 ) -> PlasticStep:
     """Integrate plastic relaxation of sbar and growth of chi over one step, adaptively.
 
@@ -115,8 +187,11 @@ def adaptive_plastic_update(
     max_substeps : int
         Give up (flag the sample) after this many sub-steps.
     first_chunk : int, optional
-        Sub-steps evaluated together in the first pass (later passes double it); a good guess
-        is the previous step's count. Capped so that one pass holds at most about 2^20 values.
+        Sub-steps evaluated together in the second pass, over the cells still running after a
+        first pass of :data:`FIRST_PASS` sub-steps (later passes double it); a good guess is
+        the previous step's count. Capped so that one pass holds at most about 2^20 values.
+    kernel : callable, optional
+        :func:`substep_chunk` or a compiled version of it (:mod:`models.stz.kernels`).
 
     Returns
     -------
@@ -150,36 +225,15 @@ def adaptive_plastic_update(
 
     done_steps = 0
     hit_cap = False
-    chunk = int(max(1, min(first_chunk, (1 << 20) // max(1, idx.numel()), max_substeps + 1)))
+    # Most yielding cells finish within a few sub-steps, a few need hundreds: a short first
+    # pass over all of them, then passes of the remaining cells from the guess on.
+    chunk = int(max(1, min(FIRST_PASS, (1 << 20) // max(1, idx.numel()), max_substeps + 1)))
     while True:
-        # Sub-steps k = 0..chunk-1 of every running cell at once. A full sub-step lowers sbar by
-        # exactly adapt_fac and moves chi a known fraction towards chi_inf, independent of the
-        # rate; only the time it takes, adapt_fac / dplas_k, depends on Dpl. The first k whose
-        # remaining time is too short for a full sub-step finishes the cell.
         k = torch.arange(chunk, dtype=s.dtype, device=s.device)
-        s_k = s[:, None] - adapt_fac * k
-        g = gain[:, None] * s_k
-        keep = torch.cumprod(1.0 - g, dim=1)
-        keep = torch.cat((torch.ones_like(keep[:, :1]), keep[:, :-1]), dim=1)
-        c_k = cinf[:, None] - (cinf - c)[:, None] * keep
-        dpl = stz_plastic_rate(s_k, c_k, ept[:, None])
-        dplas = kf[:, None] * dpl
-        t_sub = adapt_fac / dplas
-        cum = torch.cumsum(t_sub, dim=1)
-        used = torch.cat((torch.zeros_like(cum[:, :1]), cum[:, :-1]), dim=1)
-        left = dtl[:, None] - used
-        full = left * dplas > adapt_fac
-        n_full = torch.cumprod(full.to(torch.int8), dim=1).sum(dim=1)
+        n_full, s_end, c_end, s_next, c_next, dtl_next = kernel(
+            s, c, dtl, kf, ept, cinf, chi_rate, gain, k, adapt_fac
+        )
         fin = n_full < chunk
-        # state at the first non-full sub-step (or at the chunk end for running cells)
-        j = n_full.clamp(max=chunk - 1)[:, None]
-        s_j = s_k.gather(1, j).squeeze(1)
-        c_j = c_k.gather(1, j).squeeze(1)
-        left_j = left.gather(1, j).squeeze(1)
-        dplas_j = dplas.gather(1, j).squeeze(1)
-        dpl_j = dpl.gather(1, j).squeeze(1)
-        s_end = s_j - left_j * dplas_j
-        c_end = c_j + chi_rate * dpl_j * s_j * (cinf - c_j) * left_j
         if done_steps + chunk + 1 > max_substeps:
             over = n_full + (done_steps + 1) > max_substeps
             if bool(over.any()):
@@ -196,17 +250,14 @@ def adaptive_plastic_update(
             out_s[pos[fin]] = s_end[fin]
             out_c[pos[fin]] = c_end[fin]
         run = ~fin
-        # running cells: advance by the whole chunk of full sub-steps
-        s_next = s - adapt_fac * chunk
-        c_next = cinf - (cinf - c) * keep[:, -1] * (1.0 - g[:, -1])
-        dtl_next = dtl - cum[:, -1]
+        # running cells advance by the whole chunk of full sub-steps
         pos, s, c, dtl = pos[run], s_next[run], c_next[run], dtl_next[run]
         kf, ept, cinf, chi_rate, gain = kf[run], ept[run], cinf[run], chi_rate[run], gain[run]
         if done_steps >= max_substeps:
             out_s[pos] = s
             out_c[pos] = c
             break
-        chunk = max(8, min(2 * chunk, (1 << 20) // max(1, s.numel())))
+        chunk = max(8, min(max(2 * chunk, first_chunk), (1 << 20) // max(1, s.numel())))
     n_iter = done_steps
 
     dd = s0 - out_s

@@ -34,6 +34,7 @@ __all__ = [
     "FFTProjection",
     "correction_coefficients",
     "net_force",
+    "solve_fourier",
     "stress_correction",
     "velocity_gradient",
 ]
@@ -160,6 +161,25 @@ def stress_correction(grad: torch.Tensor, coef: torch.Tensor, affine: torch.Tens
     return out
 
 
+def solve_fourier(rhs: torch.Tensor, inv: torch.Tensor) -> torch.Tensor:
+    """Apply the Fourier symbol ``inv`` (:meth:`FFTProjection.inverse`) to ``rhs``.
+
+    Parameters
+    ----------
+    rhs : Tensor, shape (B, 2, ny, nx)
+    inv : Tensor, shape (4, ny, nx // 2 + 1)
+
+    Returns
+    -------
+    Tensor, shape (B, 2, ny, nx)
+    """
+    rhat = torch.fft.rfft2(rhs)
+    rx, ry = rhat[:, 0], rhat[:, 1]
+    zx = inv[0] * rx + inv[1] * ry
+    zy = inv[2] * rx + inv[3] * ry
+    return torch.fft.irfft2(torch.stack((zx, zy), dim=1), s=rhs.shape[-2:])
+
+
 class FFTProjection:
     """Exact periodic solve of the reference's quasi-static velocity system.
 
@@ -261,11 +281,7 @@ class FFTProjection:
 
     def solve_rhs(self, rhs: torch.Tensor, inv: torch.Tensor) -> torch.Tensor:
         """Like :meth:`solve` with the right-hand side ``T f`` given, shape (B, 2, ny, nx)."""
-        rhat = torch.fft.rfft2(rhs)
-        rx, ry = rhat[:, 0], rhat[:, 1]
-        zx = inv[0] * rx + inv[1] * ry
-        zy = inv[2] * rx + inv[3] * ry
-        return torch.fft.irfft2(torch.stack((zx, zy), dim=1), s=self.shape)
+        return solve_fourier(rhs, inv)
 
     def apply(self, vel: torch.Tensor, lt: float) -> torch.Tensor:
         """Apply A(lt) / mu to corner velocities by the real-space stencil (for checks).

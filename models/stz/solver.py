@@ -23,10 +23,10 @@ from dataclasses import dataclass
 import torch
 
 from models.stz.advection import shift
+from models.stz.kernels import EAGER, StepKernels
 from models.stz.params import ADAPT_FAC, POISSON_RATIO, SHEAR_MODULUS_GPA, TAU0
 from models.stz.plasticity import adaptive_plastic_update
 from models.stz.projection import FFTProjection, correction_coefficients, velocity_gradient
-from models.stz.step import advect_finish, advect_prepare, apply_correction, projection_rhs
 
 __all__ = [
     "FAILED_NONFINITE",
@@ -125,6 +125,7 @@ def integrate(
     adapt_fac: float = ADAPT_FAC,
     max_substeps: int = 20000,
     ghost_ddev: bool = False,
+    kernels: StepKernels = EAGER,
 ) -> RunResult:
     """Run the quasi-static STZ solver for a batch of parameter sets.
 
@@ -153,6 +154,8 @@ def integrate(
         If False (the reference's behaviour: its ghost cells never receive the plastic
         decrement), the chi-diffusion weights across the periodic seams use zero for the
         neighbour's decrement; if True they use the periodic neighbour.
+    kernels : StepKernels, optional
+        The per-step functions, eager (default) or compiled (:mod:`models.stz.kernels`).
 
     Returns
     -------
@@ -205,6 +208,10 @@ def integrate(
         centre.mul_(keep.reshape(B, 1, 1, 1))
         ddev.mul_(keep.reshape(B, 1, 1))
 
+    def scalar(x: float) -> torch.Tensor | float:
+        # compiled kernels take step-dependent scalars as tensors (no recompile per value)
+        return torch.tensor(x, dtype=dtype, device=device) if kernels.compiled else x
+
     time = 0.0
     for frame in range(1, frames + 1):
         # lambda * time after each step of this frame, accumulated as the step loop does
@@ -219,8 +226,8 @@ def integrate(
 
         for step in range(steps_per_frame):
             # advection + plasticity at the start-of-step shear
-            lt = lamb * time
-            adv, sbar, old_p, padded = advect_prepare(W, vel, grad, centre, lt, hx, hy)
+            lt = scalar(lamb * time)
+            adv, sbar, old_p, padded = kernels.prepare(W, vel, grad, centre, lt, hx, hy)
             plastic = adaptive_plastic_update(
                 sbar,
                 W[:, 4],
@@ -234,12 +241,13 @@ def integrate(
                 adapt_fac=adapt_fac,
                 max_substeps=max_substeps,
                 first_chunk=first_chunk,
+                kernel=kernels.substeps,
             )
             most_substeps = max(most_substeps, plastic.substeps)
             # next step starts with a pass long enough for this step's count
             first_chunk = max(8, 1 << int(plastic.substeps).bit_length())
             ddev = plastic.ddev
-            W = advect_finish(
+            W = kernels.finish(
                 W,
                 padded,
                 vel,
@@ -262,9 +270,18 @@ def integrate(
                 neutralise(plastic.overrun)
 
             # projection at the end-of-step shear
-            rhs = projection_rhs(W, lamb * time, xfac, yfac)
-            vel = proj.solve_rhs(rhs, inverses[step]).div_(mu4)
-            W, grad, centre = apply_correction(W, vel, coefs[step], affines[step], mu4, hx, hy)
+            W, vel, grad, centre = kernels.project(
+                W,
+                scalar(lamb * time),
+                inverses[step],
+                coefs[step],
+                affines[step],
+                mu4,
+                xfac,
+                yfac,
+                hx,
+                hy,
+            )
 
         # once per frame: check and record
         lt_f = lamb * time

@@ -24,9 +24,15 @@ import torch
 import torch.nn.functional as F
 
 from models.stz.advection import ENO_PAD, eno_differences, periodic_pad
-from models.stz.projection import net_force, velocity_gradient
+from models.stz.projection import net_force, solve_fourier, velocity_gradient
 
-__all__ = ["advect_finish", "advect_prepare", "apply_correction", "projection_rhs"]
+__all__ = [
+    "advect_finish",
+    "advect_prepare",
+    "apply_correction",
+    "project_and_correct",
+    "projection_rhs",
+]
 
 THIRD = 1.0 / 3.0
 SQRT3 = 3.0**0.5
@@ -236,3 +242,39 @@ def apply_correction(
         change = change + col[b] * grad[:, b : b + 1]
     stress = W[:, :4] + mu * change
     return torch.cat((stress, W[:, 4:]), dim=1), grad, centre
+
+
+def project_and_correct(
+    W: torch.Tensor,
+    lt: torch.Tensor | float,
+    inv: torch.Tensor,
+    coef: torch.Tensor,
+    affine: torch.Tensor,
+    mu: torch.Tensor,
+    xfac: float,
+    yfac: float,
+    hx: float,
+    hy: float,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Steps 4-6 of a step: right-hand side, FFT solve, stress correction.
+
+    Parameters
+    ----------
+    W : Tensor, shape (B, 7, ny, nx)
+    lt : float or 0-d Tensor
+        Applied shear after the step.
+    inv : Tensor, shape (4, ny, nx // 2 + 1)
+        :meth:`models.stz.projection.FFTProjection.inverse` at ``lt``.
+    coef, affine, mu, hx, hy
+        As for :func:`apply_correction`.
+    xfac, yfac : float
+        As for :func:`projection_rhs`.
+
+    Returns
+    -------
+    W, vel, grad, centre
+        Corrected state, projected corner velocities and their gradient / cell-centre values.
+    """
+    vel = solve_fourier(projection_rhs(W, lt, xfac, yfac), inv) / mu
+    W, grad, centre = apply_correction(W, vel, coef, affine, mu, hx, hy)
+    return W, vel, grad, centre
