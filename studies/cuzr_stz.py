@@ -36,8 +36,9 @@ def build(
     pe_final = data["pe"].isel(frame=-1).values
     pe_final_max, pe_final_min = float(pe_final.max()), float(pe_final.min())
 
-    # a batch runs as `workers` groups of samples in threads, one torch thread each: on small
-    # grids this beats torch's intra-op threads by far (benchmarks/stz.py, 'workers x2')
+    # simulate() uses `workers` cores itself: a batch of >= 4 full runs goes through the
+    # torch.compile-d kernels on `workers` torch threads, a smaller one as `workers` groups of
+    # samples in Python threads of one torch thread each (benchmarks/stz.py, section (b))
     torch.set_num_threads(1)
 
     def forward(p):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
@@ -12,7 +13,7 @@ import xarray as xr
 from numpy.typing import ArrayLike
 
 from models.stz.interp import bicubic_periodic
-from models.stz.kernels import select_kernels
+from models.stz.kernels import EAGER, StepKernels, select_kernels
 from models.stz.output import to_dataset
 from models.stz.params import ADAPT_FAC, T_Z, chi_scale_kelvin, normalize_params, time_unit
 from models.stz.solver import RunResult, integrate
@@ -186,6 +187,22 @@ def simulate(
     )
 
     def run(rows: slice) -> RunResult:
+        nonlocal kernels
+        if kernels.compiled and compile is None:
+            try:
+                return integrate_rows(rows, kernels)
+            except Exception as exc:  # any compiler failure: fall back to eager
+                warnings.warn(
+                    f"torch.compile of the STZ kernels failed ({type(exc).__name__}: "
+                    f"{str(exc)[:200]}); running eager kernels instead (compile=False "
+                    "silences this).",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+                kernels = EAGER
+        return integrate_rows(rows, kernels)
+
+    def integrate_rows(rows: slice, kernels: StepKernels) -> RunResult:
         return integrate(
             t(chi_k[rows] / T_Z),
             s_y=t(v["s_y"][rows]),
