@@ -108,7 +108,12 @@ def main() -> None:
     for n in (1, 2):
         wall, _ = timed(
             lambda n=n: simulate(
-                pe0, batch_params(n, pe0, pe100), frames=1, final_strain=0.005, compile=True
+                pe0,
+                batch_params(n, pe0, pe100),
+                frames=1,
+                final_strain=0.005,
+                compile=True,
+                workers=2,
             )
         )
         warm += wall

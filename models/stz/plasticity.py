@@ -23,6 +23,9 @@ __all__ = ["PlasticStep", "adaptive_plastic_update", "stz_plastic_rate", "subste
 FIRST_PASS = 4
 """Sub-steps evaluated for every yielding cell in the first pass of a step."""
 
+SPLIT_VALUES = 1 << 15
+"""Cells x guessed sub-steps above which a step starts with the short first pass."""
+
 SMALL_DEV = 1e-12
 """Below this deviatoric magnitude the reference leaves a cell untouched (ddev kept)."""
 
@@ -227,7 +230,10 @@ def adaptive_plastic_update(
     hit_cap = False
     # Most yielding cells finish within a few sub-steps, a few need hundreds: a short first
     # pass over all of them, then passes of the remaining cells from the guess on.
-    chunk = int(max(1, min(FIRST_PASS, (1 << 20) // max(1, idx.numel()), max_substeps + 1)))
+    # Small grids: one pass of the guessed length (per-pass overhead dominates there).
+    m = idx.numel()
+    first = FIRST_PASS if m * first_chunk > SPLIT_VALUES else first_chunk
+    chunk = int(max(1, min(first, (1 << 20) // max(1, m), max_substeps + 1)))
     while True:
         k = torch.arange(chunk, dtype=s.dtype, device=s.device)
         n_full, s_end, c_end, s_next, c_next, dtl_next = kernel(
