@@ -83,9 +83,11 @@ class PlasticStep:
 
 
 def substep_chunk(
-    s: torch.Tensor,
-    c: torch.Tensor,
-    dtl: torch.Tensor,
+    s0: torch.Tensor,
+    c0: torch.Tensor,
+    keep0: torch.Tensor,
+    used0: torch.Tensor,
+    dt: float,
     kf: torch.Tensor,
     ept: torch.Tensor,
     cinf: torch.Tensor,
@@ -94,21 +96,28 @@ def substep_chunk(
     k: torch.Tensor,
     adapt_fac: float,
 ) -> tuple[torch.Tensor, ...]:
-    """Sub-steps ``k = 0 .. K-1`` of every running cell at once (the inner kernel).
+    """Sub-steps ``k`` (a run of consecutive indices) of every running cell at once.
 
     A full sub-step lowers sbar by exactly ``adapt_fac`` and moves chi a known fraction towards
     chi_inf, independent of the rate; only the time it takes, ``adapt_fac / dplas_k``, depends
     on Dpl. The first ``k`` whose remaining time is too short for a full sub-step finishes the
-    cell.
+    cell. Everything is computed from the step-start state and running products / sums that
+    are carried from chunk to chunk as sequential scans, so the result does not depend on how
+    the sub-steps are cut into chunks (nor, therefore, on the batch a cell is in).
 
     Parameters
     ----------
-    s, c, dtl : Tensor, shape (m,)
-        sbar, chi and time left of the m running cells.
+    s0, c0 : Tensor, shape (m,)
+        sbar and chi of the m running cells at the start of the step.
+    keep0, used0 : Tensor, shape (m,)
+        Product of the chi keep factors and sum of the sub-step times of the sub-steps before
+        ``k[0]`` (1 and 0 for the first chunk).
+    dt : float
+        Step length.
     kf, ept, cinf, chi_rate, gain : Tensor, shape (m,)
         Per-cell law constants (see :func:`adaptive_plastic_update`).
     k : Tensor, shape (K,)
-        ``arange(K)`` in the dtype of ``s``.
+        Sub-step indices ``k0 .. k0 + K - 1`` in the dtype of ``s0``.
     adapt_fac : float
 
     Returns
@@ -117,21 +126,19 @@ def substep_chunk(
         Full sub-steps taken in the chunk (``K``: the cell is still running).
     s_end, c_end : Tensor, shape (m,)
         sbar and chi at the end of the step, for cells with ``n_full < K``.
-    s_next, c_next, dtl_next : Tensor, shape (m,)
-        State after all ``K`` sub-steps, for cells still running.
+    keep_next, used_next : Tensor, shape (m,)
+        ``keep0`` and ``used0`` for the next chunk, for cells still running.
     """
     K = k.shape[0]
-    s_k = s[:, None] - adapt_fac * k
-    g = gain[:, None] * s_k
-    keep = torch.cumprod(1.0 - g, dim=1)
-    keep = torch.cat((torch.ones_like(keep[:, :1]), keep[:, :-1]), dim=1)
-    c_k = cinf[:, None] - (cinf - c)[:, None] * keep
+    s_k = s0[:, None] - adapt_fac * k
+    factor = 1.0 - gain[:, None] * s_k
+    keep = torch.cumprod(torch.cat((keep0[:, None], factor[:, :-1]), dim=1), dim=1)
+    c_k = cinf[:, None] - (cinf - c0)[:, None] * keep
     dpl = stz_plastic_rate(s_k, c_k, ept[:, None])
     dplas = kf[:, None] * dpl
     t_sub = adapt_fac / dplas
-    cum = torch.cumsum(t_sub, dim=1)
-    used = torch.cat((torch.zeros_like(cum[:, :1]), cum[:, :-1]), dim=1)
-    left = dtl[:, None] - used
+    used = torch.cumsum(torch.cat((used0[:, None], t_sub[:, :-1]), dim=1), dim=1)
+    left = dt - used
     full = left * dplas > adapt_fac
     n_full = torch.cumprod(full.to(torch.int32), dim=1).sum(dim=1)
     # state at the first non-full sub-step (or at the chunk end for running cells)
@@ -143,10 +150,9 @@ def substep_chunk(
     dpl_j = dpl.gather(1, j).squeeze(1)
     s_end = s_j - left_j * dplas_j
     c_end = c_j + chi_rate * dpl_j * s_j * (cinf - c_j) * left_j
-    s_next = s - adapt_fac * K
-    c_next = cinf - (cinf - c) * keep[:, -1] * (1.0 - g[:, -1])
-    dtl_next = dtl - cum[:, -1]
-    return n_full, s_end, c_end, s_next, c_next, dtl_next
+    keep_next = keep[:, -1] * factor[:, -1]
+    used_next = used[:, -1] + t_sub[:, -1]
+    return n_full, s_end, c_end, keep_next, used_next
 
 
 def adaptive_plastic_update(
@@ -213,18 +219,19 @@ def adaptive_plastic_update(
     cells = sbar[0].numel()
     sample = torch.div(idx, cells, rounding_mode="floor")
     s0 = flat_s[idx]
-    s = s0.clone()
-    c = chi.reshape(-1)[idx]
+    c0_cells = chi.reshape(-1)[idx]
     kf = rate_to_stress.reshape(B)[sample]
     ept = ep_over_tau0.reshape(B)[sample]
     cinf = chi_inf.reshape(B)[sample]
     chi_rate = (2.0 * t_scale) / c0.reshape(B)[sample]
     # relative chi gain per unit sbar in a full sub-step: the rate Dpl cancels out
     gain = chi_rate * adapt_fac / kf
-    dtl = torch.full_like(s, dt)
-    out_s = torch.empty_like(s)
-    out_c = torch.empty_like(c)
+    keep = torch.ones_like(s0)
+    used = torch.zeros_like(s0)
+    out_s = torch.empty_like(s0)
+    out_c = torch.empty_like(s0)
     pos = torch.arange(idx.numel(), device=idx.device)
+    s, c = s0, c0_cells  # of the running cells
 
     done_steps = 0
     hit_cap = False
@@ -235,9 +242,9 @@ def adaptive_plastic_update(
     first = FIRST_PASS if m * first_chunk > SPLIT_VALUES else first_chunk
     chunk = int(max(1, min(first, (1 << 20) // max(1, m), max_substeps + 1)))
     while True:
-        k = torch.arange(chunk, dtype=s.dtype, device=s.device)
-        n_full, s_end, c_end, s_next, c_next, dtl_next = kernel(
-            s, c, dtl, kf, ept, cinf, chi_rate, gain, k, adapt_fac
+        k = torch.arange(done_steps, done_steps + chunk, dtype=s0.dtype, device=s0.device)
+        n_full, s_end, c_end, keep_next, used_next = kernel(
+            s, c, keep, used, dt, kf, ept, cinf, chi_rate, gain, k, adapt_fac
         )
         fin = n_full < chunk
         if done_steps + chunk + 1 > max_substeps:
@@ -256,12 +263,12 @@ def adaptive_plastic_update(
             out_s[pos[fin]] = s_end[fin]
             out_c[pos[fin]] = c_end[fin]
         run = ~fin
-        # running cells advance by the whole chunk of full sub-steps
-        pos, s, c, dtl = pos[run], s_next[run], c_next[run], dtl_next[run]
+        # running cells carry on after the whole chunk of full sub-steps
+        pos, s, c, keep, used = pos[run], s[run], c[run], keep_next[run], used_next[run]
         kf, ept, cinf, chi_rate, gain = kf[run], ept[run], cinf[run], chi_rate[run], gain[run]
         if done_steps >= max_substeps:
-            out_s[pos] = s
-            out_c[pos] = c
+            out_s[pos] = s - adapt_fac * done_steps
+            out_c[pos] = cinf - (cinf - c) * keep
             break
         chunk = max(8, min(max(2 * chunk, first_chunk), (1 << 20) // max(1, s.numel())))
     n_iter = done_steps

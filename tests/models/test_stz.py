@@ -401,3 +401,34 @@ def test_bad_pe0_raises(pe0):
         simulate(pe0.ravel(), ELASTIC)
     with pytest.raises(ValueError, match="nx must be"):
         simulate(pe0, ELASTIC, nx=0)
+
+
+def test_plastic_update_does_not_depend_on_the_chunking():
+    """Sub-steps cut into chunks differently (as batch size and history do) give the same
+    result bit for bit: chunks carry sequential running products and sums."""
+    from models.stz.plasticity import adaptive_plastic_update
+
+    gen = torch.Generator().manual_seed(0)
+    shape = (2, 16, 16)
+    sbar = 0.9 + 0.4 * torch.rand(shape, generator=gen, dtype=torch.float64)
+    chi = 0.1 + 0.02 * torch.rand(shape, generator=gen, dtype=torch.float64)
+    col = (2, 1, 1)
+    kw = {
+        "rate_to_stress": torch.full(col, 2.0e3, dtype=torch.float64),
+        "ep_over_tau0": torch.full(col, 4.0e13, dtype=torch.float64),
+        "chi_inf": torch.full(col, 0.12, dtype=torch.float64),
+        "c0": torch.full(col, 0.4, dtype=torch.float64),
+        "t_scale": 1e-12,
+        "adapt_fac": 2e-3,
+        "max_substeps": 20000,
+    }
+    runs = [
+        adaptive_plastic_update(
+            sbar, chi, torch.zeros(shape, dtype=torch.float64), 5.0, **kw, first_chunk=fc
+        )
+        for fc in (1, 8, 4096)
+    ]
+    assert runs[0].substeps > 8  # several chunks were needed with the small first chunk
+    for other in runs[1:]:
+        assert torch.equal(other.factor, runs[0].factor)
+        assert torch.equal(other.chi, runs[0].chi)
