@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -187,7 +186,7 @@ def _cross_and_grams(
     q = V.shape[-1]
     C = np.empty((b, p, q))
     grams = [np.empty((b, k, k)) if w else None for k, w in zip((p, q), want, strict=True)]
-    tU, tV, tC = (_as_tensor(torch, A) for A in (U, V, C))
+    tU, tV, tC = (_as_tensor(A) for A in (U, V, C))
     tG = [None if G is None else torch.from_numpy(G) for G in grams]
     sub = max(1, _CACHE_ELEMENTS // (n * max(p, q)))
     for start in range(0, b, sub):
@@ -199,8 +198,10 @@ def _cross_and_grams(
     return C, grams
 
 
-def _as_tensor(torch: ModuleType, A: np.ndarray) -> torch.Tensor:
+def _as_tensor(A: np.ndarray) -> torch.Tensor:
     """Zero-copy float64 tensor view of ``A`` (a copy only for read-only or reversed arrays)."""
+    import torch
+
     if not A.flags.writeable or any(stride < 0 for stride in A.strides):
         A = np.array(A)
     return torch.from_numpy(A)

@@ -226,24 +226,25 @@ def simulate(
         batch_chunk = 128 if kernels.compiled else 16
     if not isinstance(batch_chunk, int | np.integer) or batch_chunk < 1:
         raise ValueError(f"batch_chunk must be a positive int; got {batch_chunk!r}.")
-    threads = 1 if kernels.compiled else int(workers)
-    n_chunks = min(max(threads, -(-pset.n // int(batch_chunk))), pset.n)
+    # eager: `workers` Python threads over sample groups; compiled: one group per batch_chunk
+    # on `workers` torch threads (Python threads serialise on the compiled wrappers)
+    groups = 1 if kernels.compiled else int(workers)
+    n_chunks = min(max(groups, -(-pset.n // int(batch_chunk))), pset.n)
     edges = np.linspace(0, pset.n, n_chunks + 1).round().astype(int)
     chunks = [slice(a, b) for a, b in itertools.pairwise(edges)]
-    if kernels.compiled and workers > 1:
+    if groups > 1 and len(chunks) > 1:
+        with ThreadPoolExecutor(max_workers=groups) as pool:
+            parts = list(pool.map(run, chunks))
+    else:
         before = torch.get_num_threads()
-        torch.set_num_threads(int(workers))
+        threads = int(workers) if kernels.compiled and workers > 1 else before
+        if threads != before:
+            torch.set_num_threads(threads)
         try:
             parts = [run(rows) for rows in chunks]
         finally:
-            torch.set_num_threads(before)
-    elif len(chunks) == 1:
-        parts = [run(chunks[0])]
-    elif workers == 1:
-        parts = [run(rows) for rows in chunks]
-    else:
-        with ThreadPoolExecutor(max_workers=int(workers)) as pool:
-            parts = list(pool.map(run, chunks))
+            if threads != before:
+                torch.set_num_threads(before)
     if len(parts) == 1:
         result = parts[0]
     else:

@@ -196,9 +196,11 @@ def adaptive_plastic_update(
     max_substeps : int
         Give up (flag the sample) after this many sub-steps.
     first_chunk : int, optional
-        Sub-steps evaluated together in the second pass, over the cells still running after a
-        first pass of :data:`FIRST_PASS` sub-steps (later passes double it); a good guess is
-        the previous step's count. Capped so that one pass holds at most about 2^20 values.
+        Guessed sub-step count (the previous step's is a good guess). The first pass evaluates
+        this many sub-steps of every yielding cell, unless cells x guess exceeds
+        :data:`SPLIT_VALUES`: then it evaluates :data:`FIRST_PASS` and the second pass, over
+        the cells still running, the guess. Later passes double it. Capped so that one pass
+        holds at most about 2^20 values.
     kernel : callable, optional
         :func:`substep_chunk` or a compiled version of it (:mod:`models.stz.kernels`).
 
@@ -219,7 +221,6 @@ def adaptive_plastic_update(
     cells = sbar[0].numel()
     sample = torch.div(idx, cells, rounding_mode="floor")
     s0 = flat_s[idx]
-    c0_cells = chi.reshape(-1)[idx]
     kf = rate_to_stress.reshape(B)[sample]
     ept = ep_over_tau0.reshape(B)[sample]
     cinf = chi_inf.reshape(B)[sample]
@@ -231,7 +232,7 @@ def adaptive_plastic_update(
     out_s = torch.empty_like(s0)
     out_c = torch.empty_like(s0)
     pos = torch.arange(idx.numel(), device=idx.device)
-    s, c = s0, c0_cells  # of the running cells
+    s, c = s0, chi.reshape(-1)[idx]  # of the running cells
 
     done_steps = 0
     hit_cap = False

@@ -277,11 +277,7 @@ class FFTProjection:
         -------
         Tensor, shape (B, 2, ny, nx)
         """
-        return self.solve_rhs(torch.stack((fx + lt * fy, fy), dim=1), inv)
-
-    def solve_rhs(self, rhs: torch.Tensor, inv: torch.Tensor) -> torch.Tensor:
-        """Like :meth:`solve` with the right-hand side ``T f`` given, shape (B, 2, ny, nx)."""
-        return solve_fourier(rhs, inv)
+        return solve_fourier(torch.stack((fx + lt * fy, fy), dim=1), inv)
 
     def apply(self, vel: torch.Tensor, lt: float) -> torch.Tensor:
         """Apply A(lt) / mu to corner velocities by the real-space stencil (for checks).
