@@ -20,6 +20,7 @@ __all__ = [
     "as_matrix_stack",
     "as_positive_int",
     "as_tall_stack",
+    "as_weighted_stack",
     "broadcast_batch",
     "check_gram",
     "check_same_ambient",
@@ -130,6 +131,47 @@ def as_tall_stack(name: str, U: ArrayLike) -> np.ndarray:
             "Did you pass the transpose?"
         )
     return arr
+
+
+def as_weighted_stack(
+    name: str, Us: ArrayLike, weights: ArrayLike | None, *, check: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a set of k bases ``(k, n, p)`` and its weights; return both, weights summing to 1.
+
+    Parameters
+    ----------
+    name : str
+        Argument name of the bases, used in error messages.
+    Us : array_like, shape (k, n, p)
+        Orthonormal bases (checked as :func:`as_bases` does when ``check``).
+    weights : array_like, shape (k,), or None
+        Finite non-negative weights with a positive sum; None for equal weights.
+    check : bool, default True
+
+    Returns
+    -------
+    bases : ndarray, shape (k, n, p)
+    w : ndarray, shape (k,)
+        Normalised weights.
+
+    Raises
+    ------
+    InputDataError
+        Malformed bases, a stack that is not 3-D, or bad weights.
+    """
+    arr = as_bases(name, Us, check=check)
+    if arr.ndim != 3:
+        raise InputDataError(f"{name} must have shape (k, n, p); got shape {arr.shape}.")
+    k = arr.shape[0]
+    if weights is None:
+        return arr, np.full(k, 1.0 / k)
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != (k,) or not np.isfinite(w).all() or (w < 0).any() or not w.sum() > 0:
+        raise InputDataError(
+            f"weights must be {k} finite non-negative numbers with a positive sum; "
+            f"got {np.asarray(weights)!r}."
+        )
+    return arr, w / w.sum()
 
 
 def check_gram(

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from bayescal.errors import ConvergenceWarning, InputDataError
-from bayescal.manifold._validate import as_bases
+from bayescal.manifold._validate import as_weighted_stack
 from bayescal.manifold.grassmann import exp_map, log_map
 
 __all__ = ["KarcherInfo", "karcher_mean"]
@@ -129,20 +129,7 @@ def karcher_mean(
     (array([[1.],
            [0.]]), True)
     """
-    arr = as_bases("Us", Us, check=check)
-    if arr.ndim != 3:
-        raise InputDataError(f"Us must have shape (k, n, p); got shape {arr.shape}.")
-    k = arr.shape[0]
-    if weights is None:
-        w = np.full(k, 1.0 / k)
-    else:
-        w = np.asarray(weights, dtype=np.float64)
-        if w.shape != (k,) or not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
-            raise InputDataError(
-                f"weights must be {k} finite non-negative numbers with a positive sum; "
-                f"got {np.asarray(weights)!r}."
-            )
-        w = w / w.sum()
+    arr, w = as_weighted_stack("Us", Us, weights, check=check)
     if not tol > 0:
         raise InputDataError(f"tol must be > 0; got {tol!r}.")
     if isinstance(max_iter, bool) or not isinstance(max_iter, int | np.integer) or max_iter < 0:
@@ -150,7 +137,7 @@ def karcher_mean(
     if not 0 < step < 2:
         raise InputDataError(f"step must be in (0, 2); got {step!r}.")
 
-    n, p = arr.shape[-2:]
+    k, n, p = arr.shape
     stacked = np.moveaxis(arr * np.sqrt(w)[:, None, None], 0, 1).reshape(n, k * p)
     mean = np.linalg.svd(stacked, full_matrices=False)[0][:, :p]
 

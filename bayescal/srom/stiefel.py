@@ -34,6 +34,7 @@ from bayescal.manifold._validate import (
     ORTHONORMAL_ATOL,
     as_bases,
     as_matrix_stack,
+    as_weighted_stack,
     broadcast_batch,
 )
 
@@ -500,20 +501,7 @@ def stiefel_mean(
     array([[1.],
            [0.]])
     """
-    arr = as_bases("Ys", Ys, check=check)
-    if arr.ndim != 3:
-        raise InputDataError(f"Ys must have shape (k, n, p); got shape {arr.shape}.")
-    k = arr.shape[0]
-    if weights is None:
-        w = np.full(k, 1.0 / k)
-    else:
-        w = np.asarray(weights, dtype=np.float64)
-        if w.shape != (k,) or not np.isfinite(w).all() or (w < 0).any() or not w.sum() > 0:
-            raise InputDataError(
-                f"weights must be {k} finite non-negative numbers with a positive sum; "
-                f"got {np.asarray(weights)!r}."
-            )
-        w = w / w.sum()
+    arr, w = as_weighted_stack("Ys", Ys, weights, check=check)
     if init is None:
         mean = orthonormalize(np.tensordot(w, arr, axes=1))
     else:
