@@ -74,9 +74,8 @@ _APPLICATIONS = {
 
 
 def _run_application(command: str, argv: list[str]) -> int:
-    import importlib.util
-
     from bayescal.errors import InputDataError
+    from bayescal.study.load import import_study_file
 
     path = Path(__file__).resolve().parents[1] / "studies" / f"{command.replace('-', '_')}.py"
     if not path.is_file():
@@ -84,10 +83,7 @@ def _run_application(command: str, argv: list[str]) -> int:
             f"{command} runs {path.name} from the repository's studies/ folder, which this "
             f"installation lacks ({path}); install bayescal from a clone with pip install -e."
         )
-    spec = importlib.util.spec_from_file_location(f"bayescal_app_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return int(module.main(argv))
+    return int(import_study_file(path).main(argv))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,6 +10,7 @@ import inspect
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ from bayescal.errors import StudyDefinitionError
 from bayescal.study.evaluate import evaluate
 from bayescal.study.study import Study
 
-__all__ = ["StudySpec", "load_study", "parse_option"]
+__all__ = ["StudySpec", "import_study_file", "load_study", "parse_option"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,15 +43,18 @@ def _cached_build(spec: StudySpec) -> Study:
     return load_study(spec.path, **dict(spec.options))
 
 
-def load_study(path: str | Path, **options: Any) -> Study:
-    """Import ``path`` and return ``build(**options)``.
+def import_study_file(path: str | Path) -> ModuleType:
+    """Import a study (or application) file as a fresh module and return it.
 
-    Parameters
-    ----------
-    path : path
-        A Python file defining ``build(**options) -> Study``.
-    **options
-        Passed to ``build``; unknown names raise with the accepted ones listed.
+    The module is registered in ``sys.modules`` under a name made unique by a hash of the
+    path (so dataclasses and pickling inside it work), and the file's folder is put on
+    ``sys.path`` so that sibling study files can import each other (e.g. a twin study reusing
+    the real one).
+
+    Raises
+    ------
+    StudyDefinitionError
+        The file does not exist or cannot be imported.
     """
     path = Path(path).resolve()
     if not path.is_file():
@@ -62,10 +66,24 @@ def load_study(path: str | Path, **options: Any) -> Study:
         raise StudyDefinitionError(f"cannot import study file {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    # sibling study files may import each other (e.g. a twin study reusing the real one)
     if str(path.parent) not in sys.path:
         sys.path.insert(0, str(path.parent))
     spec.loader.exec_module(module)
+    return module
+
+
+def load_study(path: str | Path, **options: Any) -> Study:
+    """Import ``path`` and return ``build(**options)``.
+
+    Parameters
+    ----------
+    path : path
+        A Python file defining ``build(**options) -> Study``.
+    **options
+        Passed to ``build``; unknown names raise with the accepted ones listed.
+    """
+    path = Path(path).resolve()
+    module = import_study_file(path)
     build = getattr(module, "build", None)
     if not callable(build):
         raise StudyDefinitionError(f"{path} must define build(**options) -> Study.")

@@ -44,6 +44,14 @@ ELASTIC = {"beta": 8.0, "u0": -3.3626, "c0": 0.3, "s_y": 0.95, "chi_inf": 1769.3
 FROZEN = {**ELASTIC, "beta": 1.0}
 # hot and soft (chi 2400-2700 K): flows from about 4 % strain on
 PLASTIC = {"beta": 6.0, "u0": -3.38, "c0": 0.4, "s_y": 0.85, "chi_inf": 6000.0}
+# a batch of three: PLASTIC, ELASTIC and a stiffer third (s_y 1.05) that also yields
+MIXED = {
+    "beta": np.array([6.0, 8.0, 4.0]),
+    "u0": np.array([-3.38, -3.3626, -3.39]),
+    "c0": np.array([0.4, 0.3, 0.9]),
+    "s_y": np.array([0.85, 0.95, 1.05]),
+    "chi_inf": np.array([6000.0, 1769.35, 3000.0]),
+}
 
 
 def _rel_l2(a: np.ndarray, b: np.ndarray) -> float:
@@ -210,14 +218,7 @@ def test_bicubic_identity_and_accuracy():
 
 
 def test_batched_equals_looped(pe0):
-    batch = {
-        "beta": np.array([6.0, 8.0, 4.0]),
-        "u0": np.array([-3.38, -3.3626, -3.39]),
-        "c0": np.array([0.4, 0.3, 0.9]),
-        "s_y": np.array([0.85, 0.95, 1.05]),
-        "chi_inf": np.array([6000.0, 1769.35, 3000.0]),
-        "chi_len": np.array([25.0, 10.0, 40.0]),
-    }
+    batch = {**MIXED, "chi_len": np.array([25.0, 10.0, 40.0])}
     opts = {"frames": 3, "final_strain": 0.15}
     ds = simulate(pe0, batch, **opts)
     assert ds.exy.dims == ("sample", "frame", "y", "x")
@@ -241,13 +242,7 @@ def test_compiled_kernels_match_eager(pe0):
     of that spread, and match to round-off where nothing yields."""
     if not can_compile(torch.device("cpu")):
         pytest.skip("no C++ compiler for torch.compile")
-    batch = {
-        "beta": np.array([6.0, 8.0, 4.0]),
-        "u0": np.array([-3.38, -3.3626, -3.39]),
-        "c0": np.array([0.4, 0.3, 0.9]),
-        "s_y": np.array([0.85, 0.95, 1.05]),
-        "chi_inf": np.array([6000.0, 1769.35, 3000.0]),
-    }
+    batch = MIXED
     opts = {"frames": 4, "steps_per_frame": 30, "final_strain": 0.2}
     eager = simulate(pe0, batch, compile=False, **opts)
     fused = simulate(pe0, batch, compile=True, **opts)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
 import sys
 import warnings
@@ -29,6 +28,7 @@ from bayescal.srom.reduced_md import (
     reduced_md,
     reduced_md_batch,
 )
+from bayescal.study.load import import_study_file
 
 
 def _direct_msd(x: np.ndarray) -> np.ndarray:
@@ -286,13 +286,9 @@ def test_langevin_thermostat_runs_and_is_seeded(tiny) -> None:
 
 @pytest.fixture(scope="module")
 def srom_md_study():
-    path = Path(__file__).parents[2] / "studies" / "srom_md.py"
-    spec = importlib.util.spec_from_file_location("srom_md_under_test", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
+    module = import_study_file(Path(__file__).parents[2] / "studies" / "srom_md.py")
     yield module
-    sys.modules.pop(spec.name, None)
+    sys.modules.pop(module.__name__, None)
 
 
 def test_solid_start_is_the_force_free_lattice_and_md_vibrates(require_lammps) -> None:

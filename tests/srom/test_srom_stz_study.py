@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ import xarray as xr
 from bayescal.datasets import load_cuzr
 from bayescal.errors import InputDataError
 from bayescal.optimize import EvalStatus
+from bayescal.study.load import import_study_file
 
 STUDY = Path(__file__).parents[2] / "studies" / "srom_stz.py"
 NAMES = ("beta", "u0", "c0", "s_y")
@@ -23,12 +23,9 @@ UPPER = np.array([15.0, -3.36, 1.0, 1.1])
 
 @pytest.fixture(scope="module")
 def study():
-    spec = importlib.util.spec_from_file_location("srom_stz_study", STUDY)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
+    module = import_study_file(STUDY)
     yield module
-    sys.modules.pop(spec.name, None)
+    sys.modules.pop(module.__name__, None)
 
 
 def _evaluations(rng: np.random.Generator) -> xr.Dataset:

@@ -1,7 +1,5 @@
 """The end-to-end MD study (studies/md_shear_band.py): LAMMPS -> GP fields -> EGO -> posterior."""
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +7,7 @@ import pytest
 import xarray as xr
 
 from bayescal.study import evaluate, load_study
+from bayescal.study.load import import_study_file
 
 STUDY = Path(__file__).parents[2] / "studies" / "md_shear_band.py"
 #: a tiny MD: 256 atoms, 1,400 steps per realization (a few seconds)
@@ -24,11 +23,7 @@ TINY = {
 
 
 def _study_module():
-    spec = importlib.util.spec_from_file_location("md_shear_band_under_test", STUDY)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return import_study_file(STUDY)
 
 
 def test_build_tiny_study(require_lammps, tmp_path, monkeypatch):
