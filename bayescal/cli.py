@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import ast
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -88,6 +89,9 @@ def _run_application(command: str, argv: list[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``bayescal`` command; returns the exit status."""
+    # idle OpenMP threads sleep rather than spin, so the STZ plastic kernel's Python threads
+    # get the cores between torch's parallel regions; must be set before torch is imported
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     parser = _parser()
     args, rest = parser.parse_known_args(argv)
     if rest and args.command not in _APPLICATIONS:

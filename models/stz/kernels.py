@@ -7,10 +7,15 @@ loops, which on CPU is several times faster per step once compiled. Compilation 
 seconds the first time in a process (inductor caches the generated code on disk, so later
 processes pay much less), so :func:`select_kernels` compiles only for runs long enough to
 gain from it, and never where no C++ compiler is found.
+
+Independently of that, the plastic update itself runs in a small C kernel
+(:mod:`models.stz.native`) on CPU wherever a C compiler is found: its sub-step count is data
+dependent, which a loop per cell handles far better than fused tensor code.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import shutil
 from collections.abc import Callable
@@ -18,7 +23,8 @@ from dataclasses import dataclass
 
 import torch
 
-from models.stz.plasticity import substep_chunk
+from models.stz import native
+from models.stz.plasticity import PlasticStep, substep_chunk
 from models.stz.step import advect_finish, advect_prepare, project_and_correct
 
 __all__ = ["EAGER", "StepKernels", "can_compile", "compiled_kernels", "select_kernels"]
@@ -41,6 +47,10 @@ class StepKernels:
     compiled : bool
         Whether they are compiled (then step-dependent scalars are passed as 0-d tensors, so
         that a new applied shear does not trigger a recompile).
+    plastic : callable or None
+        A replacement for :func:`~models.stz.plasticity.adaptive_plastic_update` as a whole
+        (the C kernel of :mod:`models.stz.native`), or None to use that function with
+        ``substeps``.
     """
 
     prepare: Callable[..., tuple[torch.Tensor, ...]]
@@ -48,6 +58,7 @@ class StepKernels:
     project: Callable[..., tuple[torch.Tensor, ...]]
     substeps: Callable[..., tuple[torch.Tensor, ...]]
     compiled: bool
+    plastic: Callable[..., PlasticStep] | None = None
 
 
 EAGER = StepKernels(advect_prepare, advect_finish, project_and_correct, substep_chunk, False)
@@ -71,8 +82,15 @@ def can_compile(device: torch.device) -> bool:
     return device.type == "cpu" and compiler is not None
 
 
-def select_kernels(compile: bool | None, *, device: torch.device, sample_steps: int) -> StepKernels:
-    """Eager or compiled kernels for a run.
+def select_kernels(
+    compile: bool | None,
+    *,
+    device: torch.device,
+    dtype: torch.dtype = torch.float64,
+    sample_steps: int,
+    native_plastic: bool | None = None,
+) -> StepKernels:
+    """Eager or compiled kernels for a run, with the C plastic kernel where it applies.
 
     Parameters
     ----------
@@ -80,8 +98,12 @@ def select_kernels(compile: bool | None, *, device: torch.device, sample_steps: 
         True: compile (raises if impossible); False: eager; None: compile when the run has at
         least :data:`AUTO_COMPILE_SAMPLE_STEPS` sample-steps and a compiler is available.
     device : torch.device
+    dtype : torch.dtype, optional
     sample_steps : int
         Batch size times quasi-static steps of the whole call.
+    native_plastic : bool or None, optional
+        True: the C plastic kernel (raises if it cannot be built or does not apply); False:
+        the torch plastic update; None (default): the C kernel on CPU when it can be built.
 
     Returns
     -------
@@ -90,7 +112,8 @@ def select_kernels(compile: bool | None, *, device: torch.device, sample_steps: 
     Raises
     ------
     RuntimeError
-        ``compile=True`` where no C++ compiler is found for a CPU run.
+        ``compile=True`` where no C++ compiler is found for a CPU run, or
+        ``native_plastic=True`` where the C kernel cannot be built or used.
     """
     if compile is None:
         compile = sample_steps >= AUTO_COMPILE_SAMPLE_STEPS and can_compile(device)
@@ -99,4 +122,16 @@ def select_kernels(compile: bool | None, *, device: torch.device, sample_steps: 
             "compile=True needs a C++ compiler (g++ or c++ on PATH) for torch.compile on CPU; "
             "install one or pass compile=False."
         )
-    return compiled_kernels() if compile else EAGER
+    kernels = compiled_kernels() if compile else EAGER
+    if native_plastic is False:
+        return kernels
+    usable = device.type == "cpu" and dtype in (torch.float64, torch.float32)
+    plastic = native.load() if usable else None
+    if plastic is None:
+        if native_plastic:
+            raise RuntimeError(
+                "native_plastic=True needs a CPU run in float64/float32 and a C compiler (cc, "
+                f"gcc or clang on PATH, or $CC); got device {device}, dtype {dtype}."
+            )
+        return kernels
+    return dataclasses.replace(kernels, plastic=plastic)

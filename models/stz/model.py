@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import warnings
 from collections.abc import Mapping
@@ -40,6 +41,7 @@ def simulate(
     workers: int = 1,
     batch_chunk: int | None = None,
     compile: bool | None = None,
+    native_plastic: bool | None = None,
 ) -> xr.Dataset:
     """Simulate simple shear of a periodic 2-D glass with quasi-static STZ plasticity.
 
@@ -103,6 +105,12 @@ def simulate(
         (cached on disk across processes). None (default) compiles for calls of at least
         ``AUTO_COMPILE_SAMPLE_STEPS`` sample-steps (about a batch of 4 full runs) when a C++
         compiler is available; results agree with the eager kernels to round-off.
+    native_plastic : bool or None, optional
+        Run the adaptive plastic update in the small C kernel of :mod:`models.stz.native`
+        (built on first use with the system C compiler, cached on disk): it loops over each
+        cell's sub-steps instead of evaluating guessed chunks of them, several times faster.
+        None (default) uses it on CPU when a C compiler is found, else the torch version;
+        results agree with the torch version to round-off.
 
     Returns
     -------
@@ -182,8 +190,14 @@ def simulate(
 
     if compile is not None and not isinstance(compile, bool):
         raise ValueError(f"compile must be True, False or None; got {compile!r}.")
+    if native_plastic is not None and not isinstance(native_plastic, bool):
+        raise ValueError(f"native_plastic must be True, False or None; got {native_plastic!r}.")
     kernels = select_kernels(
-        compile, device=dev, sample_steps=pset.n * int(frames) * int(steps_per_frame)
+        compile,
+        device=dev,
+        dtype=dtype,
+        sample_steps=pset.n * int(frames) * int(steps_per_frame),
+        native_plastic=native_plastic,
     )
 
     def run(rows: slice) -> RunResult:
@@ -199,7 +213,7 @@ def simulate(
                     RuntimeWarning,
                     stacklevel=3,
                 )
-                kernels = EAGER
+                kernels = dataclasses.replace(EAGER, plastic=kernels.plastic)
         return integrate_rows(rows, kernels)
 
     def integrate_rows(rows: slice, kernels: StepKernels) -> RunResult:
@@ -277,5 +291,6 @@ def simulate(
         "workers": workers,
         "batch_chunk": batch_chunk,
         "compiled": int(kernels.compiled),
+        "native_plastic": int(kernels.plastic is not None),
     }
     return to_dataset(result, pset, s_y=v["s_y"], strain=strain, box=float(box), options=options)

@@ -197,7 +197,11 @@ def integrate(
     tau_out = torch.zeros(B, frames + 1, dtype=dtype, device=device)
     chi_out[:, 0] = chi0
     most_substeps = 0
-    first_chunk = 8
+    if kernels.plastic is None:
+        plastic_update = adaptive_plastic_update
+        chunking = {"first_chunk": 8, "kernel": kernels.substeps}
+    else:  # the C kernel loops over sub-steps per cell: no chunks to guess
+        plastic_update, chunking = kernels.plastic, {}
 
     def neutralise(bad: torch.Tensor) -> None:
         keep = (~bad).to(dtype)
@@ -228,7 +232,7 @@ def integrate(
             # advection + plasticity at the start-of-step shear
             lt = scalar(lamb * time)
             adv, sbar, old_p, padded = kernels.prepare(W, vel, grad, centre, lt, hx, hy)
-            plastic = adaptive_plastic_update(
+            plastic = plastic_update(
                 sbar,
                 W[:, 4],
                 ddev,
@@ -240,12 +244,11 @@ def integrate(
                 t_scale=t_scale,
                 adapt_fac=adapt_fac,
                 max_substeps=max_substeps,
-                first_chunk=first_chunk,
-                kernel=kernels.substeps,
+                **chunking,
             )
             most_substeps = max(most_substeps, plastic.substeps)
-            # next step starts with a pass long enough for this step's count
-            first_chunk = max(8, 1 << int(plastic.substeps).bit_length())
+            if kernels.plastic is None:  # next step starts with a pass as long as this one's
+                chunking["first_chunk"] = max(8, 1 << int(plastic.substeps).bit_length())
             ddev = plastic.ddev
             W = kernels.finish(
                 W,
