@@ -173,11 +173,13 @@ def solve_fourier(rhs: torch.Tensor, inv: torch.Tensor) -> torch.Tensor:
     -------
     Tensor, shape (B, 2, ny, nx)
     """
-    rhat = torch.fft.rfft2(rhs)
+    # the symbol is real (cosines and products of sines): scale real and imaginary parts
+    # alike, in real arithmetic that torch.compile can fuse (it does not fuse complex ops)
+    rhat = torch.view_as_real(torch.fft.rfft2(rhs))  # (B, 2, ny, nx // 2 + 1, 2)
+    w = inv[..., None]
     rx, ry = rhat[:, 0], rhat[:, 1]
-    zx = inv[0] * rx + inv[1] * ry
-    zy = inv[2] * rx + inv[3] * ry
-    return torch.fft.irfft2(torch.stack((zx, zy), dim=1), s=rhs.shape[-2:])
+    z = torch.stack((w[0] * rx + w[1] * ry, w[2] * rx + w[3] * ry), dim=1)
+    return torch.fft.irfft2(torch.view_as_complex(z), s=rhs.shape[-2:])
 
 
 class FFTProjection:
