@@ -57,10 +57,18 @@ def build(
     n_init: int = 20,
     steps_per_frame: int = 60,
     seed: int = 7,
+    batch_size: int = 4,
+    local_from: int | None = None,
 ) -> Study:
     truth = {"beta": beta, "u0": u0, "c0": c0, "s_y": s_y}
     base = build_cuzr(
-        budget=budget, seeds=seeds, n_init=n_init, steps_per_frame=steps_per_frame, seed=seed
+        budget=budget,
+        seeds=seeds,
+        n_init=n_init,
+        steps_per_frame=steps_per_frame,
+        seed=seed,
+        batch_size=batch_size,
+        local_from=local_from,
     )
     base.check_names(truth, what="truth")
     for p in base.parameters:

@@ -36,7 +36,8 @@ class EGO:
     status other than OK (or a NaN value) stay out of the GP and are never proposed again
     (``avoid_radius``). With ``options.local`` the GP is fitted on the ``local_n`` evaluations
     nearest the incumbent and the search is restricted to a box of half-width ``local_radius``
-    around it: a simple fixed-size trust region (the paper's "local surrogate update").
+    around it: a simple fixed-size trust region (the paper's "local surrogate update"), from the
+    ``options.local_from``-th evaluation on (global steps before).
 
     **Determinism and resume.** A proposal depends only on ``seed`` and the history told so far:
     batch randomness comes from ``SeedSequence(seed).spawn_key + (1, n_told)`` and the GP is
@@ -283,7 +284,7 @@ class EGO:
         t = np.log(y_ok) if opts.log_y else y_ok
         incumbent = x_ok[np.argmin(t)]
         unit = np.array([np.zeros(self.dim), np.ones(self.dim)])
-        if opts.local:
+        if opts.local and self.n_told >= opts.local_from:
             near = np.argsort(np.linalg.norm(x_ok - incumbent, axis=1), kind="stable")
             x_ok, t = x_ok[near[: opts.local_n]], t[near[: opts.local_n]]
             box = np.clip(incumbent + np.outer([-1, 1], opts.local_radius), 0.0, 1.0)

@@ -75,6 +75,10 @@ class EGOOptions:
         The paper's "local surrogate update": fit the GP on the ``local_n`` evaluations nearest
         the incumbent and search a box of half-width ``local_radius`` around it (a fixed-size
         trust region). ``False`` fits on all OK evaluations and searches the whole cube.
+    local_from : int
+        With ``local``, the number of evaluations told before the local update starts (global
+        steps before it): e.g. ``budget // 2`` explores globally first, then refines the
+        incumbent. 0 (default) is local from the first model step.
     local_n : int
         Neighbours (OK evaluations) used by the local GP.
     local_radius : float
@@ -98,6 +102,7 @@ class EGOOptions:
     raw_samples: int = 256
     mc_samples: int = 256
     local: bool = False
+    local_from: int = 0
     local_n: int = 50
     local_radius: float = 0.2
     log_y: bool = False
@@ -112,6 +117,7 @@ class EGOOptions:
         _check_int("num_restarts", self.num_restarts, 1, "8 is a good default.")
         _check_int("raw_samples", self.raw_samples, self.num_restarts, "Use e.g. 256.")
         _check_int("mc_samples", self.mc_samples, 16, "Use e.g. 256.")
+        _check_int("local_from", self.local_from, 0, "0 starts the local update at once.")
         _check_int("local_n", self.local_n, 3, "The local GP needs a few points; use e.g. 50.")
         _check_int("patience", self.patience, 1, "It counts batches.")
         _check_float("local_radius", self.local_radius, 1e-6, 0.5, "Use e.g. 0.2.")

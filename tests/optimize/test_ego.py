@@ -142,6 +142,24 @@ def test_local_trust_region_stays_near_incumbent():
         ego.tell(x, branin_unit(x))
 
 
+def test_local_update_starts_at_local_from():
+    """Global steps until local_from evaluations are told, then the trust region."""
+    opts = EGOOptions(
+        n_init=6, num_restarts=4, raw_samples=128, local=True, local_n=8, local_from=10
+    )
+    ego = EGO(2, options=opts, seed=0)
+    run(ego, branin_unit, 6)
+    far = []
+    for _ in range(8):
+        incumbent = ego.best[0]
+        x = ego.ask()
+        far.append(np.abs(x - incumbent).max() > opts.local_radius + 1e-12)
+        if ego.n_told >= opts.local_from:
+            assert not far[-1]
+        ego.tell(x, branin_unit(x))
+    assert any(far[:4])  # the global steps went outside the box at least once
+
+
 def test_fit_failure_falls_back_with_warning(monkeypatch):
     ego = EGO(2, options=FAST, seed=0)
     run(ego, branin_unit, 6)

@@ -21,6 +21,7 @@ from bayescal.optimize import EGO, EGOOptions, EvalStatus, default_n_init
         ({"patience": 0}, r"patience must be an int >= 1"),
         ({"local": "yes"}, r"local must be a bool; got 'yes'"),
         ({"local_n": 2}, r"local_n must be an int >= 3"),
+        ({"local_from": -1}, r"local_from must be an int >= 0"),
     ],
 )
 def test_options_validation(kwargs, match):
