@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import shutil
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -67,6 +68,11 @@ EAGER = StepKernels(advect_prepare, advect_finish, project_and_correct, substep_
 @functools.cache
 def compiled_kernels() -> StepKernels:
     """The kernels compiled with ``torch.compile`` (built once per process, lazily)."""
+    # the FFTs stay library calls (complex tensors), everything around them is real and fused;
+    # inductor's generic note about complex operators says nothing a user can act on
+    warnings.filterwarnings(
+        "ignore", message="Torchinductor does not support code generation for complex"
+    )
     return StepKernels(
         *(torch.compile(f) for f in (advect_prepare, advect_finish, project_and_correct)),
         torch.compile(substep_chunk, dynamic=True),  # its sizes change every step
