@@ -152,7 +152,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.no_report:
         from bayescal.summary import best_per_seed, format_table
 
-        print(format_table(best_per_seed(evaluations), truth=study.truth))
+        print(format_table(best_per_seed(evaluations), truth=study.truth, ranges=study.ranges))
     else:
         print(write_report(study, evaluations, args.out))
         print(f"report: {args.out / 'report'}")

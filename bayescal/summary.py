@@ -62,8 +62,24 @@ def best_per_seed(evaluations: xr.Dataset) -> xr.Dataset:
     )
 
 
-def format_table(best: xr.Dataset, *, truth: dict[str, float] | None = None) -> str:
-    """Plain-text table of :func:`best_per_seed`, with the spread across seeds."""
+def format_table(
+    best: xr.Dataset,
+    *,
+    truth: dict[str, float] | None = None,
+    ranges: dict[str, float] | None = None,
+) -> str:
+    """Plain-text table of :func:`best_per_seed`, with the spread across seeds.
+
+    Parameters
+    ----------
+    best : xarray.Dataset
+        From :func:`best_per_seed`.
+    truth : dict, optional
+        Known parameters (twin studies): printed as a row.
+    ranges : dict, optional
+        ``upper - lower`` per parameter; with ``truth``, one more row per seed gives the error
+        of its best point as a percentage of each parameter's range.
+    """
     names = [str(p) for p in best["param"].values]
     # a realization column only where seeds were compared with different data realizations
     real = best["realization"].values if "realization" in best else np.zeros(best.sizes["seed"])
@@ -119,6 +135,15 @@ def format_table(best: xr.Dataset, *, truth: dict[str, float] | None = None) -> 
                 "",
             ]
         )
+    if truth and ranges:
+        for i, s in enumerate(best["seed"].values):
+            err = [
+                abs(best["theta"].values[i, j] - truth[n]) / ranges[n] * 100
+                if n in truth and n in ranges
+                else np.nan
+                for j, n in enumerate(names)
+            ]
+            rows.append([f"err% {int(s)}", *pad, *(f"{e:.2f}" for e in err), "", "", "", ""])
     widths = [max(len(r[c]) for r in rows) for c in range(len(head))]
     lines = ["  ".join(cell.rjust(w) for cell, w in zip(r, widths, strict=True)) for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))

@@ -222,7 +222,11 @@ def write_posterior_report(
         "## EGO optimum per seed",
         "",
         "```",
-        format_table(best_per_seed(evaluations), truth=dict(study.truth) if study.truth else None),
+        format_table(
+            best_per_seed(evaluations),
+            truth=dict(study.truth) if study.truth else None,
+            ranges=study.ranges,
+        ),
         "```",
         "",
     ]

@@ -30,7 +30,9 @@ def write_report(study: Study, evaluations: xr.Dataset, out: str | Path) -> str:
     report = Path(out) / "report"
     report.mkdir(parents=True, exist_ok=True)
     best = best_per_seed(evaluations)
-    table = format_table(best, truth=dict(study.truth) if study.truth else None)
+    table = format_table(
+        best, truth=dict(study.truth) if study.truth else None, ranges=study.ranges
+    )
     (report / "summary.txt").write_text(table + "\n")
     best.to_netcdf(report / "best.nc", engine="h5netcdf")
     _save(plot_convergence(evaluations), report / "convergence.png")

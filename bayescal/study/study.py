@@ -153,6 +153,11 @@ class Study:
         return np.array([p.bounds for p in self.parameters])
 
     @property
+    def ranges(self) -> dict[str, float]:
+        """``upper - lower`` of each parameter, by name."""
+        return {p.name: float(p.upper - p.lower) for p in self.parameters}
+
+    @property
     def realizations(self) -> int:
         """Number of data realizations R (1 without a ``realization`` dim)."""
         return int(self.reference.sizes.get(REALIZATION, 1))
