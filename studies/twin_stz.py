@@ -59,6 +59,7 @@ def build(
     seed: int = 7,
     batch_size: int = 4,
     local_from: int | None = None,
+    search: str = "u0",
 ) -> Study:
     truth = {"beta": beta, "u0": u0, "c0": c0, "s_y": s_y}
     base = build_cuzr(
@@ -69,12 +70,16 @@ def build(
         seed=seed,
         batch_size=batch_size,
         local_from=local_from,
+        search=search,
     )
+    reference = _synthetic(tuple(sorted(truth.items())), steps_per_frame)
+    if search == "chi0":  # the truth in the searched coordinates
+        pe0_mean = float(load_cuzr()["pe"].isel(frame=0).mean())
+        truth = {"beta": beta, "chi0": beta * (pe0_mean - u0) * T_Z, "c0": c0, "s_y": s_y}
     base.check_names(truth, what="truth")
     for p in base.parameters:
         if not p.lower <= truth[p.name] <= p.upper:
             raise ValueError(f"truth {p.name}={truth[p.name]} outside [{p.lower}, {p.upper}]")
-    reference = _synthetic(tuple(sorted(truth.items())), steps_per_frame)
     return dataclasses.replace(
         base,
         name="twin_stz",

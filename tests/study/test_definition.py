@@ -123,8 +123,10 @@ def test_load_study_missing_build(tmp_path):
         load_study(path)
 
 
-def test_twin_stz_discrepancy_vanishes_at_the_truth():
-    """The twin study's reference is the model at the truth: d(truth) = 0, d elsewhere > 0."""
+@pytest.mark.parametrize("search", ["u0", "chi0"])
+def test_twin_stz_discrepancy_vanishes_at_the_truth(search):
+    """The twin study's reference is the model at the truth: d(truth) = 0, d elsewhere > 0,
+    in the paper's coordinates and in (beta, chi0, c0, s_y) with u0 derived."""
     from pathlib import Path
 
     import numpy as np
@@ -132,8 +134,12 @@ def test_twin_stz_discrepancy_vanishes_at_the_truth():
     from bayescal.study import evaluate, load_study
 
     twin = Path(__file__).parents[2] / "studies" / "twin_stz.py"
-    study = load_study(twin, steps_per_frame=2)  # a coarse, cheap run: the same model both sides
+    # a coarse, cheap run: the same model both sides
+    study = load_study(twin, steps_per_frame=2, search=search)
+    assert study.names[1] == search
     truth = np.array([[study.truth[n] for n in study.names]])
+    if search == "chi0":  # u0 derived back from chi0 is the truth's u0
+        np.testing.assert_allclose(study.model_inputs(truth)["u0"], [-3.3682], rtol=1e-12)
     other = truth * np.array([[1.1, 1.0, 0.8, 0.95]])
     res = evaluate(study, np.vstack([truth, other]))
     assert list(res["status"].values) == [0, 0]
