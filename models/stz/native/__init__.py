@@ -93,10 +93,6 @@ class NativePlastic:
             fn.argtypes += [ptr] * 4
             self._fns[dtype] = fn
 
-    def supports(self, x: torch.Tensor) -> bool:
-        """Whether ``x`` (the deviatoric magnitude of a run) can go through the C kernel."""
-        return x.device.type == "cpu" and x.dtype in self._fns
-
     def __call__(
         self,
         sbar: torch.Tensor,
