@@ -18,7 +18,13 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["PlasticStep", "adaptive_plastic_update", "stz_plastic_rate", "substep_chunk"]
+__all__ = [
+    "PlasticStep",
+    "adaptive_plastic_update",
+    "law_constants",
+    "stz_plastic_rate",
+    "substep_chunk",
+]
 
 FIRST_PASS = 4
 """Sub-steps evaluated for every yielding cell in the first pass of a step."""
@@ -155,6 +161,37 @@ def substep_chunk(
     return n_full, s_end, c_end, keep_next, used_next
 
 
+def law_constants(
+    rate_to_stress: torch.Tensor,
+    ep_over_tau0: torch.Tensor,
+    chi_inf: torch.Tensor,
+    c0: torch.Tensor,
+    t_scale: float,
+    adapt_fac: float,
+) -> tuple[torch.Tensor, ...]:
+    """Per-sample constants of the sub-step law, each a contiguous tensor of shape (B,).
+
+    Parameters
+    ----------
+    rate_to_stress, ep_over_tau0, chi_inf, c0 : Tensor, shape (B, 1, 1)
+        As for :func:`adaptive_plastic_update`.
+    t_scale, adapt_fac : float
+
+    Returns
+    -------
+    kf, ept, cinf, chi_rate, gain : Tensor, shape (B,)
+        ``rate_to_stress``, ``ep_over_tau0``, ``chi_inf``, ``2 t_scale / c0`` and the relative
+        chi gain per unit sbar of a full sub-step, ``chi_rate adapt_fac / kf`` (the rate Dpl
+        cancels out of it).
+    """
+    B = rate_to_stress.shape[0]
+    kf = rate_to_stress.reshape(B).contiguous()
+    chi_rate = ((2.0 * t_scale) / c0.reshape(B)).contiguous()
+    gain = chi_rate * adapt_fac / kf
+    ept = ep_over_tau0.reshape(B).contiguous()
+    return kf, ept, chi_inf.reshape(B).contiguous(), chi_rate, gain
+
+
 def adaptive_plastic_update(
     sbar: torch.Tensor,
     chi: torch.Tensor,
@@ -221,12 +258,8 @@ def adaptive_plastic_update(
     cells = sbar[0].numel()
     sample = torch.div(idx, cells, rounding_mode="floor")
     s0 = flat_s[idx]
-    kf = rate_to_stress.reshape(B)[sample]
-    ept = ep_over_tau0.reshape(B)[sample]
-    cinf = chi_inf.reshape(B)[sample]
-    chi_rate = (2.0 * t_scale) / c0.reshape(B)[sample]
-    # relative chi gain per unit sbar in a full sub-step: the rate Dpl cancels out
-    gain = chi_rate * adapt_fac / kf
+    per_sample = law_constants(rate_to_stress, ep_over_tau0, chi_inf, c0, t_scale, adapt_fac)
+    kf, ept, cinf, chi_rate, gain = (x[sample] for x in per_sample)
     keep = torch.ones_like(s0)
     used = torch.zeros_like(s0)
     out_s = torch.empty_like(s0)

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import torch
 
-from models.stz.plasticity import SMALL_DEV, PlasticStep
+from models.stz.plasticity import SMALL_DEV, PlasticStep, law_constants
 
 __all__ = ["NativePlastic", "cache_dir", "load"]
 
@@ -129,11 +129,9 @@ class NativePlastic:
         ddev = ddev.contiguous()
         if chi.stride(-1) != 1 or chi.stride(-2) != chi.shape[-1]:
             chi = chi.contiguous()
-        kf = rate_to_stress.reshape(B).contiguous()
-        ept = ep_over_tau0.reshape(B).contiguous()
-        cinf = chi_inf.reshape(B).contiguous()
-        chi_rate = ((2.0 * t_scale) / c0.reshape(B)).contiguous()
-        gain = chi_rate * adapt_fac / kf
+        kf, ept, cinf, chi_rate, gain = law_constants(
+            rate_to_stress, ep_over_tau0, chi_inf, c0, t_scale, adapt_fac
+        )
         factor = torch.empty_like(sbar)
         new_chi = torch.empty_like(sbar)
         new_ddev = torch.empty_like(sbar)
