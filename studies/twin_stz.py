@@ -64,6 +64,7 @@ def build(
     batch_size: int = 4,
     local_from: int | None = None,
     search: str = "chi0",
+    local_min_radius: float | None = 0.0125,
 ) -> Study:
     truth = {"beta": beta, "u0": u0, "c0": c0, "s_y": s_y}
     base = build_cuzr(
@@ -75,6 +76,7 @@ def build(
         batch_size=batch_size,
         local_from=local_from,
         search=search,
+        local_min_radius=local_min_radius,
     )
     reference = _synthetic(tuple(sorted(truth.items())), steps_per_frame)
     if search == "chi0":  # the truth in the searched coordinates

@@ -36,8 +36,10 @@ class EGO:
     status other than OK (or a NaN value) stay out of the GP and are never proposed again
     (``avoid_radius``). With ``options.local`` the GP is fitted on the ``local_n`` evaluations
     nearest the incumbent and the search is restricted to a box of half-width ``local_radius``
-    around it: a simple fixed-size trust region (the paper's "local surrogate update"), from the
-    ``options.local_from``-th evaluation on (global steps before).
+    around it: a fixed-size trust region (the paper's "local surrogate update"), from the
+    ``options.local_from``-th evaluation on (global steps before). With
+    ``options.local_min_radius`` the box shrinks while batches fail to improve and grows while
+    they succeed (:meth:`local_radius`), so the search can refine a sharp minimum.
 
     **Determinism and resume.** A proposal depends only on ``seed`` and the history told so far:
     batch randomness comes from ``SeedSequence(seed).spawn_key + (1, n_told)`` and the GP is
@@ -147,6 +149,34 @@ class EGO:
         if not np.isfinite(now):
             return False
         return bool(before - now < tol)
+
+    def local_radius(self) -> float:
+        """Half-width of the local search box for the next :meth:`ask` (unit-cube units).
+
+        ``options.local_radius`` unless ``options.local_min_radius`` is set; then it is replayed
+        from the history: batches of ``batch_size`` evaluations from ``local_from`` on, each
+        improving (best value lowered by more than 0.1 % of its magnitude) or not; the radius
+        halves after ``local_fail_tol`` failures in a row and doubles after 3 successes in a
+        row, within ``[local_min_radius, local_radius]``.
+        """
+        opts = self.options
+        radius = opts.local_radius
+        if opts.local_min_radius is None:
+            return radius
+        q = opts.batch_size
+        fail_tol = opts.local_fail_tol or math.ceil(max(4, self.dim) / q)
+        y = np.where(self._ok(), self._y, np.inf)
+        start = max(opts.local_from, self.n_init)
+        fails = successes = 0
+        for lo in range(start, self.n_told - q + 1, q):
+            before, batch = y[:lo].min(), y[lo : lo + q].min()
+            improved = np.isfinite(batch) and batch < before - 1e-3 * abs(before)
+            fails, successes = (0, successes + 1) if improved else (fails + 1, 0)
+            if fails == fail_tol:
+                radius, fails = max(radius / 2, opts.local_min_radius), 0
+            elif successes == 3:
+                radius, successes = min(radius * 2, opts.local_radius), 0
+        return float(radius)
 
     # ------------------------------------------------------------------------------ tell
     def tell(self, x: np.ndarray, y: np.ndarray, status: np.ndarray | None = None) -> None:
@@ -287,7 +317,7 @@ class EGO:
         if opts.local and self.n_told >= opts.local_from:
             near = np.argsort(np.linalg.norm(x_ok - incumbent, axis=1), kind="stable")
             x_ok, t = x_ok[near[: opts.local_n]], t[near[: opts.local_n]]
-            box = np.clip(incumbent + np.outer([-1, 1], opts.local_radius), 0.0, 1.0)
+            box = np.clip(incumbent + np.outer([-1, 1], self.local_radius()), 0.0, 1.0)
             input_bounds = np.array(
                 [np.minimum(box[0], x_ok.min(0)), np.maximum(box[1], x_ok.max(0))]
             )

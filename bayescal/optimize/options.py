@@ -82,7 +82,18 @@ class EGOOptions:
     local_n : int
         Neighbours (OK evaluations) used by the local GP.
     local_radius : float
-        Half-width of the local search box in unit-cube coordinates, in (0, 0.5].
+        Half-width of the local search box in unit-cube coordinates, in (0, 0.5]; with
+        ``local_min_radius`` its starting and largest value.
+    local_min_radius : float or None
+        ``None`` (default) keeps the box at ``local_radius``. A float makes it an adaptive trust
+        region (Eriksson et al., "Scalable global optimization via local Bayesian
+        optimization", NeurIPS 2019): the half-width is halved after ``local_fail_tol``
+        consecutive local batches that did not improve the best value by 0.1 % and doubled
+        (up to ``local_radius``) after 3 consecutive improving ones, never below this value.
+        It is replayed from the history, so resumed runs continue unchanged.
+    local_fail_tol : int or None
+        Non-improving batches before the box halves; ``None`` gives TuRBO's rule
+        ``ceil(max(4, dim) / batch_size)``.
     log_y : bool
         Fit the GP to ``log(y)`` (all OK values must then be > 0): discrepancies are positive
         and heavy-tailed, and the log makes the surrogate stationary near the minimum.
@@ -105,6 +116,8 @@ class EGOOptions:
     local_from: int = 0
     local_n: int = 50
     local_radius: float = 0.2
+    local_min_radius: float | None = None
+    local_fail_tol: int | None = None
     log_y: bool = False
     tol: float | None = None
     patience: int = 5
@@ -121,6 +134,16 @@ class EGOOptions:
         _check_int("local_n", self.local_n, 3, "The local GP needs a few points; use e.g. 50.")
         _check_int("patience", self.patience, 1, "It counts batches.")
         _check_float("local_radius", self.local_radius, 1e-6, 0.5, "Use e.g. 0.2.")
+        if self.local_min_radius is not None:
+            _check_float(
+                "local_min_radius",
+                self.local_min_radius,
+                1e-6,
+                self.local_radius,
+                "It must not exceed local_radius; None keeps the box fixed.",
+            )
+        if self.local_fail_tol is not None:
+            _check_int("local_fail_tol", self.local_fail_tol, 1, "None gives ceil(max(4, d) / q).")
         _check_float("avoid_radius", self.avoid_radius, 0.0, 0.5, "Use e.g. 1e-3.")
         if self.tol is not None:
             _check_float("tol", self.tol, 0.0, math.inf, "Use None to never stop early.")

@@ -1,5 +1,7 @@
 """Behaviour of the ask/tell engine: determinism, resume, failures, constraints, batches."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from ego_testing import BRANIN_MIN, branin_unit, within_1pct
@@ -158,6 +160,51 @@ def test_local_update_starts_at_local_from():
             assert not far[-1]
         ego.tell(x, branin_unit(x))
     assert any(far[:4])  # the global steps went outside the box at least once
+
+
+def test_adaptive_trust_region_radius_follows_history():
+    """Halves after fail_tol non-improving batches, doubles after 3 improving, within bounds."""
+    opts = EGOOptions(
+        n_init=4, batch_size=2, local=True, local_min_radius=0.05, local_fail_tol=2
+    )
+    ego = EGO(2, options=opts, seed=0)
+    x = np.full((2, 2), 0.5)  # where does not matter here
+    ego.tell(np.random.default_rng(0).random((4, 2)), np.full(4, 10.0))  # the design
+    minima = [11, 12, 10.005, 13, 14, 15, 16, 9, 8, 7, 6, 5, 4, 3, 2, 1]
+    radii = []
+    for y in minima:  # one batch each
+        ego.tell(x, np.array([y, y + 1.0]))
+        radii.append(ego.local_radius())
+    # 10.005 is not a 0.1 % improvement on 10; 2 failures halve (floor 0.05); 3 successes
+    # double (cap 0.2)
+    want = [0.2, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.1, 0.1, 0.1, 0.2, 0.2, 0.2, 0.2]
+    assert radii == want
+    # a fixed box ignores the history
+    fixed = EGO(2, options=dataclasses.replace(opts, local_min_radius=None), seed=0)
+    fixed.tell(*ego.history[:2])
+    assert fixed.local_radius() == 0.2
+
+
+def test_adaptive_trust_region_bounds_the_proposals():
+    """Every local batch lies in the current (shrinking) box around the incumbent."""
+    opts = dataclasses.replace(
+        FAST, local=True, local_n=12, local_min_radius=0.02, local_fail_tol=1
+    )
+
+    def cone(u):  # a sharp minimum, the case the shrinking box is for
+        return np.abs(u - [0.3, 0.6]).sum(axis=1)
+
+    ego = EGO(2, options=opts, seed=3)
+    run(ego, cone, 6)
+    radii = []
+    for _ in range(14):
+        incumbent, radius = ego.best[0], ego.local_radius()
+        x = ego.ask()
+        assert np.abs(x - incumbent).max() <= radius + 1e-12
+        ego.tell(x, cone(x))
+        radii.append(radius)
+    assert min(radii) < opts.local_radius  # it did shrink at least once
+    assert ego.best[1] < 0.02
 
 
 def test_fit_failure_falls_back_with_warning(monkeypatch):

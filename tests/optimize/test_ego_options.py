@@ -22,6 +22,8 @@ from bayescal.optimize import EGO, EGOOptions, EvalStatus, default_n_init
         ({"local": "yes"}, r"local must be a bool; got 'yes'"),
         ({"local_n": 2}, r"local_n must be an int >= 3"),
         ({"local_from": -1}, r"local_from must be an int >= 0"),
+        ({"local_min_radius": 0.3}, r"local_min_radius must be a float in \[1e-06, 0.2\]"),
+        ({"local_fail_tol": 0}, r"local_fail_tol must be an int >= 1"),
     ],
 )
 def test_options_validation(kwargs, match):
