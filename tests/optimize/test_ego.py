@@ -164,9 +164,7 @@ def test_local_update_starts_at_local_from():
 
 def test_adaptive_trust_region_radius_follows_history():
     """Halves after fail_tol non-improving batches, doubles after 3 improving, within bounds."""
-    opts = EGOOptions(
-        n_init=4, batch_size=2, local=True, local_min_radius=0.05, local_fail_tol=2
-    )
+    opts = EGOOptions(n_init=4, batch_size=2, local=True, local_min_radius=0.05, local_fail_tol=2)
     ego = EGO(2, options=opts, seed=0)
     x = np.full((2, 2), 0.5)  # where does not matter here
     ego.tell(np.random.default_rng(0).random((4, 2)), np.full(4, 10.0))  # the design
