@@ -21,6 +21,7 @@ import torch
 
 from bayescal.datasets import load_cuzr
 from bayescal.discrepancy import Discrepancy
+from bayescal.infer import PosteriorOptions, Reparametrization
 from bayescal.optimize import EGOOptions
 from bayescal.study import Parameter, Study
 from models import stz
@@ -33,6 +34,9 @@ U0 = Parameter(
     units="eV",
     description="PE at zero effective temperature",
 )
+BETA = Parameter(name="beta", lower=2.0, upper=15.0, units="1/eV", description="PE -> chi slope")
+C0 = Parameter(name="c0", lower=0.05, upper=1.0, units="", description="effective heat capacity")
+S_Y = Parameter(name="s_y", lower=0.8, upper=1.1, units="GPa", description="yield stress")
 # mean initial effective temperature; these bounds hold every (beta, u0) of the paper's box
 CHI0 = Parameter(
     name="chi0",
@@ -80,8 +84,21 @@ def build(
 
     pe0_mean = float(pe0.mean())
     derived = {}
+    posterior = PosteriorOptions(seed=seed)
     if search == "chi0":
         derived["u0"] = lambda p: pe0_mean - p["chi0"] / (p["beta"] * T_Z)
+        # the posterior keeps the paper's prior, uniform in (beta, u0, c0, s_y); its emulators
+        # take chi0 (a uniform prior on the searched box would put most mass on (beta, chi0)
+        # pairs whose u0 lies outside the paper's bounds, where no evaluation was made)
+        posterior = PosteriorOptions(
+            seed=seed,
+            reparam=Reparametrization(
+                names=("beta", "u0", "c0", "s_y"),
+                lower=(BETA.lower, U0.lower, C0.lower, S_Y.lower),
+                upper=(BETA.upper, U0.upper, C0.upper, S_Y.upper),
+                to_search=lambda v: {"chi0": v["beta"] * (pe0_mean - v["u0"]) * T_Z},
+            ),
+        )
 
     def forward(p):
         p = {k: v for k, v in p.items() if k != "chi0"}  # simulate takes u0 (derived from it)
@@ -89,20 +106,7 @@ def build(
 
     return Study(
         name="cuzr_stz",
-        parameters=(
-            Parameter(
-                name="beta",
-                lower=2.0,
-                upper=15.0,
-                units="1/eV",
-                description="PE -> effective temperature slope",
-            ),
-            U0 if search == "u0" else CHI0,
-            Parameter(
-                name="c0", lower=0.05, upper=1.0, units="", description="effective heat capacity"
-            ),
-            Parameter(name="s_y", lower=0.8, upper=1.1, units="GPa", description="yield stress"),
-        ),
+        parameters=(BETA, U0 if search == "u0" else CHI0, C0, S_Y),
         forward=forward,
         reference=data,
         discrepancy=Discrepancy(),
@@ -116,6 +120,7 @@ def build(
         seed=seed,
         seeds=seeds,
         budget=budget,
+        posterior=posterior,
         # d > 0 spans two decades near the optimum: a GP on log d; global search for the first
         # 40 % of the budget, then the local surrogate update around the incumbent in a trust
         # region that shrinks to 1.25 % of each range (twin truth 3, 2 seeds x 100, worst error

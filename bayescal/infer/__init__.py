@@ -7,7 +7,13 @@
 
 from bayescal.infer.diagnostics import Diagnostics, diagnose, parameter_var_names
 from bayescal.infer.model import CalibrationData, build_model, prepare
-from bayescal.infer.options import Likelihood, Pooling, PosteriorOptions, PriorSpec
+from bayescal.infer.options import (
+    Likelihood,
+    Pooling,
+    PosteriorOptions,
+    PriorSpec,
+    Reparametrization,
+)
 from bayescal.infer.output import (
     constant_data,
     emulators_from_idata,
@@ -27,6 +33,7 @@ __all__ = [
     "Pooling",
     "PosteriorOptions",
     "PriorSpec",
+    "Reparametrization",
     # sampling
     "SeedPlan",
     "build_model",

@@ -33,6 +33,9 @@ def parameter_var_names(idata: az.InferenceData) -> list[str]:
     names = [str(n) for n in idata.posterior.attrs.get("param_names", [])]
     if not names and "constant_data" in idata.groups():
         names = [str(n) for n in idata.constant_data["param"].values]
+    # parameters sampled instead of searched ones (PosteriorOptions.reparam)
+    names += [str(n) for n in np.atleast_1d(idata.posterior.attrs.get("sampled_names", []))]
+    names = list(dict.fromkeys(names))
     wanted = [*names, *(f"{n}_seed" for n in names), "tau", "sigma"]
     present = [v for v in wanted if v in idata.posterior]
     if not present:  # a foreign posterior: every variable but the auxiliaries

@@ -198,29 +198,66 @@ def _prior(name: str, spec: PriorSpec, lower: float, upper: float, dims: str | N
     return pm.Uniform(name, lower=lower, upper=upper, dims=dims)
 
 
-def _theta_unit(data: CalibrationData, options: PosteriorOptions) -> Any:
-    """Create the parameter variables; return the unit-cube points, shape (K, d)."""
+def _free_parameters(
+    names: Sequence[str], lower: np.ndarray, upper: np.ndarray, options: PosteriorOptions
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Create the sampled parameter variables (physical units).
+
+    Returns the per-seed values (each of shape ``(K,)``; ``()`` for complete pooling) and, for
+    partial pooling, the population values (shape ``()``), else None.
+    """
     import pymc as pm
     import pytensor.tensor as pt
 
-    lo, rg = data.lower, data.upper - data.lower
-    specs = [options.priors.get(n, ("uniform",)) for n in data.names]
-    bounds = list(zip(data.names, specs, data.lower, data.upper, strict=True))
+    lo, rg = np.asarray(lower, float), np.asarray(upper, float) - np.asarray(lower, float)
+    bounds = [
+        (n, options.priors.get(n, ("uniform",)), float(a), float(b))
+        for n, a, b in zip(names, lower, upper, strict=True)
+    ]
     if options.pooling == "complete":
-        theta = [_prior(n, s, float(a), float(b), None) for n, s, a, b in bounds]
-        return ((pt.stack(theta) - lo) / rg)[None, :]
+        return {n: _prior(n, s, a, b, None) for n, s, a, b in bounds}, None
     if options.pooling == "none":
-        theta = [_prior(f"{n}_seed", s, float(a), float(b), "seed") for n, s, a, b in bounds]
-        return (pt.stack(theta, axis=-1) - lo) / rg
-    pop = [_prior(n, s, float(a), float(b), None) for n, s, a, b in bounds]
-    u_pop = (pt.stack(pop) - lo) / rg
+        return {n: _prior(f"{n}_seed", s, a, b, "seed") for n, s, a, b in bounds}, None
+    pop = {n: _prior(n, s, a, b, None) for n, s, a, b in bounds}
+    u_pop = (pt.stack(list(pop.values())) - lo) / rg
     mu = pt.log(u_pop) - pt.log1p(-u_pop)  # logit, (d,)
     tau = pm.HalfNormal("tau", sigma=options.spread_scale, dims="param")
     eps = pm.Normal("eps", 0.0, 1.0, dims=("seed", "param"))
     unit = pt.sigmoid(mu + tau * eps)  # (K, d)
-    for j, name in enumerate(data.names):
-        pm.Deterministic(f"{name}_seed", lo[j] + rg[j] * unit[:, j], dims="seed")
-    return unit
+    per_seed = {}
+    for j, name in enumerate(names):
+        per_seed[name] = pm.Deterministic(f"{name}_seed", lo[j] + rg[j] * unit[:, j], dims="seed")
+    return per_seed, pop
+
+
+def _theta_unit(data: CalibrationData, options: PosteriorOptions) -> Any:
+    """Create the parameter variables; return the searched unit-cube points, shape (K, d)."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    r = options.reparam
+    if r is None:
+        values, pop = _free_parameters(data.names, data.lower, data.upper, options)
+    else:
+        values, pop = _free_parameters(r.names, np.array(r.lower), np.array(r.upper), options)
+        missing = [n for n in data.names if n not in values]
+        computed = dict(r.to_search(values))
+        if sorted(computed) != sorted(missing):
+            raise InputDataError(
+                f"Reparametrization.to_search must return exactly {missing}; "
+                f"got {sorted(computed)}."
+            )
+        seed_suffix = "" if options.pooling == "complete" else "_seed"
+        dims = None if options.pooling == "complete" else "seed"
+        for n in missing:
+            values[n] = pm.Deterministic(n + seed_suffix, computed[n], dims=dims)
+        if pop is not None:
+            for n, v in r.to_search(pop).items():
+                pm.Deterministic(n, v)
+    unit = (pt.stack([values[n] for n in data.names], axis=-1) - data.lower) / (
+        data.upper - data.lower
+    )
+    return unit[None, :] if options.pooling == "complete" else unit
 
 
 def build_model(data: CalibrationData, options: PosteriorOptions) -> pm.Model:
@@ -243,13 +280,15 @@ def build_model(data: CalibrationData, options: PosteriorOptions) -> pm.Model:
     import pymc as pm
     import pytensor.tensor as pt
 
-    unknown = sorted(set(options.priors) - set(data.names))
+    sampled = data.names if options.reparam is None else options.reparam.names
+    unknown = sorted(set(options.priors) - set(sampled))
     if unknown:
-        raise InputDataError(f"priors given for unknown parameters {unknown}; known: {data.names}.")
+        raise InputDataError(f"priors given for unknown parameters {unknown}; known: {sampled}.")
     complete = options.pooling == "complete"
     if complete and len(data.emulators) != 1:
         raise InputDataError("pooling='complete' needs exactly one emulator; rerun prepare().")
-    coords: dict[str, Sequence[Any]] = {"param": list(data.names)}
+    # "param": the sampled parameters (the searched ones unless options.reparam)
+    coords: dict[str, Sequence[Any]] = {"param": list(sampled)}
     if not complete:
         coords["seed"] = list(data.seeds)
     dims = None if complete else "seed"

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from bayescal.emulate import Transform
 from bayescal.errors import InputDataError
 
-__all__ = ["Likelihood", "OnFail", "Pooling", "PosteriorOptions", "PriorSpec"]
+__all__ = ["Likelihood", "OnFail", "Pooling", "PosteriorOptions", "PriorSpec", "Reparametrization"]
 
 Likelihood = Literal["floor", "gibbs"]
 Pooling = Literal["partial", "complete", "none"]
@@ -34,6 +34,52 @@ def _check_prior(name: str, spec: PriorSpec) -> None:
         f"prior of {name!r} must be ('uniform',), ('normal', mu, sd) or a callable "
         f"f(name, lower, upper, dims=None); got {spec!r}."
     )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reparametrization:
+    """Sample the posterior in other coordinates than the ones EGO searched.
+
+    A study may search coordinates in which its discrepancy is easy to model (e.g. the CuZr
+    study's mean initial effective temperature ``chi0`` instead of ``u0``) while its prior is
+    stated in the physical parameters (uniform on the paper's box in ``u0``). The posterior's
+    free variables are then ``names`` with the bounds ``lower``/``upper`` (priors from
+    ``PosteriorOptions.priors``, uniform by default), and ``to_search`` computes the searched
+    parameters that are not among them, which feed the emulators and are stored as
+    deterministics. The prior is thereby the one on ``names``, whatever the search coordinates,
+    and the searched box's corners that no sampled point maps to get no posterior mass.
+
+    Attributes
+    ----------
+    names : tuple of str
+        Sampled parameters, in physical units.
+    lower, upper : tuple of float
+        Their bounds.
+    to_search : callable
+        ``f(values) -> dict``: ``values`` maps each of ``names`` to a PyTensor variable (shape
+        ``()`` or ``(K,)``); the result maps every searched name that is not in ``names`` to a
+        PyTensor expression of them (arithmetic only, so NUTS gets gradients). The searched
+        values must fall inside the searched bounds (the emulators are not trusted outside).
+    """
+
+    names: tuple[str, ...]
+    lower: tuple[float, ...]
+    upper: tuple[float, ...]
+    to_search: Callable[[Mapping[str, Any]], Mapping[str, Any]]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", tuple(str(n) for n in self.names))
+        object.__setattr__(self, "lower", tuple(float(v) for v in self.lower))
+        object.__setattr__(self, "upper", tuple(float(v) for v in self.upper))
+        if not self.names or len(set(self.names)) != len(self.names):
+            raise InputDataError(f"Reparametrization.names must be unique; got {self.names}.")
+        if not len(self.lower) == len(self.upper) == len(self.names):
+            raise InputDataError("Reparametrization needs one lower and one upper bound per name.")
+        for n, lo, hi in zip(self.names, self.lower, self.upper, strict=True):
+            if not lo < hi:
+                raise InputDataError(f"Reparametrization bounds of {n!r}: need {lo} < {hi}.")
+        if not callable(self.to_search):
+            raise InputDataError(f"to_search must be callable; got {self.to_search!r}.")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,6 +113,8 @@ class PosteriorOptions:
         logit-unit space (0.5 at the centre of the box is about 12 % of the range).
     priors : mapping of str to PriorSpec
         Per-parameter priors; missing names are uniform on the study bounds.
+    reparam : Reparametrization or None
+        Sample other parameters than the searched ones (see :class:`Reparametrization`).
     draws, tune, chains : int
         NUTS draws and tuning steps per chain, and the number of chains.
     cores : int or None
@@ -95,6 +143,7 @@ class PosteriorOptions:
     model_error_scale: float = 0.1
     spread_scale: float = 0.5
     priors: Mapping[str, PriorSpec] = field(default_factory=dict)
+    reparam: Reparametrization | None = None
     draws: int = 1000
     tune: int = 1000
     chains: int = 4
@@ -132,6 +181,8 @@ class PosteriorOptions:
             raise InputDataError(f"prior_draws must be >= 0; got {self.prior_draws!r}.")
         for name, spec in self.priors.items():
             _check_prior(name, spec)
+        if self.reparam is not None and not isinstance(self.reparam, Reparametrization):
+            raise InputDataError(f"reparam must be a Reparametrization; got {self.reparam!r}.")
 
     @property
     def n_cores(self) -> int:
@@ -148,6 +199,9 @@ class PosteriorOptions:
     def to_json(self) -> str:
         """JSON text of the options (callable priors by their ``repr``), for output attrs."""
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        if self.reparam is not None:
+            r = self.reparam
+            out["reparam"] = {"names": r.names, "lower": r.lower, "upper": r.upper}
         out["priors"] = {
             k: (repr(v) if callable(v) else list(v)) for k, v in dict(self.priors).items()
         }

@@ -160,6 +160,8 @@ def posterior(
     idata = sample(model, options, seeds=plan)
     t2 = time.perf_counter()
     idata.add_groups(constant_data=constant_data(evaluations, data))
+    if options.reparam is not None:
+        idata.posterior.attrs["sampled_names"] = list(options.reparam.names)
     diag = diagnose(idata, rhat_max=options.rhat_max, ess_min=options.ess_min)
     attrs = {
         **provenance(evaluations),

@@ -69,3 +69,56 @@ def test_floor_is_best_training_value(data):
     np.testing.assert_allclose(
         (data.best_theta[0] - LOWER[:D]) / (UPPER[:D] - LOWER[:D]), em.x[np.argmin(em.y)]
     )
+
+
+def _reparam(to_search=lambda v: {"u0": -v["v"] / 10.0}):
+    from bayescal.infer import Reparametrization
+
+    return Reparametrization(
+        names=("beta", "v"), lower=(LOWER[0], 33.60), upper=(UPPER[0], 33.95), to_search=to_search
+    )
+
+
+def test_reparam_logp_is_prior_on_sampled_times_emulator_at_searched(data):
+    """Uniform prior on the sampled (beta, v); the emulator sees u0 = -v / 10."""
+    opts = PosteriorOptions(pooling="complete", reparam=_reparam())
+    model = build_model(data, opts)
+    assert {"beta", "v", "u0", "sigma"} <= set(model.named_vars)
+    assert "u0" in [d.name for d in model.deterministics]
+    logp = model.compile_logp(jacobian=False)
+    beta, v, sigma = 7.5, 33.7, 0.13
+    u_beta = (beta - LOWER[0]) / (UPPER[0] - LOWER[0])
+    point = {
+        "beta_interval__": _logit(u_beta),
+        "v_interval__": _logit((v - 33.60) / 0.35),
+        "sigma_log__": np.log(sigma),
+    }
+    unit = np.array([u_beta, (-v / 10 - LOWER[1]) / (UPPER[1] - LOWER[1])])
+    mean, var = data.emulators[0].predict(unit)
+    expected = -np.log(UPPER[0] - LOWER[0]) - np.log(0.35)
+    expected += scipy.stats.lognorm.logpdf(sigma, 0.5, scale=opts.model_error_scale)
+    expected += scipy.stats.norm.logpdf(data.floors[0], mean, np.sqrt(var + sigma**2))
+    # the PyTensor emulator equals GPEmulator.predict to ~1e-8 (tests/emulate)
+    assert float(logp(point)) == pytest.approx(float(expected), rel=0, abs=1e-6)
+
+
+def test_reparam_errors(data):
+    with pytest.raises(InputDataError, match=r"must return exactly \['u0'\]; got \['w'\]"):
+        build_model(data, PosteriorOptions(pooling="complete", reparam=_reparam(lambda v: {"w": 1})))
+    with pytest.raises(InputDataError, match="need 2.0 < 1.0"):
+        from bayescal.infer import Reparametrization
+
+        Reparametrization(names=("a",), lower=(2.0,), upper=(1.0,), to_search=dict)
+
+
+@pytest.mark.parametrize("pooling", ["partial", "none"])
+def test_reparam_per_seed_variables(pooling):
+    opts = PosteriorOptions(pooling=pooling, reparam=_reparam())
+    per_seed = prepare(make_evaluations(n_seeds=2, n_per_seed=12, d=D), opts, rng=0)
+    model = build_model(per_seed, opts)
+    names = set(model.named_vars)
+    assert {"beta_seed", "v_seed", "u0_seed"} <= names
+    assert ({"beta", "v", "u0", "tau"} <= names) == (pooling == "partial")
+    assert list(model.coords["param"]) == ["beta", "v"]
+    point = model.initial_point()
+    assert np.isfinite(model.compile_logp()(point))
