@@ -104,8 +104,9 @@ def test_reparam_logp_is_prior_on_sampled_times_emulator_at_searched(data):
 
 def test_reparam_errors(data):
     with pytest.raises(InputDataError, match=r"must return exactly \['u0'\]; got \['w'\]"):
-        build_model(data, PosteriorOptions(pooling="complete", reparam=_reparam(lambda v: {"w": 1})))
-    with pytest.raises(InputDataError, match="need 2.0 < 1.0"):
+        opts = PosteriorOptions(pooling="complete", reparam=_reparam(lambda v: {"w": 1}))
+        build_model(data, opts)
+    with pytest.raises(InputDataError, match=r"need 2\.0 < 1\.0"):
         from bayescal.infer import Reparametrization
 
         Reparametrization(names=("a",), lower=(2.0,), upper=(1.0,), to_search=dict)
