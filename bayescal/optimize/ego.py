@@ -157,7 +157,9 @@ class EGO:
         from the history: batches of ``batch_size`` evaluations from ``local_from`` on, each
         improving (best value lowered by more than 0.1 % of its magnitude) or not; the radius
         halves after ``local_fail_tol`` failures in a row and doubles after 3 successes in a
-        row, within ``[local_min_radius, local_radius]``.
+        row, within ``[local_min_radius, local_radius]``. ``local_fail_tol`` more failures at
+        the smallest radius reset it to ``local_radius`` (a box that collapsed away from the
+        minimum would otherwise creep towards it by ``local_min_radius`` per batch).
         """
         opts = self.options
         radius = opts.local_radius
@@ -172,8 +174,10 @@ class EGO:
             before, batch = y[:lo].min(), y[lo : lo + q].min()
             improved = np.isfinite(batch) and batch < before - 1e-3 * abs(before)
             fails, successes = (0, successes + 1) if improved else (fails + 1, 0)
-            if fails == fail_tol:
-                radius, fails = max(radius / 2, opts.local_min_radius), 0
+            if fails == fail_tol:  # shrink; once collapsed, start over with the full box
+                collapsed = radius <= opts.local_min_radius
+                radius = opts.local_radius if collapsed else max(radius / 2, opts.local_min_radius)
+                fails = 0
             elif successes == 3:
                 radius, successes = min(radius * 2, opts.local_radius), 0
         return float(radius)

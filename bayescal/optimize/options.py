@@ -89,7 +89,8 @@ class EGOOptions:
         region (Eriksson et al., "Scalable global optimization via local Bayesian
         optimization", NeurIPS 2019): the half-width is halved after ``local_fail_tol``
         consecutive local batches that did not improve the best value by 0.1 % and doubled
-        (up to ``local_radius``) after 3 consecutive improving ones, never below this value.
+        (up to ``local_radius``) after 3 consecutive improving ones, never below this value;
+        ``local_fail_tol`` more failures at this value reset it to ``local_radius``.
         It is replayed from the history, so resumed runs continue unchanged.
     local_fail_tol : int or None
         Non-improving batches before the box halves; ``None`` gives TuRBO's rule
