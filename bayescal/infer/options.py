@@ -115,6 +115,11 @@ class PosteriorOptions:
         Per-parameter priors; missing names are uniform on the study bounds.
     reparam : Reparametrization or None
         Sample other parameters than the searched ones (see :class:`Reparametrization`).
+    refine_rounds, refine_points : int
+        Emulator refinement before the final posterior (:mod:`bayescal.study.refine`; only the
+        study's posterior step runs it, as it needs the forward model): rounds of "short
+        posterior, forward runs at ``refine_points`` draws per emulator, add them to its
+        training set". 0 rounds (default) samples on the EGO evaluations alone.
     draws, tune, chains : int
         NUTS draws and tuning steps per chain, and the number of chains.
     cores : int or None
@@ -144,6 +149,8 @@ class PosteriorOptions:
     spread_scale: float = 0.5
     priors: Mapping[str, PriorSpec] = field(default_factory=dict)
     reparam: Reparametrization | None = None
+    refine_rounds: int = 0
+    refine_points: int = 8
     draws: int = 1000
     tune: int = 1000
     chains: int = 4
@@ -173,6 +180,11 @@ class PosteriorOptions:
         for key in ("draws", "tune", "chains"):
             if int(getattr(self, key)) < 1:
                 raise InputDataError(f"{key} must be a positive int; got {getattr(self, key)!r}.")
+        if int(self.refine_rounds) < 0 or int(self.refine_points) < 1:
+            raise InputDataError(
+                f"refine_rounds must be >= 0 and refine_points >= 1; got {self.refine_rounds!r} "
+                f"and {self.refine_points!r}."
+            )
         if self.cores is not None and self.cores < 1:
             raise InputDataError(f"cores must be None or >= 1; got {self.cores!r}.")
         if self.target_accept is not None and not 0 < self.target_accept < 1:

@@ -126,12 +126,20 @@ def run_posterior(
         warning and a non-zero exit status).
     """
     from bayescal.infer import diagnose, posterior, write_posterior
+    from bayescal.study.refine import combined_evaluations, refine_emulators
 
     out = Path(out)
     opts = options if options is not None else posterior_options(study, progressbar=progress)
     start = time.perf_counter()
+    checks = []
+    if opts.refine_rounds:
+        evaluations, checks = refine_emulators(study, evaluations, out, opts)
+    else:
+        evaluations = combined_evaluations(evaluations, out)
     # failures are reported through the diagnostics, not as a warning here
     idata = posterior(evaluations, options=dataclasses.replace(opts, on_fail="ignore"))
+    if checks:
+        idata.posterior.attrs["emulator_checks"] = [c.line() for c in checks]
     diag = diagnose(idata, rhat_max=opts.rhat_max, ess_min=opts.ess_min)
     path = out / "posterior.nc"
     write_posterior(idata, path)
@@ -214,6 +222,7 @@ def write_posterior_report(
         f"- diagnostics (R-hat < {rhat_max}, bulk ESS > {ess_min:.0f}, no divergences): {verdict}",
         f"- max R-hat {diagnostics.max_rhat:.4f}, min bulk ESS {diagnostics.min_ess_bulk:.0f}, "
         f"divergences {diagnostics.divergences}",
+        *_refinement_lines(evaluations, post_attrs),
         "",
         "## Parameters (94 % HDI)",
         "",
@@ -232,6 +241,17 @@ def write_posterior_report(
     ]
     (report / "posterior.md").write_text("\n".join(lines))
     return table
+
+
+def _refinement_lines(evaluations: xr.Dataset, attrs: dict) -> list[str]:
+    """Report lines on the emulator refinement (bayescal.study.refine), if there was one."""
+    checks = np.atleast_1d(attrs.get("emulator_checks", [])).tolist()
+    n_refine = int((evaluations["batch"].values < 0).sum()) if "batch" in evaluations else 0
+    if not n_refine:
+        return []
+    lines = [f"- emulators refined with {n_refine} forward runs at posterior draws"]
+    lines += [f"  - emulator check, {c} (the points were held out)" for c in checks]
+    return lines
 
 
 def _predictive_figure(study: Study, idata: az.InferenceData, n_draws: int):

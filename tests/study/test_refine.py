@@ -1,0 +1,56 @@
+"""Emulator refinement at posterior draws (bayescal.study.refine) on the toy study."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from bayescal.infer import PosteriorOptions
+from bayescal.study import calibrate, load_study, run_posterior
+
+TOY = Path(__file__).parents[2] / "studies" / "toy_shear_band.py"
+
+
+@pytest.fixture(scope="module")
+def refined(tmp_path_factory):
+    study = load_study(TOY, n=16)
+    out = tmp_path_factory.mktemp("refine")
+    evaluations = calibrate(study, out, budget=12, seeds=2)
+    mtime = (out / "evaluations.nc").stat().st_mtime_ns
+    opts = PosteriorOptions(draws=100, tune=100, chains=2, seed=0, refine_rounds=2, refine_points=3)
+    result = run_posterior(study, evaluations, out, options=opts, predictive_draws=0)
+    return study, out, evaluations, mtime, opts, result
+
+
+def test_refinement_points_are_stored_apart_and_used(refined):
+    study, out, evaluations, mtime, _, result = refined
+    assert (out / "evaluations.nc").stat().st_mtime_ns == mtime  # EGO history untouched
+    with xr.open_dataset(out / "refinement" / "evaluations.nc", engine="h5netcdf") as ds:
+        extra = ds.load()
+    assert extra.sizes["eval"] == 2 * 2 * 3  # rounds x seeds x points
+    assert sorted(np.unique(extra["batch"].values)) == [-2, -1]
+    assert sorted(np.unique(extra["seed"].values)) == [0, 1]
+    # refinement points are posterior draws: inside the bounds, mostly feasible and finite
+    assert np.all(study.feasible(extra["theta"].values))
+    cd = result.idata.constant_data
+    assert cd.sizes["eval"] == evaluations.sizes["eval"] + 12
+    text = (out / "report" / "posterior.md").read_text()
+    assert "emulators refined with 12 forward runs" in text
+    assert text.count("emulator check, round") == 2
+
+
+def test_rerun_reuses_stored_rounds(refined):
+    study, out, evaluations, _, opts, _ = refined
+    result = run_posterior(study, evaluations, out, options=opts, predictive_draws=0)
+    with xr.open_dataset(out / "refinement" / "evaluations.nc", engine="h5netcdf") as ds:
+        assert ds.sizes["eval"] == 12
+    assert "emulator_checks" not in result.idata.posterior.attrs  # nothing new to check
+    assert result.idata.constant_data.sizes["eval"] == evaluations.sizes["eval"] + 12
+
+
+def test_refine_options_checked():
+    from bayescal.errors import InputDataError
+
+    with pytest.raises(InputDataError, match="refine_rounds must be >= 0"):
+        PosteriorOptions(refine_rounds=-1)
