@@ -7,7 +7,7 @@ import xarray as xr
 
 from bayescal.optimize import EvalStatus
 
-__all__ = ["best_per_seed", "format_table"]
+__all__ = ["best_per_seed", "format_derived", "format_table"]
 
 
 def best_per_seed(evaluations: xr.Dataset) -> xr.Dataset:
@@ -144,6 +144,27 @@ def format_table(
                 for j, n in enumerate(names)
             ]
             rows.append([f"err% {int(s)}", *pad, *(f"{e:.2f}" for e in err), "", "", "", ""])
+    widths = [max(len(r[c]) for r in rows) for c in range(len(head))]
+    lines = ["  ".join(cell.rjust(w) for cell, w in zip(r, widths, strict=True)) for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def format_derived(best: xr.Dataset, values: dict[str, np.ndarray]) -> str:
+    """Plain-text table of derived quantities at each seed's best point.
+
+    Parameters
+    ----------
+    best : xarray.Dataset
+        From :func:`best_per_seed` (its ``seed`` labels head the rows).
+    values : dict of str to ndarray, each shape (n_seeds,)
+        Derived values per seed, e.g. ``Study.model_inputs(best.theta)`` restricted to
+        ``Study.derived`` (``u0`` when a study searches ``chi0`` instead).
+    """
+    head = ["seed", *values]
+    rows = [head]
+    for i, s in enumerate(best["seed"].values):
+        rows.append([str(int(s)), *(f"{np.asarray(v)[i]:.5g}" for v in values.values())])
     widths = [max(len(r[c]) for r in rows) for c in range(len(head))]
     lines = ["  ".join(cell.rjust(w) for cell, w in zip(r, widths, strict=True)) for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))

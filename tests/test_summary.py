@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from bayescal.summary import best_per_seed, format_table
+from bayescal.summary import best_per_seed, format_derived, format_table
 
 
 def _evaluations() -> xr.Dataset:
@@ -37,3 +37,11 @@ def test_table_gives_errors_as_percent_of_range():
     assert rows["err%0"][2:4] == ["10.00", "0.00"]
     assert rows["err%1"][2:4] == ["10.00", "10.00"]
     assert "err%" not in format_table(best_per_seed(_evaluations()), truth={"a": 2.5, "b": 20})
+
+
+def test_derived_table_one_row_per_seed():
+    best = best_per_seed(_evaluations())
+    text = format_derived(best, {"ab": best["theta"].values.prod(axis=1)})
+    lines = text.splitlines()
+    assert lines[0].split() == ["seed", "ab"]
+    assert [line.split() for line in lines[2:]] == [["0", "40"], ["1", "90"]]

@@ -12,7 +12,7 @@ import xarray as xr
 from bayescal.plots import plot_convergence, plot_fields, plot_stress_strain, plot_traces
 from bayescal.study.evaluate import _call_forward
 from bayescal.study.study import Study
-from bayescal.summary import best_per_seed, format_table
+from bayescal.summary import best_per_seed, format_derived, format_table
 
 __all__ = ["write_report"]
 
@@ -33,6 +33,10 @@ def write_report(study: Study, evaluations: xr.Dataset, out: str | Path) -> str:
     table = format_table(
         best, truth=dict(study.truth) if study.truth else None, ranges=study.ranges
     )
+    if study.derived:
+        inputs = study.model_inputs(best["theta"].values)
+        derived = {k: inputs[k] for k in study.derived}
+        table += "\n\nderived at each seed's best:\n" + format_derived(best, derived)
     (report / "summary.txt").write_text(table + "\n")
     best.to_netcdf(report / "best.nc", engine="h5netcdf")
     _save(plot_convergence(evaluations), report / "convergence.png")
