@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+import numpy as np
 
 from bayescal.emulate import Transform
 from bayescal.errors import InputDataError
@@ -105,9 +107,15 @@ class PosteriorOptions:
         Scale on which the emulators are fitted (see :func:`bayescal.emulate.fit_emulator`).
     temperature : float
         Temperature of the Gibbs likelihood (``likelihood="gibbs"`` only), in units of ``d``.
-    model_error_scale : float
+    model_error_scale : float or "noise"
         Prior median of the model-error sd ``sigma`` (``"floor"`` only; log-normal), on the
         emulated scale: with ``transform="log"``, 0.1 means "about 10 % above the floor".
+        ``"noise"``: the emulators' own fitted noise sd (the irregularity of ``d`` that the
+        GP attributes to noise; :meth:`PosteriorOptions.error_scale`), so the posterior is the
+        set of parameters whose discrepancy is indistinguishable from the floor at the
+        resolution the evaluations themselves show. ``sigma`` is learned from one floor per
+        emulator only, and a free ``sigma`` buys posterior volume: on the CuZr study a median
+        of 0.1 let it grow to 0.18-0.22 and the mass spread over the whole box.
     spread_scale : float
         Scale of the HalfNormal prior of the between-seed spread ``tau`` (``"partial"`` only), in
         logit-unit space (0.5 at the centre of the box is about 12 % of the range).
@@ -145,7 +153,7 @@ class PosteriorOptions:
     likelihood: Likelihood = "floor"
     transform: Transform = "log"
     temperature: float = 1.0
-    model_error_scale: float = 0.1
+    model_error_scale: float | Literal["noise"] = 0.1
     spread_scale: float = 0.5
     priors: Mapping[str, PriorSpec] = field(default_factory=dict)
     reparam: Reparametrization | None = None
@@ -173,7 +181,9 @@ class PosteriorOptions:
         for key, valid in choices.items():
             if getattr(self, key) not in valid:
                 raise InputDataError(f"{key} must be one of {valid}; got {getattr(self, key)!r}.")
-        positive = ("temperature", "model_error_scale", "spread_scale", "rhat_max")
+        positive = ("temperature", "spread_scale", "rhat_max")
+        if self.model_error_scale != "noise":
+            positive += ("model_error_scale",)
         for key in positive:
             if not float(getattr(self, key)) > 0:
                 raise InputDataError(f"{key} must be > 0; got {getattr(self, key)!r}.")
@@ -195,6 +205,16 @@ class PosteriorOptions:
             _check_prior(name, spec)
         if self.reparam is not None and not isinstance(self.reparam, Reparametrization):
             raise InputDataError(f"reparam must be a Reparametrization; got {self.reparam!r}.")
+
+    def error_scale(self, noise_sd: Sequence[float]) -> float:
+        """Prior median of ``sigma`` given the emulators' noise sd (emulated scale).
+
+        ``model_error_scale`` itself, or for ``"noise"`` the median of ``noise_sd`` (at least
+        1e-3, so a noise-free emulator does not pin ``sigma`` to 0).
+        """
+        if self.model_error_scale == "noise":
+            return max(float(np.median(np.asarray(noise_sd, dtype=float))), 1e-3)
+        return float(self.model_error_scale)
 
     @property
     def n_cores(self) -> int:

@@ -123,3 +123,18 @@ def test_reparam_per_seed_variables(pooling):
     assert list(model.coords["param"]) == ["beta", "v"]
     point = model.initial_point()
     assert np.isfinite(model.compile_logp()(point))
+
+
+def test_noise_error_scale_is_the_emulator_noise_sd(data):
+    em = data.emulators[0]
+    opts = PosteriorOptions(pooling="complete", model_error_scale="noise")
+    noise_sd = np.sqrt(em.noise) * em.y_std
+    assert opts.error_scale([noise_sd]) == pytest.approx(max(noise_sd, 1e-3))
+    assert opts.error_scale([0.0, 0.0]) == 1e-3
+    model = build_model(data, opts)
+    logp = model.compile_logp(vars=[model["sigma"]], jacobian=False)
+    point = model.initial_point() | {"sigma_log__": np.log(0.02)}
+    want = scipy.stats.lognorm.logpdf(0.02, 0.5, scale=opts.error_scale([noise_sd]))
+    assert float(logp(point)) == pytest.approx(want, abs=1e-7)
+    with pytest.raises(InputDataError, match="model_error_scale must be > 0"):
+        PosteriorOptions(model_error_scale=0.0)
