@@ -38,6 +38,11 @@ Pooling ("over seeds")
     each emulator's uncertainty. Per-seed posteriors are ``<name>_seed`` (dim ``seed``).
     ``"none"``: only ``<name>_seed``, independent. ``"complete"``: one emulator on all OK
     evaluations and one ``theta`` (variables named as the parameters).
+
+Coordinates
+    With ``PosteriorOptions.reparam`` the free variables (and their priors, and ``tau``'s
+    ``param`` dim) are the reparametrisation's names; the searched parameters the emulators
+    take are deterministics of them, under the same names as without it.
 """
 
 from __future__ import annotations
