@@ -137,8 +137,9 @@ def stz_strain_fields(
     Parameters
     ----------
     params : sequence of mapping
-        Each with ``beta``, ``u0``, ``c0``, ``s_y`` (and optionally ``chi_inf``, ``chi_len``,
-        ``ep``).
+        Each with ``beta``, ``u0`` (or ``chi0``, the mean initial effective temperature
+        ``beta (mean pe_0 - u0) T_Z`` [K], as the CuZr study searches it), ``c0``, ``s_y``
+        (and optionally ``chi_inf``, ``chi_len``, ``ep``).
     reference : xarray.Dataset, optional
         The MD data; default :func:`bayescal.datasets.load_cuzr`.
     steps_per_frame : int, default 60
@@ -168,6 +169,13 @@ def stz_strain_fields(
     pe = reference["pe"].transpose("frame", "y", "x").values
     pe_max = float(pe[-1].max())
     names = ("beta", "u0", "c0", "s_y")
+    # a calibration that searched chi0 = beta (mean pe_0 - u0) T_Z gives u0 through it
+    params = [
+        p
+        if "u0" in p or "chi0" not in p or "beta" not in p
+        else {**p, "u0": float(pe[0].mean()) - p["chi0"] / (p["beta"] * T_Z)}
+        for p in params
+    ]
     missing = [k for k in names if any(k not in p for p in params)]
     if missing:
         raise InputDataError(f"every parameter set needs {names}; missing {missing}.")

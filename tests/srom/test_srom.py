@@ -304,3 +304,19 @@ def test_fit_and_sample_reject_bad_input(rng, center):
         identify_hyperparameters(cands[:, :, :1], srom)
     with pytest.raises(InputDataError, match="method must be"):
         identify_hyperparameters(cands, srom, method="mle")
+
+
+def test_stz_fields_accept_chi0_for_u0():
+    """A chi0-search calibration's sets (no u0) run at u0 = mean(pe_0) - chi0 / (beta T_Z)."""
+    from bayescal.datasets import load_cuzr
+    from bayescal.srom import stz_strain_fields
+    from bayescal.srom.continuum import T_Z
+
+    data = load_cuzr()
+    pe0_mean = float(data["pe"].isel(frame=0).mean())
+    base = {"beta": 9.0, "c0": 0.3, "s_y": 0.93}
+    u0 = pe0_mean - 1300.0 / (9.0 * T_Z)
+    by_chi0, by_u0 = stz_strain_fields(
+        [base | {"chi0": 1300.0}, base | {"u0": u0}], reference=data, steps_per_frame=2
+    )
+    np.testing.assert_array_equal(by_chi0, by_u0)
