@@ -47,16 +47,6 @@ CHI0 = Parameter(
 )
 
 
-def _uniform_u0_log_density(v, pe0_mean: float):
-    """Log-density in (beta, chi0) of the prior uniform in (beta, u0) on the paper's box."""
-    import pytensor.tensor as pt
-
-    u0 = pe0_mean - v["chi0"] / (v["beta"] * T_Z)
-    edge = 0.01 * (U0.upper - U0.lower)
-    inside = -pt.softplus((U0.lower - u0) / edge) - pt.softplus((u0 - U0.upper) / edge)
-    return -pt.log(v["beta"]) + inside
-
-
 def build(
     budget: int = 60,
     seeds: int = 8,
@@ -104,20 +94,17 @@ def build(
     posterior = PosteriorOptions(seed=seed, refine_rounds=refine_rounds)
     if search == "chi0":
         derived["u0"] = lambda p: pe0_mean - p["chi0"] / (p["beta"] * T_Z)
-        # the posterior keeps the paper's prior, uniform in (beta, u0, c0, s_y), but samples the
-        # searched (beta, chi0, c0, s_y), where the emulators' valley is axis-aligned: the
-        # density in these coordinates is 1 / (beta T_Z) on the wedge of (beta, chi0) whose u0
-        # is inside the paper's bounds (a soft edge of 1 % of the u0 range)
+        # the posterior keeps the paper's prior, uniform in (beta, u0, c0, s_y); its emulators
+        # take chi0 (a uniform prior on the searched box would put most mass on (beta, chi0)
+        # pairs whose u0 lies outside the paper's bounds, where no evaluation was made)
         posterior = PosteriorOptions(
             seed=seed,
             refine_rounds=refine_rounds,
             reparam=Reparametrization(
-                names=("beta", "chi0", "c0", "s_y"),
-                lower=(BETA.lower, CHI0.lower, C0.lower, S_Y.lower),
-                upper=(BETA.upper, CHI0.upper, C0.upper, S_Y.upper),
-                to_search=lambda v: {},
-                log_prior=lambda v: _uniform_u0_log_density(v, pe0_mean),
-                report=lambda v: {"u0": pe0_mean - v["chi0"] / (v["beta"] * T_Z)},
+                names=("beta", "u0", "c0", "s_y"),
+                lower=(BETA.lower, U0.lower, C0.lower, S_Y.lower),
+                upper=(BETA.upper, U0.upper, C0.upper, S_Y.upper),
+                to_search=lambda v: {"chi0": v["beta"] * (pe0_mean - v["u0"]) * T_Z},
             ),
         )
 

@@ -259,13 +259,6 @@ def _theta_unit(data: CalibrationData, options: PosteriorOptions) -> Any:
         if pop is not None:
             for n, v in r.to_search(pop).items():
                 pm.Deterministic(n, v)
-        if r.log_prior is not None:
-            pm.Potential("log_prior", pt.sum(r.log_prior(pop if pop is not None else values)))
-        if r.report is not None:
-            for n, v in r.report(values).items():
-                pm.Deterministic(n + seed_suffix, v, dims=dims)
-            for n, v in (r.report(pop) if pop is not None else {}).items():
-                pm.Deterministic(n, v)
     unit = (pt.stack([values[n] for n in data.names], axis=-1) - data.lower) / (
         data.upper - data.lower
     )

@@ -62,23 +62,12 @@ class Reparametrization:
         ``()`` or ``(K,)``); the result maps every searched name that is not in ``names`` to a
         PyTensor expression of them (arithmetic only, so NUTS gets gradients). The searched
         values must fall inside the searched bounds (the emulators are not trusted outside).
-    log_prior : callable or None
-        ``f(values) -> tensor``: a log density added to the (bounded uniform or given) priors
-        of ``names``, e.g. the Jacobian that turns a uniform prior in other coordinates into
-        one in ``names``, or a soft constraint. Applied to the pooled values under partial
-        pooling (the per-seed values follow the population), else to every seed's.
-    report : callable or None
-        ``f(values) -> dict`` of further PyTensor expressions stored as deterministics
-        (``<name>`` pooled, ``<name>_seed`` per seed), e.g. the physical parameter a
-        ``log_prior`` stands for.
     """
 
     names: tuple[str, ...]
     lower: tuple[float, ...]
     upper: tuple[float, ...]
     to_search: Callable[[Mapping[str, Any]], Mapping[str, Any]]
-    log_prior: Callable[[Mapping[str, Any]], Any] | None = None
-    report: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "names", tuple(str(n) for n in self.names))
@@ -91,10 +80,8 @@ class Reparametrization:
         for n, lo, hi in zip(self.names, self.lower, self.upper, strict=True):
             if not lo < hi:
                 raise InputDataError(f"Reparametrization bounds of {n!r}: need {lo} < {hi}.")
-        for name in ("to_search", "log_prior", "report"):
-            fn = getattr(self, name)
-            if not callable(fn) and not (fn is None and name != "to_search"):
-                raise InputDataError(f"{name} must be callable; got {fn!r}.")
+        if not callable(self.to_search):
+            raise InputDataError(f"to_search must be callable; got {self.to_search!r}.")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

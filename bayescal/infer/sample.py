@@ -161,10 +161,7 @@ def posterior(
     t2 = time.perf_counter()
     idata.add_groups(constant_data=constant_data(evaluations, data))
     if options.reparam is not None:
-        r = options.reparam
-        mid = {n: 0.5 * (a + b) for n, a, b in zip(r.names, r.lower, r.upper, strict=True)}
-        reported = list(r.report(mid)) if r.report is not None else []  # their names
-        idata.posterior.attrs["sampled_names"] = [*r.names, *reported]
+        idata.posterior.attrs["sampled_names"] = list(options.reparam.names)
     diag = diagnose(idata, rhat_max=options.rhat_max, ess_min=options.ess_min)
     attrs = {
         **provenance(evaluations),

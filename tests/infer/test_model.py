@@ -138,35 +138,3 @@ def test_noise_error_scale_is_the_emulator_noise_sd(data):
     assert float(logp(point)) == pytest.approx(want, abs=1e-7)
     with pytest.raises(InputDataError, match="model_error_scale must be > 0"):
         PosteriorOptions(model_error_scale=0.0)
-
-
-def test_reparam_log_prior_and_report(data):
-    """Sampling the searched names themselves with an extra prior term and a reported value."""
-    import pytensor.tensor as pt
-
-    from bayescal.infer import Reparametrization
-
-    r = Reparametrization(
-        names=("beta", "u0"),
-        lower=tuple(LOWER[:D]),
-        upper=tuple(UPPER[:D]),
-        to_search=lambda v: {},
-        log_prior=lambda v: -pt.log(v["beta"]),
-        report=lambda v: {"w": 2.0 * v["u0"]},
-    )
-    opts = PosteriorOptions(pooling="complete", reparam=r)
-    model = build_model(data, opts)
-    assert "w" in [d.name for d in model.deterministics]
-    logp = model.compile_logp(jacobian=False)
-    theta, sigma = np.array([7.5, -3.37]), 0.13
-    unit = (theta - LOWER[:D]) / (UPPER[:D] - LOWER[:D])
-    point = {
-        "beta_interval__": _logit(unit[0]),
-        "u0_interval__": _logit(unit[1]),
-        "sigma_log__": np.log(sigma),
-    }
-    mean, var = data.emulators[0].predict(unit)
-    expected = -np.log(UPPER[0] - LOWER[0]) - np.log(UPPER[1] - LOWER[1]) - np.log(theta[0])
-    expected += scipy.stats.lognorm.logpdf(sigma, 0.5, scale=opts.model_error_scale)
-    expected += scipy.stats.norm.logpdf(data.floors[0], mean, np.sqrt(var + sigma**2))
-    assert float(logp(point)) == pytest.approx(float(expected), rel=0, abs=1e-6)
