@@ -144,10 +144,7 @@ def format_table(
                 for j, n in enumerate(names)
             ]
             rows.append([f"err% {int(s)}", *pad, *(f"{e:.2f}" for e in err), "", "", "", ""])
-    widths = [max(len(r[c]) for r in rows) for c in range(len(head))]
-    lines = ["  ".join(cell.rjust(w) for cell, w in zip(r, widths, strict=True)) for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return _aligned(rows)
 
 
 def format_derived(best: xr.Dataset, values: dict[str, np.ndarray]) -> str:
@@ -165,7 +162,12 @@ def format_derived(best: xr.Dataset, values: dict[str, np.ndarray]) -> str:
     rows = [head]
     for i, s in enumerate(best["seed"].values):
         rows.append([str(int(s)), *(f"{np.asarray(v)[i]:.5g}" for v in values.values())])
-    widths = [max(len(r[c]) for r in rows) for c in range(len(head))]
+    return _aligned(rows)
+
+
+def _aligned(rows: list[list[str]]) -> str:
+    """Right-aligned columns, a dashed rule under the first (header) row."""
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
     lines = ["  ".join(cell.rjust(w) for cell, w in zip(r, widths, strict=True)) for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)

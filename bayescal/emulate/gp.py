@@ -134,6 +134,11 @@ class GPEmulator:
         """Input dimension."""
         return int(self.x.shape[1])
 
+    @property
+    def noise_sd(self) -> float:
+        """Fitted noise standard deviation on the emulated scale (``sqrt(noise) * y_std``)."""
+        return float(np.sqrt(self.noise) * self.y_std)
+
     def _r2(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         diff = (a[..., :, None, :] - b[..., None, :, :]) / self.lengthscale
         return np.sum(diff * diff, axis=-1)

@@ -307,8 +307,7 @@ def build_model(data: CalibrationData, options: PosteriorOptions) -> pm.Model:
         pm.Deterministic("d_mean", mean, dims=dims)
         if options.likelihood == "floor":
             # log-normal around `scale`: no mass near sigma = 0 (see the module docstring)
-            noise_sd = [np.sqrt(em.noise) * em.y_std for em in data.emulators]
-            scale = options.error_scale(noise_sd)
+            scale = options.error_scale([em.noise_sd for em in data.emulators])
             sigma = pm.LogNormal("sigma", mu=np.log(scale), sigma=0.5)
             floors = data.floors[0] if complete else data.floors
             pm.Normal("d_floor", mu=mean, sigma=pt.sqrt(var + sigma**2), observed=floors, dims=dims)

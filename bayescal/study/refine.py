@@ -84,7 +84,13 @@ def combined_evaluations(evaluations: xr.Dataset, out: str | Path) -> xr.Dataset
     if not path.exists():
         return evaluations
     with xr.open_dataset(path, engine="h5netcdf") as ds:
-        extra = ds.load()
+        return _append(evaluations, ds.load())
+
+
+def _append(evaluations: xr.Dataset, extra: xr.Dataset | None) -> xr.Dataset:
+    """``evaluations`` followed by ``extra`` (renumbered, its shared variables only)."""
+    if extra is None:
+        return evaluations
     n = evaluations.sizes["eval"]
     extra = extra.assign_coords(eval=np.arange(n, n + extra.sizes["eval"]))
     keep = [v for v in extra.data_vars if v in evaluations.data_vars]
@@ -131,15 +137,16 @@ def refine_emulators(
     checks: list[EmulatorCheck] = []
     quick = dataclasses.replace(options, on_fail="ignore", progressbar=False, **_QUICK)
     for r in range(done, options.refine_rounds):
-        data = combined_evaluations(evaluations, out)
-        idata = posterior(data, options=dataclasses.replace(quick, seed=_round_seed(options, r)))
-        theta, seed, real = _draws(idata, data, options, rng=_round_seed(options, r))
+        data = _append(evaluations, store.data)
+        round_seed = _round_seed(options, r)
+        idata = posterior(data, options=dataclasses.replace(quick, seed=round_seed))
+        theta, seed, real = _draws(idata, data, options, rng=round_seed)
         logger.info("refinement round %d: %d forward runs", r, len(theta))
         result = evaluate(study, theta, real)
         checks.append(_check(r, idata, study.to_unit(theta), result, seed))
         logger.info("refinement %s", checks[-1].line())
         store.append(_record(study, theta, result, seed, real, batch=-(r + 1)))
-    return combined_evaluations(evaluations, out), checks
+    return _append(evaluations, store.data), checks
 
 
 def _round_seed(options: PosteriorOptions, r: int) -> int:
@@ -185,7 +192,7 @@ def _check(r: int, idata: az.InferenceData, unit, result, seed: np.ndarray) -> E
     for i in np.flatnonzero(ok):
         em = emulators[which[i]]
         m, v = em.predict(unit[i : i + 1])
-        mean[i], sd[i] = float(m[0]), float(np.sqrt(v[0] + em.noise * em.y_std**2))
+        mean[i], sd[i] = float(m[0]), float(np.sqrt(v[0] + em.noise_sd**2))
     err = (np.log(d[ok]) if log else d[ok]) - mean[ok]
     back = np.exp(mean[ok]) if log else mean[ok]
     return EmulatorCheck(
