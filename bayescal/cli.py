@@ -167,7 +167,7 @@ def _posterior(study, evaluations, out: Path, *, seed: int | None = None, quiet:
     options = posterior_options(study, seed=seed, progressbar=not quiet)
     print(
         f"posterior: {options.pooling} pooling, {options.chains} chains x {options.draws} draws "
-        f"(+{options.tune} tuning) on {options.n_cores} core(s)"
+        f"(+{options.tune} tuning) on {options.n_cores} core(s), {options.nuts_sampler} NUTS"
     )
     result = run_posterior(study, evaluations, out, options=options, progress=not quiet)
     diag = result.diagnostics

@@ -37,6 +37,7 @@ def fit_emulator(
     y: np.ndarray,
     *,
     transform: Transform = "log",
+    cap: float | None = None,
     rng: int | np.random.Generator | None = None,
 ) -> GPEmulator:
     """Fit a GP emulator of a discrepancy by maximising the marginal likelihood.
@@ -54,6 +55,15 @@ def fit_emulator(
         Discrepancy at those points (finite; ``> 0`` for ``transform="log"``).
     transform : {"log", "none"}
         Scale on which the GP is fitted.
+    cap : float or None
+        Emulate ``min(g(d), min g(d) + cap)`` instead of ``g(d)``: values more than ``cap``
+        above the best (on the emulated scale) are clipped. A discrepancy that is flat far
+        from its minimum but jumps by a cliff somewhere (the CuZr study: ``log d`` from -0.45
+        to 1.4 within 3 % of the chi0 range, and flat within 0.1 over the rest) forces a
+        stationary GP to a short lengthscale everywhere, so between evaluations it reverts to
+        its mean and lets a posterior wander; clipping the cliff keeps the model smooth where
+        a posterior can put mass. Only for uses that never need values above the cap (the
+        floor likelihood); None (default) fits the values as they are.
     rng : int, numpy Generator or None
         Seed of BoTorch's random restarts (fitting is otherwise deterministic).
 
@@ -80,6 +90,10 @@ def fit_emulator(
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(d))):
         raise InputDataError("x_unit and y must be finite; drop failed evaluations first.")
     z = _transform(d, transform)
+    if cap is not None:
+        if not cap > 0:
+            raise InputDataError(f"cap must be > 0 or None; got {cap!r}.")
+        z = np.minimum(z, z.min() + cap)
     seed = int(np.random.default_rng(rng).integers(2**31 - 1))
     train_x = torch.as_tensor(x)
     train_y = torch.as_tensor(z).unsqueeze(-1)

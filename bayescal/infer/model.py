@@ -173,7 +173,9 @@ def prepare(
                 f"seed {label} has {int(mask.sum())} OK evaluations; need >= 3 to fit its "
                 "emulator. Use pooling='complete' or drop the seed."
             )
-        em = fit_emulator(unit[mask], d[mask], transform=options.transform, rng=child)
+        em = fit_emulator(
+            unit[mask], d[mask], transform=options.transform, cap=options.cap, rng=child
+        )
         i = int(np.argmin(em.y))
         emulators.append(em)
         floors.append(em.y[i])
@@ -308,7 +310,12 @@ def build_model(data: CalibrationData, options: PosteriorOptions) -> pm.Model:
         if options.likelihood == "floor":
             # log-normal around `scale`: no mass near sigma = 0 (see the module docstring)
             scale = options.error_scale([em.noise_sd for em in data.emulators])
-            sigma = pm.LogNormal("sigma", mu=np.log(scale), sigma=0.5)
+            if options.model_error_spread > 0:
+                sigma = pm.LogNormal(
+                    "sigma", mu=np.log(scale), sigma=options.model_error_spread
+                )
+            else:  # a stated tolerance, not learned
+                sigma = pt.constant(scale)
             floors = data.floors[0] if complete else data.floors
             pm.Normal("d_floor", mu=mean, sigma=pt.sqrt(var + sigma**2), observed=floors, dims=dims)
         else:

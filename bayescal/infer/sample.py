@@ -71,18 +71,28 @@ def seed_plan(seed: int | None) -> SeedPlan:
     return SeedPlan(entropy=int(root.entropy), emulators=emu, sampler=sampler, prior=prior)
 
 
+def _backend_kwargs(options: PosteriorOptions) -> dict:
+    """Extra ``pm.sample`` arguments selecting the NUTS implementation."""
+    if options.nuts_sampler == "pymc":
+        return {}
+    # nutpie ignores pm.sample's `cores`; the low-rank mass matrix follows the emulators'
+    # correlated valleys (see PosteriorOptions.sampler)
+    nutpie_kwargs = {"cores": options.n_cores, "low_rank_modified_mass_matrix": True}
+    return {"nuts_sampler": "nutpie", "nuts_sampler_kwargs": nutpie_kwargs}
+
+
 def sample(
     model: pm.Model, options: PosteriorOptions, *, seeds: SeedPlan | None = None
 ) -> az.InferenceData:
-    """Sample a model with NUTS and draw from its prior (predictive).
+    """Sample a model with NUTS (nutpie or PyMC's) and draw from its prior (predictive).
 
     Parameters
     ----------
     model : pymc.Model
         Typically from :func:`bayescal.infer.build_model`.
     options : PosteriorOptions
-        Uses ``draws``, ``tune``, ``chains``, ``cores``, ``target_accept``, ``prior_draws``,
-        ``progressbar`` and ``seed`` (when ``seeds`` is None).
+        Uses ``sampler``, ``draws``, ``tune``, ``chains``, ``cores``, ``target_accept``,
+        ``prior_draws``, ``progressbar`` and ``seed`` (when ``seeds`` is None).
     seeds : SeedPlan or None
         Precomputed seeds (``posterior`` passes its own so that emulators and chains agree).
 
@@ -108,7 +118,12 @@ def sample(
             progressbar=options.progressbar,
             compute_convergence_checks=False,
             return_inferencedata=True,
+            **_backend_kwargs(options),
         )
+        # nutpie also stores the unconstrained values (``beta_interval__``, ...)
+        unconstrained = [v for v in idata.posterior.data_vars if str(v).endswith("__")]
+        idata.posterior = idata.posterior.drop_vars(unconstrained)
+        idata.posterior.attrs["nuts_sampler"] = options.nuts_sampler
         if options.prior_draws:
             idata.extend(
                 pm.sample_prior_predictive(draws=options.prior_draws, random_seed=plan.prior)

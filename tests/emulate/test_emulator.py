@@ -162,3 +162,16 @@ def test_batch_shapes(emulator):
 def test_bad_input(x, y, kw, match):
     with pytest.raises(InputDataError, match=match):
         fit_emulator(x, y, **kw)
+
+
+def test_cap_clips_values_far_above_the_minimum(data):
+    x, d = data
+    z = np.log(d)
+    capped = fit_emulator(x, d, transform="log", cap=0.5, rng=0)
+    np.testing.assert_allclose(capped.y, np.minimum(z, z.min() + 0.5))
+    assert capped.y.min() == z.min() and np.any(z > z.min() + 0.5)
+    # a cap above every value changes nothing
+    same = fit_emulator(x, d, transform="log", cap=10.0, rng=0)
+    np.testing.assert_array_equal(same.y, z)
+    with pytest.raises(InputDataError, match="cap must be > 0"):
+        fit_emulator(x, d, cap=0.0)

@@ -138,3 +138,28 @@ def test_noise_error_scale_is_the_emulator_noise_sd(data):
     assert float(logp(point)) == pytest.approx(want, abs=1e-7)
     with pytest.raises(InputDataError, match="model_error_scale must be > 0"):
         PosteriorOptions(model_error_scale=0.0)
+
+
+def test_fixed_model_error_is_a_constant_sigma(data):
+    opts = PosteriorOptions(pooling="complete", model_error_scale=0.07, model_error_spread=0.0)
+    model = build_model(data, opts)
+    assert "sigma" not in {v.name for v in model.free_RVs}
+    logp = model.compile_logp(jacobian=False)
+    unit = np.array([0.4, 0.6])
+    point = {"beta_interval__": _logit(unit[0]), "u0_interval__": _logit(unit[1])}
+    mean, var = data.emulators[0].predict(unit)
+    expected = -np.log(UPPER[:D] - LOWER[:D]).sum()
+    expected += scipy.stats.norm.logpdf(data.floors[0], mean, np.sqrt(var + 0.07**2))
+    assert float(logp(point)) == pytest.approx(float(expected), abs=1e-7)
+
+
+def test_floor_emulators_are_capped_gibbs_ones_not():
+    ev = make_evaluations(n_seeds=1, n_per_seed=20, d=D)
+    d = ev["discrepancy"].values
+    z = np.log(d[(ev["status"].values == 0) & np.isfinite(d)])
+    floor = prepare(ev, PosteriorOptions(pooling="complete", emulator_cap=0.2), rng=0)
+    np.testing.assert_allclose(floor.emulators[0].y, np.minimum(z, z.min() + 0.2))
+    gibbs = prepare(
+        ev, PosteriorOptions(pooling="complete", likelihood="gibbs", emulator_cap=0.2), rng=0
+    )
+    np.testing.assert_allclose(gibbs.emulators[0].y, z)

@@ -70,6 +70,9 @@ def test_structure_and_names(idata, evaluations):
     for key in ("study_name", "bayescal_version", "pymc_version", "options", "sampling_wall_s"):
         assert key in post.attrs
     assert post.attrs["study_name"] == "synthetic"
+    assert post.attrs["nuts_sampler"] in ("nutpie", "pymc")
+    # only model variables: no unconstrained copies (nutpie stores those unless told not to)
+    assert not [v for v in post.data_vars if str(v).endswith("__")]
 
 
 def test_diagnostics_reasonable(idata):
@@ -138,6 +141,9 @@ def test_complete_and_no_pooling_and_warning(evaluations):
         ({"draws": 0}, "draws"),
         ({"priors": {"beta": ("cauchy", 1.0)}}, "prior of 'beta'"),
         ({"priors": {"beta": ("normal", 1.0, -1.0)}}, "sd must be > 0"),
+        ({"sampler": "stan"}, "sampler"),
+        ({"emulator_cap": 0.0}, "emulator_cap"),
+        ({"model_error_spread": -0.1}, "model_error_spread"),
     ],
 )
 def test_options_validation(kw, match):
@@ -210,3 +216,29 @@ def test_plots_and_table(idata):
     assert isinstance(fig, Figure)
     with pytest.raises(InputDataError, match="forward must return"):
         plot_posterior_predictive(idata, lambda t: t, strain=strain, reference=strain, n_draws=5)
+
+
+def test_sampler_choice_and_missing_nutpie(monkeypatch):
+    import importlib.util
+
+    assert PosteriorOptions(sampler="pymc").nuts_sampler == "pymc"
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "nutpie" else real(name, *a)
+    )
+    assert PosteriorOptions().nuts_sampler == "pymc"  # "auto" falls back
+    with pytest.raises(InputDataError, match="nutpie is not installed"):
+        _ = PosteriorOptions(sampler="nutpie").nuts_sampler
+
+
+@pytest.mark.parametrize("sampler", ["pymc", "nutpie"])
+def test_both_samplers_give_the_same_structure(evaluations, sampler):
+    if sampler == "nutpie":
+        pytest.importorskip("nutpie")
+    opts = dataclasses.replace(FAST, sampler=sampler, pooling="complete", prior_draws=0)
+    idata = posterior(evaluations, options=opts)
+    post = idata.posterior
+    assert post.attrs["nuts_sampler"] == sampler
+    assert {"beta", "u0", "sigma", "d_mean"} <= set(post.data_vars)
+    assert post["beta"].shape == (opts.chains, opts.draws)
+    assert "diverging" in idata.sample_stats
