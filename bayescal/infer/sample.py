@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import warnings
@@ -181,6 +182,7 @@ def posterior(
     attrs = {
         **provenance(evaluations),
         "param_names": list(data.names),
+        "excluded_seeds": json.dumps([int(k) for k in data.excluded_seeds]),
         "pooling": options.pooling,
         "likelihood": options.likelihood,
         "options": options.to_json(),

@@ -15,6 +15,7 @@ defaults of :class:`~bayescal.infer.PosteriorOptions`), and writes
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -217,6 +218,8 @@ def write_posterior_report(
         f"- pooling: {post_attrs.get('pooling')}, likelihood: {post_attrs.get('likelihood')}",
         f"- EGO seeds: {int(np.unique(evaluations['seed'].values).size)}, "
         f"evaluations: {evaluations.sizes['eval']}",
+        *_excluded_lines(post_attrs),
+        f"- NUTS: {post_attrs.get('nuts_sampler', 'pymc')}",
         f"- emulator fit {float(post_attrs.get('emulator_fit_s', np.nan)):.1f} s, "
         f"sampling {float(post_attrs.get('sampling_wall_s', np.nan)):.1f} s",
         f"- diagnostics (R-hat < {rhat_max}, bulk ESS > {ess_min:.0f}, no divergences): {verdict}",
@@ -241,6 +244,17 @@ def write_posterior_report(
     ]
     (report / "posterior.md").write_text("\n".join(lines))
     return table
+
+
+def _excluded_lines(attrs: dict) -> list[str]:
+    """Report line on seeds left out (``PosteriorOptions.floor_tolerance``), if any."""
+    excluded = json.loads(str(attrs.get("excluded_seeds", "[]")))
+    if not excluded:
+        return []
+    return [
+        f"- seeds {excluded} left out of the posterior: their best discrepancy is more than "
+        "floor_tolerance above the best seed's (their searches did not reach its basin)"
+    ]
 
 
 def _refinement_lines(evaluations: xr.Dataset, attrs: dict) -> list[str]:
