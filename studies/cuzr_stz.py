@@ -96,8 +96,11 @@ def build(
     # only and grows with the posterior volume it admits: on the 8 x 100 run it went to 0.13
     # with a tail to 0.29 that reached d 45 % above the floor at chi0 2000-6000, and the chains
     # crossed that funnel too rarely (max R-hat 1.011-1.019 with 2500 draws); fixed, 1.0065.
+    # 2000 draws per chain: the 2-seed x 40 posterior (README) is broad in chi0 and reached
+    # R-hat 1.0126 with 1000, 1.0078 with 2000 (nutpie: about 25 s of sampling).
     posterior_kw = {
         "seed": seed,
+        "draws": 2000,
         "refine_rounds": refine_rounds,
         "model_error_scale": 0.1,
         "model_error_spread": 0.0,
