@@ -179,15 +179,19 @@ def prepare(
         groups = [(int(s), ok & (seed_of == s)) for s in np.unique(seed_of[ok])]
     if not groups or not np.any(ok):
         raise InputDataError("evaluations hold no OK evaluation with a finite discrepancy.")
-    groups, excluded = _converged_groups(groups, d, options)
-    rngs = np.random.default_rng(rng).spawn(len(groups))
-    emulators, floors, best = [], [], []
-    for (label, mask), child in zip(groups, rngs, strict=True):
+    for label, mask in groups:
         if mask.sum() < 3:
             raise InputDataError(
                 f"seed {label} has {int(mask.sum())} OK evaluations; need >= 3 to fit its "
                 "emulator. Use pooling='complete' or drop the seed."
             )
+    # one generator per seed, whichever seeds are then left out
+    labels = [label for label, _ in groups]
+    rngs = dict(zip(labels, np.random.default_rng(rng).spawn(len(groups)), strict=True))
+    groups, excluded = _converged_groups(groups, d, options)
+    emulators, floors, best = [], [], []
+    for label, mask in groups:
+        child = rngs[label]
         em = fit_emulator(
             unit[mask], d[mask], transform=options.transform, cap=options.cap, rng=child
         )

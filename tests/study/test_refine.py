@@ -18,7 +18,16 @@ def refined(tmp_path_factory):
     out = tmp_path_factory.mktemp("refine")
     evaluations = calibrate(study, out, budget=12, seeds=2)
     mtime = (out / "evaluations.nc").stat().st_mtime_ns
-    opts = PosteriorOptions(draws=100, tune=100, chains=2, seed=0, refine_rounds=2, refine_points=3)
+    # both seeds of this short toy run, whatever their floors (floor_tolerance=None)
+    opts = PosteriorOptions(
+        draws=100,
+        tune=100,
+        chains=2,
+        seed=0,
+        refine_rounds=2,
+        refine_points=3,
+        floor_tolerance=None,
+    )
     result = run_posterior(study, evaluations, out, options=opts, predictive_draws=0)
     return study, out, evaluations, mtime, opts, result
 
