@@ -118,11 +118,13 @@ class PosteriorOptions:
     emulator_cap : float or None
         ``"floor"`` likelihood only: emulated values more than this above the seed's floor are
         clipped before the emulator is fitted (:func:`bayescal.emulate.fit_emulator` ``cap``).
-        Default 1.0: with ``transform="log"``, discrepancies above e (2.7) times the best are
-        one flat "excluded" level, 1.0 / sigma model-error sds away (10 at the default
-        sigma). On the 2-seed x 40 CuZr run this took the posterior from max R-hat 1.14, min
-        bulk ESS 21 to 1.0035 and 1193 (chi0 lengthscale 0.018 -> smooth fit). None fits the
-        raw values. The Gibbs likelihood always uses the raw values.
+        With ``transform="log"`` and 1.0 (the CuZr study), discrepancies above e (2.7) times
+        the best are one flat "excluded" level, 1.0 / sigma model-error sds away (10 at
+        sigma 0.1). On the 2-seed x 40 CuZr run this took the posterior from max R-hat 1.14,
+        min bulk ESS 21 to 1.0035 and 1193 (chi0 lengthscale 0.018 -> smooth fit). Relative to
+        the floor, so not for a floor near 0 (a twin study: 0.012, and a cap of 1.0 clips all
+        but a few evaluations). None fits the raw values (default); so does the Gibbs
+        likelihood always.
     temperature : float
         Temperature of the Gibbs likelihood (``likelihood="gibbs"`` only), in units of ``d``.
     model_error_scale : float or "noise"
@@ -138,8 +140,9 @@ class PosteriorOptions:
         Seeds whose best discrepancy lies more than this above the best seed's (emulated
         scale; 0.2 with ``transform="log"`` is 22 %) are left out of the posterior with a
         :class:`~bayescal.errors.ConvergenceWarning`: their search stopped in another basin,
-        and their floor is no observation of the attainable discrepancy. None keeps every
-        seed. Only for the floor likelihood with several seeds.
+        and their floor is no observation of the attainable discrepancy. None (default) keeps
+        every seed. Only for the floor likelihood with several seeds; relative on the log
+        scale, so not for floors near 0 (twin floors 0.012 and 0.016 differ by 0.29).
     model_error_spread : float
         Log-scale sd of ``sigma``'s log-normal prior (default 0.5: 95 % within a factor 2.7 of
         the median); 0 fixes ``sigma`` at the scale (a stated tolerance, not learned).
@@ -186,11 +189,11 @@ class PosteriorOptions:
     pooling: Pooling = "partial"
     likelihood: Likelihood = "floor"
     transform: Transform = "log"
-    emulator_cap: float | None = 1.0
+    emulator_cap: float | None = None
     temperature: float = 1.0
     model_error_scale: float | Literal["noise"] = 0.1
     model_error_spread: float = 0.5
-    floor_tolerance: float | None = 0.2
+    floor_tolerance: float | None = None
     spread_scale: float = 0.5
     priors: Mapping[str, PriorSpec] = field(default_factory=dict)
     reparam: Reparametrization | None = None
