@@ -225,16 +225,16 @@ def _converged_groups(
     tol = options.floor_tolerance
     if tol is None or len(groups) < 2 or options.likelihood != "floor":
         return groups, ()
-    g = np.log if options.transform == "log" else (lambda v: v)
-    best = np.array([g(np.min(d[mask])) if mask.any() else np.inf for _, mask in groups])
+    raw = np.array([np.min(d[mask]) for _, mask in groups])  # every group has >= 3 points
+    best = np.log(raw) if options.transform == "log" else raw
     keep = best <= best.min() + tol
     excluded = tuple(label for (label, _), k in zip(groups, keep, strict=True) if not k)
     if excluded:
         warnings.warn(
             f"seeds {list(excluded)} left out of the posterior: their best discrepancy "
-            f"{np.round(np.exp(best[~keep]) if options.transform == 'log' else best[~keep], 4)} "
-            f"is more than floor_tolerance={tol} above the best seed's; their searches did not "
-            "reach its basin (rerun them with a larger budget, or set floor_tolerance=None).",
+            f"{np.round(raw[~keep], 4).tolist()} is more than floor_tolerance={tol} above the "
+            "best seed's; their searches did not reach its basin (rerun them with a larger "
+            "budget, or set floor_tolerance=None).",
             ConvergenceWarning,
             stacklevel=3,
         )
