@@ -65,6 +65,7 @@ def build(
     local_from: int | None = None,
     search: str = "chi0",
     local_min_radius: float | None = 0.0125,
+    local_quadratic: bool = True,
     refine_rounds: int = 0,
 ) -> Study:
     truth = {"beta": beta, "u0": u0, "c0": c0, "s_y": s_y}
@@ -78,6 +79,7 @@ def build(
         local_from=local_from,
         search=search,
         local_min_radius=local_min_radius,
+        local_quadratic=local_quadratic,
         refine_rounds=refine_rounds,
     )
     reference = _synthetic(tuple(sorted(truth.items())), steps_per_frame)

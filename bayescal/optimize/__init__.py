@@ -10,6 +10,7 @@ from bayescal.optimize.driver import OptimizeResult, minimize
 from bayescal.optimize.ego import EGO
 from bayescal.optimize.lhs import from_unit, latin_hypercube, sobol, to_unit
 from bayescal.optimize.options import EGOOptions, default_n_init
+from bayescal.optimize.quadratic import QuadraticModel, fit_quadratic, quadratic_step
 from bayescal.optimize.status import EvalStatus
 from bayescal.optimize.surrogate import fit_gp, matern52_kernel
 
@@ -28,7 +29,10 @@ __all__ = [  # noqa: RUF022 - grouped by topic (STYLE.md 3), not sorted
     "sobol",
     "to_unit",
     # building blocks
+    "QuadraticModel",
     "fit_gp",
+    "fit_quadratic",
     "matern52_kernel",
     "propose_batch",
+    "quadratic_step",
 ]

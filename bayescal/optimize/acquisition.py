@@ -94,6 +94,7 @@ def propose_batch(
     num_restarts: int,
     mc_samples: int,
     seed: int,
+    pending: np.ndarray | None = None,
 ) -> np.ndarray | None:
     """Propose ``q`` points maximising expected improvement over ``best_z`` (maximisation).
 
@@ -130,16 +131,19 @@ def propose_batch(
         QMC samples for ``qLogExpectedImprovement``.
     seed : int
         Seed of the QMC sampler.
+    pending : ndarray, shape (k, d), optional
+        Points already in the batch (chosen by another rule): they are ``X_pending`` of every
+        new point and lead the returned batch.
 
     Returns
     -------
-    ndarray, shape (q, d), or None
+    ndarray, shape (k + q, d), or None
         The batch, or ``None`` if no admissible point was found (the caller falls back).
     """
     torch_bounds = torch.as_tensor(bounds, dtype=DTYPE)
-    chosen: list[np.ndarray] = []
+    chosen: list[np.ndarray] = [] if pending is None else list(np.atleast_2d(pending))
     for i in range(q):
-        if q == 1:
+        if q == 1 and not chosen:
             acq: AcquisitionFunction = LogExpectedImprovement(model, best_f=best_z)
         else:
             sampler = SobolQMCNormalSampler(torch.Size([mc_samples]), seed=seed + i)

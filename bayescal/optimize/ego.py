@@ -12,8 +12,9 @@ from botorch.utils.sampling import manual_seed
 
 from bayescal.errors import InputDataError, NumericsWarning, StudyDefinitionError
 from bayescal.optimize.acquisition import propose_batch, raw_candidates
-from bayescal.optimize.lhs import latin_hypercube, sobol
+from bayescal.optimize.lhs import as_feasible_mask, latin_hypercube, sobol
 from bayescal.optimize.options import EGOOptions, default_n_init
+from bayescal.optimize.quadratic import fit_quadratic, n_quadratic_terms, quadratic_step
 from bayescal.optimize.status import EvalStatus
 from bayescal.optimize.surrogate import fit_gp, single_thread
 
@@ -39,7 +40,10 @@ class EGO:
     around it: a fixed-size trust region (the paper's "local surrogate update"), from the
     ``options.local_from``-th evaluation on (global steps before). With
     ``options.local_min_radius`` the box shrinks while batches fail to improve and grows while
-    they succeed (:meth:`local_radius`), so the search can refine a sharp minimum.
+    they succeed (:meth:`local_radius`), so the search can refine a sharp minimum. With
+    ``options.local_quadratic`` each local batch leads with the minimiser of a least-squares
+    quadratic model (:mod:`bayescal.optimize.quadratic`), which resolves cone-shaped minima and
+    oblique valleys that the ARD GP approaches only slowly.
 
     **Determinism and resume.** A proposal depends only on ``seed`` and the history told so far:
     batch randomness comes from ``SeedSequence(seed).spawn_key + (1, n_told)`` and the GP is
@@ -97,6 +101,13 @@ class EGO:
         if feasible is not None and not callable(feasible):
             raise InputDataError(f"feasible must be callable or None; got {feasible!r}.")
         self.dim = int(dim)
+        n_quad = options.local_quadratic_n
+        if n_quad is not None and n_quad <= n_quadratic_terms(self.dim):
+            raise InputDataError(
+                f"EGOOptions.local_quadratic_n={n_quad} must exceed the "
+                f"{n_quadratic_terms(self.dim)} coefficients of a quadratic in {self.dim} "
+                "variables; None gives twice that."
+            )
         self.options = options
         self.feasible = feasible
         q = options.batch_size
@@ -318,10 +329,15 @@ class EGO:
         t = np.log(y_ok) if opts.log_y else y_ok
         incumbent = x_ok[np.argmin(t)]
         unit = np.array([np.zeros(self.dim), np.ones(self.dim)])
+        pending = None
         if opts.local and self.n_told >= opts.local_from:
             near = np.argsort(np.linalg.norm(x_ok - incumbent, axis=1), kind="stable")
-            x_ok, t = x_ok[near[: opts.local_n]], t[near[: opts.local_n]]
             box = np.clip(incumbent + np.outer([-1, 1], self.local_radius()), 0.0, 1.0)
+            if self._quadratic_turn():
+                pending = self._quadratic_point(x_ok[near], y_ok[near], incumbent, box)
+                if pending is not None and opts.batch_size == 1:
+                    return pending
+            x_ok, t = x_ok[near[: opts.local_n]], t[near[: opts.local_n]]
             input_bounds = np.array(
                 [np.minimum(box[0], x_ok.min(0)), np.maximum(box[1], x_ok.max(0))]
             )
@@ -340,7 +356,7 @@ class EGO:
             return propose_batch(
                 model,
                 best_z=float(-t.min()),
-                q=opts.batch_size,
+                q=opts.batch_size - (0 if pending is None else 1),
                 bounds=box,
                 candidates=candidates,
                 avoid=self._x,
@@ -349,4 +365,38 @@ class EGO:
                 num_restarts=opts.num_restarts,
                 mc_samples=opts.mc_samples,
                 seed=seed,
+                pending=pending,
             )
+
+    def _quadratic_turn(self) -> bool:
+        """Whether this local batch starts with the quadratic model's point."""
+        if not self.options.local_quadratic:
+            return False
+        return self.options.batch_size > 1 or (self.n_told - self.options.local_from) % 2 == 0
+
+    def _quadratic_point(
+        self, x_near: np.ndarray, y_near: np.ndarray, incumbent: np.ndarray, box: np.ndarray
+    ) -> np.ndarray | None:
+        """Minimiser in ``box`` of a quadratic fitted to the nearest OK points, or ``None``.
+
+        ``x_near``/``y_near`` are the OK evaluations sorted by distance to the incumbent; the
+        fit uses ``y**2`` with ``log_y`` (see :mod:`bayescal.optimize.quadratic`). ``None``
+        (the batch is then all qLogEI) when the fit is undetermined or its minimiser is
+        infeasible or within ``avoid_radius`` of an evaluated point.
+        """
+        opts = self.options
+        n = opts.local_quadratic_n or 2 * n_quadratic_terms(self.dim)
+        values = y_near[:n] ** 2 if opts.log_y else y_near[:n]
+        model = fit_quadratic(x_near[:n], values, incumbent)
+        if model is None:
+            return None
+        point = quadratic_step(model, box)[None]
+        too_close = np.min(np.linalg.norm(self._x - point, axis=1)) <= opts.avoid_radius
+        infeasible = not as_feasible_mask(self.feasible, point)[0]
+        if too_close or infeasible:
+            logger.debug(
+                "quadratic step rejected (close: %s, infeasible: %s)", too_close, infeasible
+            )
+            return None
+        logger.debug("quadratic step to %s (convex model: %s)", point[0], model.convex)
+        return point

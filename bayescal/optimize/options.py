@@ -95,6 +95,16 @@ class EGOOptions:
     local_fail_tol : int or None
         Non-improving batches before the box halves; ``None`` gives TuRBO's rule
         ``ceil(max(4, dim) / batch_size)``.
+    local_quadratic : bool
+        In the local phase, make the first point of each batch (of every second batch when
+        ``batch_size == 1``) the minimiser, inside the trust box, of a least-squares quadratic
+        fitted to the ``local_quadratic_n`` OK evaluations nearest the incumbent
+        (:mod:`bayescal.optimize.quadratic`); the rest of the batch maximises qLogEI with that
+        point pending. The quadratic is fitted to ``y**2`` with ``log_y`` (a positive
+        discrepancy whose minimum is 0 is a cone, ``y**2`` a smooth bowl), else to ``y``.
+    local_quadratic_n : int or None
+        Points in the quadratic fit; ``None`` gives twice the number of coefficients,
+        ``(d + 1)(d + 2)``.
     log_y : bool
         Fit the GP to ``log(y)`` (all OK values must then be > 0): discrepancies are positive
         and heavy-tailed, and the log makes the surrogate stationary near the minimum.
@@ -119,6 +129,8 @@ class EGOOptions:
     local_radius: float = 0.2
     local_min_radius: float | None = None
     local_fail_tol: int | None = None
+    local_quadratic: bool = False
+    local_quadratic_n: int | None = None
     log_y: bool = False
     tol: float | None = None
     patience: int = 5
@@ -145,6 +157,8 @@ class EGOOptions:
             )
         if self.local_fail_tol is not None:
             _check_int("local_fail_tol", self.local_fail_tol, 1, "None gives ceil(max(4, d) / q).")
+        if self.local_quadratic_n is not None:
+            _check_int("local_quadratic_n", self.local_quadratic_n, 2, "None gives (d + 1)(d + 2).")
         _check_float("avoid_radius", self.avoid_radius, 0.0, 0.5, "Use e.g. 1e-3.")
         if self.tol is not None:
             _check_float("tol", self.tol, 0.0, math.inf, "Use None to never stop early.")
