@@ -65,7 +65,7 @@ def build(
     local_from: int | None = None,
     search: str = "chi0",
     local_min_radius: float | None = 0.0125,
-    local_quadratic: bool = True,
+    local_quadratic: bool = False,
     refine_rounds: int = 0,
 ) -> Study:
     truth = {"beta": beta, "u0": u0, "c0": c0, "s_y": s_y}

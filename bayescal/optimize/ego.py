@@ -334,7 +334,7 @@ class EGO:
             near = np.argsort(np.linalg.norm(x_ok - incumbent, axis=1), kind="stable")
             box = np.clip(incumbent + np.outer([-1, 1], self.local_radius()), 0.0, 1.0)
             if self._quadratic_turn():
-                pending = self._quadratic_point(x_ok[near], y_ok[near], incumbent, box)
+                pending = self._quadratic_point(x_ok, y_ok, incumbent, box)
                 if pending is not None and opts.batch_size == 1:
                     return pending
             x_ok, t = x_ok[near[: opts.local_n]], t[near[: opts.local_n]]
@@ -375,20 +375,24 @@ class EGO:
         return self.options.batch_size > 1 or (self.n_told - self.options.local_from) % 2 == 0
 
     def _quadratic_point(
-        self, x_near: np.ndarray, y_near: np.ndarray, incumbent: np.ndarray, box: np.ndarray
+        self, x_ok: np.ndarray, y_ok: np.ndarray, incumbent: np.ndarray, box: np.ndarray
     ) -> np.ndarray | None:
-        """Minimiser in ``box`` of a quadratic fitted to the nearest OK points, or ``None``.
+        """Minimiser in ``box`` of a quadratic fitted to the best OK points, or ``None``.
 
-        ``x_near``/``y_near`` are the OK evaluations sorted by distance to the incumbent; the
-        fit uses ``y**2`` with ``log_y`` (see :mod:`bayescal.optimize.quadratic`). ``None``
-        (the batch is then all qLogEI) when the fit is undetermined or its minimiser is
-        infeasible or within ``avoid_radius`` of an evaluated point.
+        The fit uses the ``local_quadratic_n`` OK evaluations of lowest value (those nearest
+        the minimum, where a cone-shaped ``y`` has ``y**2`` closest to a quadratic; the nearest
+        points to the incumbent may straddle a saturated part of the landscape) and ``y**2``
+        with ``log_y`` (see :mod:`bayescal.optimize.quadratic`). ``None`` (the batch is then
+        all qLogEI) when the fit is undetermined or not convex (its box minimiser would be an
+        arbitrary corner), or its minimiser is infeasible or within ``avoid_radius`` of an
+        evaluated point.
         """
         opts = self.options
         n = opts.local_quadratic_n or 2 * n_quadratic_terms(self.dim)
-        values = y_near[:n] ** 2 if opts.log_y else y_near[:n]
-        model = fit_quadratic(x_near[:n], values, incumbent)
-        if model is None:
+        best = np.argsort(y_ok, kind="stable")[:n]
+        values = y_ok[best] ** 2 if opts.log_y else y_ok[best]
+        model = fit_quadratic(x_ok[best], values, incumbent)
+        if model is None or not model.convex:
             return None
         point = quadratic_step(model, box)[None]
         too_close = np.min(np.linalg.norm(self._x - point, axis=1)) <= opts.avoid_radius
@@ -398,5 +402,5 @@ class EGO:
                 "quadratic step rejected (close: %s, infeasible: %s)", too_close, infeasible
             )
             return None
-        logger.debug("quadratic step to %s (convex model: %s)", point[0], model.convex)
+        logger.debug("quadratic step to %s", point[0])
         return point

@@ -98,7 +98,7 @@ class EGOOptions:
     local_quadratic : bool
         In the local phase, make the first point of each batch (of every second batch when
         ``batch_size == 1``) the minimiser, inside the trust box, of a least-squares quadratic
-        fitted to the ``local_quadratic_n`` OK evaluations nearest the incumbent
+        fitted to the ``local_quadratic_n`` best OK evaluations, when that quadratic is convex
         (:mod:`bayescal.optimize.quadratic`); the rest of the batch maximises qLogEI with that
         point pending. The quadratic is fitted to ``y**2`` with ``log_y`` (a positive
         discrepancy whose minimum is 0 is a cone, ``y**2`` a smooth bowl), else to ``y``.
