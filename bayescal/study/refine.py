@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -140,7 +141,10 @@ def refine_emulators(
         data = _append(evaluations, store.data)
         round_seed = _round_seed(options, r)
         idata = posterior(data, options=dataclasses.replace(quick, seed=round_seed))
-        theta, seed, real = _draws(idata, data, options, rng=round_seed)
+        theta, seed, real = _draws(idata, data, options, study.feasible, rng=round_seed)
+        if len(theta) == 0:
+            logger.warning("refinement round %d: no feasible posterior draw; stopping", r)
+            break
         logger.info("refinement round %d: %d forward runs", r, len(theta))
         result = evaluate(study, theta, real)
         checks.append(_check(r, idata, study.to_unit(theta), result, seed))
@@ -155,11 +159,18 @@ def _round_seed(options: PosteriorOptions, r: int) -> int:
 
 
 def _draws(
-    idata: az.InferenceData, data: xr.Dataset, options: PosteriorOptions, *, rng: int
+    idata: az.InferenceData,
+    data: xr.Dataset,
+    options: PosteriorOptions,
+    feasible: Callable[[np.ndarray], np.ndarray],
+    *,
+    rng: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``refine_points`` draws per emulator, with the seed and realization they belong to."""
-    from bayescal.plots.posterior import posterior_draws
+    """``refine_points`` feasible draws per emulator, with the seed and realization of each.
 
+    The posterior does not know the study's constraint, so a draw can violate it; such draws
+    could not be run and are replaced by others (up to 8 x ``refine_points`` are looked at).
+    """
     gen = np.random.default_rng(rng)
     seeds = np.unique(data["seed"].values)
     realization = {
@@ -168,13 +179,35 @@ def _draws(
     }
     k = options.refine_points
     if options.pooling == "complete":  # one emulator: its draws, spread over the seed labels
-        theta = posterior_draws(idata, k, rng=gen)
-        label = seeds[np.arange(k) % seeds.size]
+        theta = _feasible_draws(idata, k, feasible, None, gen)
+        label = seeds[np.arange(len(theta)) % seeds.size]
     else:
-        theta = np.vstack([posterior_draws(idata, k, ego_seed=int(s), rng=gen) for s in seeds])
-        label = np.repeat(seeds, k)
-    real = np.array([realization[int(s)] for s in label])
+        per_seed = [_feasible_draws(idata, k, feasible, int(s), gen) for s in seeds]
+        theta = np.vstack(per_seed)
+        label = np.repeat(seeds, [len(t) for t in per_seed])
+    real = np.array([realization[int(s)] for s in label], dtype=np.int64)
     return theta, label.astype(np.int32), real
+
+
+def _feasible_draws(
+    idata: az.InferenceData,
+    k: int,
+    feasible: Callable[[np.ndarray], np.ndarray],
+    ego_seed: int | None,
+    gen: np.random.Generator,
+) -> np.ndarray:
+    from bayescal.plots.posterior import posterior_draws
+
+    theta = posterior_draws(idata, 8 * k, ego_seed=ego_seed, rng=gen)
+    ok = theta[feasible(theta)][:k]
+    if len(ok) < k:
+        logger.warning(
+            "refinement: only %d of %d posterior draws%s satisfy the study's constraint",
+            len(ok),
+            len(theta),
+            "" if ego_seed is None else f" of seed {ego_seed}",
+        )
+    return ok
 
 
 def _check(r: int, idata: az.InferenceData, unit, result, seed: np.ndarray) -> EmulatorCheck:

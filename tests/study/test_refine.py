@@ -40,7 +40,8 @@ def test_refinement_points_are_stored_apart_and_used(refined):
     assert extra.sizes["eval"] == 2 * 2 * 3  # rounds x seeds x points
     assert sorted(np.unique(extra["batch"].values)) == [-2, -1]
     assert sorted(np.unique(extra["seed"].values)) == [0, 1]
-    # refinement points are posterior draws: inside the bounds, mostly feasible and finite
+    # refinement points are posterior draws that satisfy the study's constraint (the
+    # posterior itself does not know it: infeasible draws are replaced)
     assert np.all(study.feasible(extra["theta"].values))
     cd = result.idata.constant_data
     assert cd.sizes["eval"] == evaluations.sizes["eval"] + 12
@@ -63,3 +64,19 @@ def test_refine_options_checked():
 
     with pytest.raises(InputDataError, match="refine_rounds must be >= 0"):
         PosteriorOptions(refine_rounds=-1)
+
+
+def test_infeasible_posterior_draws_are_replaced(monkeypatch, caplog):
+    import bayescal.plots.posterior as plots_posterior
+    from bayescal.study.refine import _feasible_draws
+
+    draws = np.arange(16.0).reshape(8, 2)  # 8 draws of 2 parameters; odd rows "infeasible"
+    monkeypatch.setattr(plots_posterior, "posterior_draws", lambda *a, **k: draws)
+
+    def even_rows(theta):
+        return theta[:, 0] % 4 == 0
+
+    got = _feasible_draws(None, 3, even_rows, None, np.random.default_rng(0))
+    np.testing.assert_array_equal(got, draws[[0, 2, 4]])
+    got = _feasible_draws(None, 5, even_rows, 1, np.random.default_rng(0))
+    assert len(got) == 4 and "only 4 of 8 posterior draws of seed 1" in caplog.text
