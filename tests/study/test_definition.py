@@ -145,3 +145,22 @@ def test_twin_stz_discrepancy_vanishes_at_the_truth(search):
     assert list(res["status"].values) == [0, 0]
     d = res["discrepancy"].values
     assert d[0] < 1e-6 < 1e-2 < d[1]
+
+
+def test_twin_stz_minimum_is_a_cone():
+    """Near the truth d grows linearly (a cone, not a quadratic bowl, and not noise): doubling
+    a c0 offset doubles d. The EGO trust-region settings of the STZ studies rely on this."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from bayescal.study import evaluate, load_study
+
+    # the study's own time step: a 2-step-per-frame model is too coarse to be smooth here
+    study = load_study(Path(__file__).parents[2] / "studies" / "twin_stz.py")
+    truth = np.array([study.truth[n] for n in study.names])
+    offsets = np.array([0.0025, 0.005, 0.01]) * study.ranges["c0"]
+    theta = np.repeat(truth[None], len(offsets), axis=0)
+    theta[:, study.names.index("c0")] += offsets
+    d = evaluate(study, theta)["discrepancy"].values
+    np.testing.assert_allclose(d[1:] / d[:-1], 2.0, rtol=0.2)
