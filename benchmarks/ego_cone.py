@@ -10,7 +10,7 @@ Both variants run the twin studies' EGO settings (20 LHS points, q = 4, 100 eval
 log y, shrinking trust region from 40) from the same seeds, side by side; the script prints
 each run's worst error in % of the range and the median ratio of worst errors.
 
-Run: ``PYTHONPATH=. .venv/bin/python benchmarks/ego_cone.py [--seeds 3]``
+Run: ``PYTHONPATH=. .venv/bin/python benchmarks/ego_cone.py [--seeds 4]``
 """
 
 from __future__ import annotations
