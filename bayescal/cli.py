@@ -71,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
 _APPLICATIONS = {
     "srom-stz": "SROM strain-field band of STZ vs MD from a calibration DIR (studies/srom_stz.py)",
     "srom-md": "SROM of MD with several interatomic potentials (studies/srom_md.py)",
+    "srom-beam": "SROM of a Cu nanoplate's tip deflection across potentials (studies/srom_beam.py)",
 }
 
 

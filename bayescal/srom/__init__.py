@@ -5,7 +5,8 @@ Model-form uncertainty after Zhang & Guilleminot (CMAME 403, 115702, 2023), Soiz
 (POD of MD trajectories or of strain fields) are mixed on the Stiefel manifold with Dirichlet
 weights around a centre basis. Array core in ``stiefel`` (geometry), ``constraints``
 (:math:`B^T Y = 0`), ``snapshots`` (POD), ``model`` (the SROM) and ``hyperparameters``
-(dispersion identification); ``propagate`` runs a quantity of interest on sampled bases; the
+(dispersion identification from the bases' spread), ``qoi_identification`` (from target
+values of a quantity of interest); ``propagate`` runs a quantity of interest on sampled bases; the
 labelled continuum application in ``continuum``.
 """
 
@@ -31,6 +32,11 @@ from bayescal.srom.hyperparameters import (
 )
 from bayescal.srom.model import SROM, balancing_weights
 from bayescal.srom.propagate import propagate
+from bayescal.srom.qoi_identification import (
+    QoIIdentification,
+    band_covers,
+    identify_dispersion_by_qoi,
+)
 from bayescal.srom.snapshots import Alignment, align_signs, pod_basis, snapshot_matrix
 from bayescal.srom.stiefel import (
     OnFail,
@@ -44,9 +50,9 @@ from bayescal.srom.stiefel import (
     stiefel_mean,
 )
 
-# The MD application (``lammps_box``, ``md_estimators``, ``md_start``, ``md_candidates``: LAMMPS
-# candidate runs; ``reduced_md``: Galerkin reduced-order MD) is imported from its modules, not
-# re-exported here yet.
+# The MD applications (``lammps_box``, ``md_estimators``, ``md_start``, ``md_candidates``: LAMMPS
+# candidate runs; ``reduced_md``: Galerkin reduced-order MD; ``md_beam``: the clamped plate under
+# a tip load) are imported from their modules, not re-exported here yet.
 
 __all__ = [  # noqa: RUF022 - grouped by topic (STYLE.md 3), not sorted
     # Stiefel geometry
@@ -75,6 +81,9 @@ __all__ = [  # noqa: RUF022 - grouped by topic (STYLE.md 3), not sorted
     "identify_hyperparameters",
     "Hyperparameters",
     "IdentificationMethod",
+    "identify_dispersion_by_qoi",
+    "QoIIdentification",
+    "band_covers",
     # propagation
     "propagate",
     # continuum application (STZ vs CuZr MD)

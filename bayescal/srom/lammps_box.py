@@ -13,6 +13,7 @@ Units: metal (Å, ps, eV, g/mol, K, bar).
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -170,10 +171,21 @@ class LammpsBox:
         fcc lattice constant, Å (sets the box).
     mass : float
         Atomic mass, g/mol.
+    geometry : sequence of str, optional
+        LAMMPS lines that define the box and create the atoms, in place of the default periodic
+        cube (``lattice``, ``region``, ``create_box 1 ...``, ``create_atoms ...``); ``cells`` and
+        ``lattice`` are then not used. The box stays periodic (``boundary p p p``): give it
+        vacuum for a free-standing structure (:mod:`bayescal.srom.md_beam`).
     """
 
     def __init__(
-        self, potential: str | Potential, *, cells: int, lattice: float, mass: float
+        self,
+        potential: str | Potential,
+        *,
+        cells: int = 0,
+        lattice: float = 0.0,
+        mass: float,
+        geometry: Sequence[str] | None = None,
     ) -> None:
         from bayescal.coarse.md import load_lammps
 
@@ -183,6 +195,18 @@ class LammpsBox:
         self._ready = False
         self.n_force_calls = 0
         self.force_seconds = 0.0
+        if geometry is None:
+            if cells < 1 or not lattice > 0:
+                raise InputDataError(
+                    f"cells must be >= 1 and lattice > 0 (or pass geometry); got cells={cells!r}, "
+                    f"lattice={lattice!r}."
+                )
+            geometry = [
+                f"lattice fcc {lattice:.10g}",
+                f"region box block 0 {cells} 0 {cells} 0 {cells}",
+                "create_box 1 box",
+                "create_atoms 1 box",
+            ]
         try:
             self.lmp.commands_list(
                 [
@@ -190,10 +214,7 @@ class LammpsBox:
                     "atom_style atomic",
                     "atom_modify map array",
                     "boundary p p p",
-                    f"lattice fcc {lattice:.10g}",
-                    f"region box block 0 {cells} 0 {cells} 0 {cells}",
-                    "create_box 1 box",
-                    "create_atoms 1 box",
+                    *geometry,
                     *self.potential.commands(),
                     f"mass 1 {mass:.10g}",  # after pair_coeff: funcfl files set their own mass
                     "neighbor 1.0 bin",
@@ -315,6 +336,16 @@ class LammpsBox:
         self.force_seconds += time.perf_counter() - start
         self.n_force_calls += 1
         return f, pe
+
+    def minimize(self, force_tol: float = 1e-8, *, max_steps: int = 20000) -> float:
+        """Relax every atom (conjugate gradient to a force norm of ``force_tol`` eV/Å).
+
+        Returns the relaxed potential energy, eV; the next :meth:`evaluate` runs a full setup.
+        """
+        self.lmp.command(f"minimize 0 {force_tol:.6g} {int(max_steps)} {5 * int(max_steps)}")
+        self._ready = False
+        _, pe = self.evaluate()
+        return pe
 
     def thermo(self, name: str) -> float:
         """A thermo keyword of the last run (``temp``, ``pe`` eV, ``press`` bar)."""
