@@ -4,8 +4,8 @@ Model-form uncertainty after Zhang & Guilleminot (CMAME 403, 115702, 2023), Soiz
 (IJNME 2017) and Quek et al. (Mech. Mater. 202, 105237, 2025): candidate reduced-order bases
 (POD of MD trajectories or of strain fields) are mixed on the Stiefel manifold with Dirichlet
 weights around a centre basis. Array core in ``stiefel`` (geometry), ``constraints``
-(:math:`B^T Y = 0`), ``snapshots`` (POD), ``model`` (the SROM) and ``hyperparameters``
-(dispersion identification from the bases' spread), ``qoi_identification`` (from target
+(:math:`B^T Y = 0`), ``snapshots`` (POD), ``model`` (the SROM), ``hyperparameters``
+(dispersion identification from the bases' spread) and ``qoi_identification`` (from target
 values of a quantity of interest); ``propagate`` runs a quantity of interest on sampled bases; the
 labelled continuum application in ``continuum``.
 """
