@@ -105,6 +105,36 @@ class FieldTerm:
             out[:, k] = distance(ref_basis, subspace(mod[:, k], rank), metric=self.metric)
         return out
 
+    def snapshot_residuals(self, reference: xr.Dataset, model: xr.Dataset) -> np.ndarray:
+        r"""Smooth residual vector per sample whose norm tracks the snapshot distances.
+
+        For snapshot ``k`` with reference basis :math:`U_r` and model projector
+        :math:`P_m = U_m U_m^T` the residual is :math:`\operatorname{vec}((I - U_r U_r^T) P_m
+        U_r) / K`: it depends on the model subspace only (not on its basis), is differentiable
+        in the model's parameters where the rank-``r`` singular gap is open, and its norm is
+        :math:`(\sum_i \sin^2\theta_i \cos^2\theta_i)^{1/2} \approx` the geodesic distance
+        for small principal angles :math:`\theta_i`. Zero exactly when the subspaces agree.
+
+        Returns
+        -------
+        ndarray, shape (n_sample, sum_k n_pixel * rank_k)
+        """
+        ref = _at_strains(reference[self.reference], self.strains)
+        mod = _at_strains(model[self.model], self.strains) * self.model_scale
+        K = len(self.strains)
+        parts = []
+        for k in range(K):
+            if self.ranks is not None:
+                rank = self.ranks[k]
+                ref_basis = subspace(ref[k], rank)
+            else:
+                ref_basis, rank = subspace(ref[k], energy=self.energy)
+            U = subspace(mod[:, k], rank)  # (sample, pixel, rank)
+            r = U @ (np.swapaxes(U, -1, -2) @ ref_basis)
+            r = r - ref_basis @ (ref_basis.T @ r)
+            parts.append(r.reshape(r.shape[0], -1) / K)
+        return np.concatenate(parts, axis=1)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StressTerm:
@@ -154,6 +184,21 @@ class StressTerm:
         diff = diff * weights
         count = np.count_nonzero(diff, axis=1) if self.normalise == "nonzero" else diff.shape[1]
         return diff.sum(axis=1) / np.maximum(count, 1)
+
+    def residuals(self, reference: xr.Dataset, model: xr.Dataset) -> np.ndarray:
+        """Signed weighted stress differences per frame, shape ``(n_sample, n_frame)``, GPa.
+
+        Their absolute sum is :meth:`mismatch` with ``normalise="count"`` (every frame counted).
+        """
+        ref = reference[self.reference]
+        ref_strain = np.asarray(ref[self.reference_strain].values, dtype=float)
+        mod = _with_sample(model[self.model]).transpose("sample", "frame")
+        mod_strain = np.asarray(mod["strain"].values, dtype=float)
+        nearest = np.abs(ref_strain[None, :] - mod_strain[:, None]).argmin(axis=1)
+        diff = mod.values - np.asarray(ref.values, dtype=float)[nearest][None, :]
+        weights = np.ones(diff.shape[1])
+        weights[slice(*self.peak_frames)] = self.peak_weight
+        return diff * weights / diff.shape[1]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -278,6 +323,35 @@ class Discrepancy:
             out["snapshot_distance"] = (("sample", "snapshot"), snapshots[0], {"units": "rad"})
             out = out.assign_coords(snapshot_strain=("snapshot", list(self.fields[0].strains)))
         return out if batched else out.isel(sample=0)
+
+    def residuals(self, reference: xr.Dataset, model: xr.Dataset) -> np.ndarray:
+        """Smooth residual vector of each model sample, zero where the model matches exactly.
+
+        The weighted concatenation ``[w_i r_field_i, w_s r_stress] / (sum_i w_i + w_s)`` of
+        :meth:`FieldTerm.snapshot_residuals` and :meth:`StressTerm.residuals`: the same terms and
+        weights as the discrepancy, as differentiable vectors instead of norms, for
+        least-squares (Gauss–Newton) refinement (:mod:`bayescal.optimize.gauss_newton`).
+
+        Returns
+        -------
+        ndarray, shape (n_sample, m)
+            NaN rows for samples the discrepancy rejects (status or non-finite fields).
+        """
+        self.check_reference(reference)
+        model = _with_sample(model)
+        ok = _valid_samples(model, self)
+        good = model.isel(sample=np.flatnonzero(ok))
+        weight_sum = sum(self.field_weights) + (self.stress_weight if self.stress else 0.0)
+        parts = [
+            w * term.snapshot_residuals(reference, good)
+            for term, w in zip(self.fields, self.field_weights, strict=True)
+        ]
+        if self.stress is not None:
+            parts.append(self.stress_weight * self.stress.residuals(reference, good))
+        good_rows = np.concatenate(parts, axis=1) / weight_sum
+        out = np.full((model.sizes["sample"], good_rows.shape[1]), np.nan)
+        out[ok] = good_rows
+        return out
 
 
 def _with_sample(obj: xr.Dataset | xr.DataArray) -> xr.Dataset | xr.DataArray:

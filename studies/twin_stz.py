@@ -66,6 +66,7 @@ def build(
     search: str = "chi0",
     local_min_radius: float | None = 0.0125,
     local_quadratic: bool = False,
+    polish: int = 0,
     refine_rounds: int = 0,
 ) -> Study:
     truth = {"beta": beta, "u0": u0, "c0": c0, "s_y": s_y}
@@ -80,6 +81,7 @@ def build(
         search=search,
         local_min_radius=local_min_radius,
         local_quadratic=local_quadratic,
+        polish=polish,
         refine_rounds=refine_rounds,
     )
     reference = _synthetic(tuple(sorted(truth.items())), steps_per_frame)

@@ -116,6 +116,15 @@ class EGOOptions:
     avoid_radius : float
         Never propose a point within this Euclidean unit-cube distance of an evaluated point
         (any status) or of an earlier point of the same batch.
+    polish : int
+        Evaluations per seed kept for the end of the budget, where
+        :func:`bayescal.study.calibrate` refines the incumbent by Gauss–Newton on the
+        discrepancy's residual vectors (:mod:`bayescal.optimize.gauss_newton`) instead of
+        asking EGO; 0 (default) spends the whole budget on EGO. Budget the polish stops
+        early with goes back to EGO. Used by the calibration driver, not by :class:`EGO`.
+    polish_fd_step : float or tuple of float
+        Forward-difference step(s) of the polish in the unit cube (one per parameter or one
+        for all).
     """
 
     n_init: int | None = None
@@ -135,6 +144,8 @@ class EGOOptions:
     tol: float | None = None
     patience: int = 5
     avoid_radius: float = 1e-3
+    polish: int = 0
+    polish_fd_step: float | tuple[float, ...] = 1e-3
 
     def __post_init__(self) -> None:
         if self.n_init is not None:
@@ -160,6 +171,11 @@ class EGOOptions:
         if self.local_quadratic_n is not None:
             _check_int("local_quadratic_n", self.local_quadratic_n, 2, "None gives (d + 1)(d + 2).")
         _check_float("avoid_radius", self.avoid_radius, 0.0, 0.5, "Use e.g. 1e-3.")
+        _check_int("polish", self.polish, 0, "0 turns the Gauss-Newton polish off.")
+        steps = self.polish_fd_step
+        steps = steps if isinstance(steps, tuple) else (steps,)
+        for step in steps:
+            _check_float("polish_fd_step", step, 1e-9, 0.5, "Use e.g. 1e-3.")
         if self.tol is not None:
             _check_float("tol", self.tol, 0.0, math.inf, "Use None to never stop early.")
         for name in ("local", "log_y"):

@@ -29,7 +29,8 @@ import xarray as xr
 from bayescal.errors import InputDataError, InputDataWarning
 from bayescal.executors import InlineExecutor, executor_workers, split_batch
 from bayescal.io import EvaluationStore, provenance_attrs
-from bayescal.optimize import EGO, EvalStatus
+from bayescal.optimize import EGO, EGOOptions, EvalStatus
+from bayescal.optimize.gauss_newton import GaussNewtonOptions, GaussNewtonPolish
 from bayescal.study.evaluate import evaluate
 from bayescal.study.load import StudySpec
 from bayescal.study.study import Study
@@ -128,24 +129,37 @@ def calibrate(
         for ss in seed_sequences(study.seed, n_seeds)
     ]
     rounds = [_replay(run, store.for_seed(k)) for k, run in enumerate(runs)]
+    polishers: list[GaussNewtonPolish | None] = [None] * n_seeds
     bar = _progress_bar(progress, n_seeds * budget, len(store), study.name)
     try:
         while True:
-            asks = _collect_asks(runs, budget, store)
+            asks = _collect_asks(runs, budget, options, polishers)
             if not asks:
                 break
-            seed_idx = np.concatenate([np.full(len(u), k) for k, u in asks])
-            unit = np.concatenate([u for _, u in asks])
+            seed_idx = np.concatenate([np.full(len(u), k) for k, u, _ in asks])
+            unit = np.concatenate([u for _, u, _ in asks])
             real = study.realization_of(seed_idx)
-            result = _run_batch(study, study.from_unit(unit), real, executor, spec, timeout)
+            polishing = any(polish for _, _, polish in asks)
+            result = _run_batch(
+                study, study.from_unit(unit), real, executor, spec, timeout, polishing
+            )
             y = np.where(
                 result["status"].values == EvalStatus.OK, result["discrepancy"].values, np.nan
             )
-            for k, _ in asks:
+            residual = result["residual"].values if "residual" in result else None
+            result = result.drop_vars("residual", errors="ignore").drop_dims(
+                "residual_dim", errors="ignore"
+            )
+            for k, _, polish in asks:
                 mine = seed_idx == k
                 runs[k].tell(unit[mine], y[mine], result["status"].values[mine])
+                if polish:
+                    rows = (
+                        residual[mine] if residual is not None else np.full((mine.sum(), 1), np.nan)
+                    )
+                    polishers[k].tell(unit[mine], y[mine], rows)
             batch_no = np.array([rounds[k] for k in seed_idx])
-            for k, _ in asks:
+            for k, _, _ in asks:
                 rounds[k] += 1
             record = _as_record(result, unit, study, seed_idx, batch_no, real)
             store.append(record)
@@ -188,27 +202,54 @@ def _check_stored_realizations(study: Study, store: EvaluationStore) -> None:
         )
 
 
-def _collect_asks(runs: list[EGO], budget: int, store: EvaluationStore) -> list:
+def _collect_asks(
+    runs: list[EGO],
+    budget: int,
+    options: EGOOptions,
+    polishers: list[GaussNewtonPolish | None],
+) -> list[tuple[int, np.ndarray, bool]]:
+    """Next points per seed ``(seed, unit points, from the polish)``.
+
+    A seed entering its last ``options.polish`` evaluations starts a Gauss–Newton polish from
+    its incumbent (after a resume, a fresh one that re-evaluates the incumbent); once the polish
+    stops, or asks for more points than the budget has left, the seed goes back to EGO.
+    """
     asks = []
     for k, run in enumerate(runs):
         done = len(run.history[1])
         if done >= budget or (done and run.should_stop):
             continue
+        if options.polish and done >= budget - options.polish and run.best is not None:
+            if polishers[k] is None:
+                gn = GaussNewtonOptions(fd_step=options.polish_fd_step)
+                polishers[k] = GaussNewtonPolish(run.best[0], gn)
+            unit = polishers[k].ask()
+            if 0 < len(unit) <= budget - done:
+                asks.append((k, unit, True))
+                continue
+            polishers[k].should_stop = True
         unit = np.atleast_2d(run.ask())[: budget - done]
-        asks.append((k, unit))
+        asks.append((k, unit, False))
     return asks
 
 
-def _run_batch(study, theta, realization, executor, spec, timeout) -> xr.Dataset:
+def _run_batch(
+    study, theta, realization, executor, spec, timeout, residuals: bool = False
+) -> xr.Dataset:
     target = spec if spec is not None else study
     chunks = split_batch(theta, executor_workers(executor))
+    kw = {"residuals": True} if residuals else {}
     if isinstance(executor, InlineExecutor):
-        futures = [executor.submit(evaluate, study, theta[idx], realization[idx]) for idx in chunks]
+        futures = [
+            executor.submit(evaluate, study, theta[idx], realization[idx], **kw) for idx in chunks
+        ]
     elif spec is not None:
-        futures = [executor.submit(spec.evaluate, theta[idx], realization[idx]) for idx in chunks]
+        futures = [
+            executor.submit(spec.evaluate, theta[idx], realization[idx], **kw) for idx in chunks
+        ]
     else:
         futures = [
-            executor.submit(evaluate, target, theta[idx], realization[idx]) for idx in chunks
+            executor.submit(evaluate, target, theta[idx], realization[idx], **kw) for idx in chunks
         ]
     parts = []
     for idx, fut in zip(chunks, futures, strict=True):

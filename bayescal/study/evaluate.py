@@ -27,7 +27,13 @@ __all__ = ["evaluate"]
 logger = logging.getLogger(__name__)
 
 
-def evaluate(study: Study, theta: np.ndarray, realization: ArrayLike | None = None) -> xr.Dataset:
+def evaluate(
+    study: Study,
+    theta: np.ndarray,
+    realization: ArrayLike | None = None,
+    *,
+    residuals: bool = False,
+) -> xr.Dataset:
     """Run the forward model and the discrepancy at physical parameter sets.
 
     Parameters
@@ -39,6 +45,10 @@ def evaluate(study: Study, theta: np.ndarray, realization: ArrayLike | None = No
     realization : int or array_like of int, shape (n,), optional
         Realization of the reference each set is compared with (``study.reference`` with a
         ``realization`` dim); one int for all sets; None means realization 0.
+    residuals : bool, default False
+        Also return ``residual(sample, residual_dim)``, the smooth residual vectors of
+        :meth:`bayescal.discrepancy.Discrepancy.residuals` (NaN rows where not run), for a
+        Gauss–Newton refinement.
 
     Returns
     -------
@@ -70,7 +80,7 @@ def evaluate(study: Study, theta: np.ndarray, realization: ArrayLike | None = No
                 status[run[i]] = int(EvalStatus.FAILED)
                 message[run[i]] = err
     wall = (time.perf_counter() - start) / max(run.size, 1)
-    result = _assemble(study, theta, outputs, status, message, real)
+    result = _assemble(study, theta, outputs, status, message, real, residuals=residuals)
     result["wall_s"] = (("sample",), np.where(feasible, wall, 0.0), {"units": "s"})
     result["realization"] = (("sample",), real.astype(np.int32), _REALIZATION_ATTRS)
     return result
@@ -137,6 +147,8 @@ def _assemble(
     status: np.ndarray,
     message: np.ndarray,
     realization: np.ndarray,
+    *,
+    residuals: bool = False,
 ) -> xr.Dataset:
     n = len(theta)
     ran = [i for i in range(n) if outputs[i] is not None and status[i] == EvalStatus.OK]
@@ -149,12 +161,17 @@ def _assemble(
     if template is not None and disc.stress is not None:
         frames = template[disc.stress.model].sizes["frame"]
         stress_curve = np.full((n, frames), np.nan)
+    res_rows: dict[int, np.ndarray] = {}
     for r in np.unique(realization[ran]):
         mine = [i for i in ran if realization[i] == r]
         model = xr.concat(
             [outputs[i] for i in mine], dim="sample", coords="different", compat="equals"
         )
         d = disc(study.reference_for(int(r)), model)
+        if residuals:
+            res_rows.update(
+                zip(mine, disc.residuals(study.reference_for(int(r)), model), strict=True)
+            )
         total[mine] = d["discrepancy"].values
         stress_term[mine] = d["stress_term"].values
         field_term[mine] = d["field_term"].values
@@ -174,4 +191,10 @@ def _assemble(
     if stress_curve is not None:
         data["model_stress"] = (("sample", "frame"), stress_curve, {"units": "GPa"})
         coords["strain"] = ("frame", np.asarray(template["strain"].values, dtype=float))
+    if residuals:
+        m = len(next(iter(res_rows.values()))) if res_rows else 0
+        res = np.full((n, m), np.nan)
+        for i, row in res_rows.items():
+            res[i] = row
+        data["residual"] = (("sample", "residual_dim"), res)
     return xr.Dataset(data, coords=coords)

@@ -33,9 +33,11 @@ class StudySpec:
         """Load the study (cached per process)."""
         return _cached_build(self)
 
-    def evaluate(self, theta: np.ndarray, realization: np.ndarray | None = None):
+    def evaluate(
+        self, theta: np.ndarray, realization: np.ndarray | None = None, residuals: bool = False
+    ):
         """Evaluate the study at physical ``theta`` against ``realization`` (runs in a worker)."""
-        return evaluate(self.build(), theta, realization)
+        return evaluate(self.build(), theta, realization, residuals=residuals)
 
 
 @functools.lru_cache(maxsize=4)

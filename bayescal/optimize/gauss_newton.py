@@ -1,0 +1,177 @@
+"""Gauss–Newton refinement of an incumbent from residual vectors (ask/tell, unit cube).
+
+EGO sees only the scalar discrepancy. Near a good fit the discrepancy is a cone (a sum of
+subspace distances and absolute stress differences), and when the cone is a long, tilted
+valley the GP creeps along it at a few per cent of a range per batch (issue 4 notes). The same
+terms written as smooth residual vectors (:meth:`bayescal.discrepancy.Discrepancy.residuals`)
+vanish where the model matches, so a least-squares step on a forward-difference Jacobian goes
+down such a valley in a few iterations:
+
+1. evaluate the incumbent (its residual) and ``x + h_j e_j`` for every parameter ``j``
+   (``-h_j`` at the upper bound): ``J = (r_j - r_0) / h_j``;
+2. solve ``min ||r_0 + J dx||^2 + lambda ||D dx||^2`` (Levenberg–Marquardt, ``D^2`` the
+   diagonal of ``J^T J``; ``lambda = 0`` at first) and evaluate ``x + f dx`` for each step
+   factor ``f`` in one batch, clipped to the cube;
+3. accept the trial of lowest *discrepancy* if it beats the incumbent (the residual norm is
+   only the search direction; the answer is judged by the study's own discrepancy) and go to 1;
+   otherwise raise ``lambda`` (x10, from 0.01) and go to 2 with the same Jacobian; stop when
+   ``lambda`` exceeds 1e6 or the step vanishes.
+
+One iteration costs ``d + len(step_factors)`` evaluations. Deterministic: no randomness.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from bayescal.errors import InputDataError
+
+__all__ = ["GaussNewtonOptions", "GaussNewtonPolish"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GaussNewtonOptions:
+    """Settings of :class:`GaussNewtonPolish`.
+
+    Parameters
+    ----------
+    fd_step : float or tuple of float, default 1e-3
+        Forward-difference step in the unit cube, one for all parameters or one each. Keep it
+        below the scale on which the residual stops being linear (for the STZ twin, chi0
+        saturates beyond ~3e-3 of its range).
+    step_factors : tuple of float, default (0.5, 1.0, 2.0)
+        Multiples of the Gauss–Newton step evaluated together (a one-batch line search).
+    min_step : float, default 1e-6
+        Stop when the step's largest unit-cube component falls below this.
+    """
+
+    fd_step: float | tuple[float, ...] = 1e-3
+    step_factors: tuple[float, ...] = (0.5, 1.0, 2.0)
+    min_step: float = 1e-6
+
+    def __post_init__(self) -> None:
+        steps = np.atleast_1d(np.asarray(self.fd_step, dtype=float))
+        if not (np.isfinite(steps).all() and (steps > 0).all() and (steps < 0.5).all()):
+            raise InputDataError(f"fd_step must lie in (0, 0.5); got {self.fd_step!r}.")
+        f = np.asarray(self.step_factors, dtype=float)
+        if f.ndim != 1 or f.size == 0 or not (np.isfinite(f).all() and (f > 0).all()):
+            raise InputDataError(
+                f"step_factors must be positive numbers; got {self.step_factors!r}."
+            )
+        if not (math.isfinite(self.min_step) and self.min_step > 0):
+            raise InputDataError(f"min_step must be a positive number; got {self.min_step!r}.")
+
+
+class GaussNewtonPolish:
+    """Least-squares refinement from ``start`` with an ask/tell interface (see module docs).
+
+    Parameters
+    ----------
+    start : array_like, shape (d,)
+        Start point in the unit cube (normally EGO's incumbent).
+    options : GaussNewtonOptions, optional
+
+    Attributes
+    ----------
+    best : tuple (ndarray (d,), float) or None
+        Incumbent and its discrepancy (None until the start is told).
+    should_stop : bool
+        The step vanished or the start failed.
+    iterations : int
+        Accepted steps.
+    """
+
+    def __init__(self, start: ArrayLike, options: GaussNewtonOptions | None = None) -> None:
+        x = np.asarray(start, dtype=float).ravel()
+        if x.size == 0 or not (np.isfinite(x).all() and (x >= 0).all() and (x <= 1).all()):
+            raise InputDataError(f"start must be a point of the unit cube; got {start!r}.")
+        self.options = options or GaussNewtonOptions()
+        steps = np.asarray(self.options.fd_step, dtype=float)
+        if steps.size not in (1, x.size):
+            raise InputDataError(f"fd_step has {steps.size} entries for {x.size} parameters.")
+        steps = np.broadcast_to(steps.ravel(), x.shape)
+        self.dim = x.size
+        self._h = np.where(x + steps <= 1.0, steps, -steps)
+        self._x = x
+        self._y: float | None = None
+        self._r: np.ndarray | None = None
+        self._jac: np.ndarray | None = None
+        self._lambda = 0.0
+        self._phase = "start"
+        self._asked: np.ndarray | None = None
+        self.iterations = 0
+        self.should_stop = False
+
+    @property
+    def best(self) -> tuple[np.ndarray, float] | None:
+        """Incumbent point and discrepancy."""
+        return None if self._y is None else (self._x.copy(), float(self._y))
+
+    def ask(self) -> np.ndarray:
+        """Points to evaluate next, shape (k, d); empty when :attr:`should_stop`."""
+        if self.should_stop:
+            return np.empty((0, self.dim))
+        if self._phase == "start":
+            pts = self._x[None]
+        elif self._phase == "jacobian":
+            pts = self._x[None] + np.diag(self._h)
+        else:
+            pts = self._trials()
+            if pts is None:
+                self.should_stop = True
+                return np.empty((0, self.dim))
+        self._asked = pts
+        return pts.copy()
+
+    def _trials(self) -> np.ndarray | None:
+        J, r = self._jac, self._r
+        A = J.T @ J
+        damp = self._lambda * np.diag(np.diag(A))
+        dx = -np.linalg.lstsq(A + damp, J.T @ r, rcond=None)[0]
+        factors = np.asarray(self.options.step_factors, dtype=float)
+        pts = np.clip(self._x[None] + factors[:, None] * dx[None], 0.0, 1.0)
+        if np.abs(pts - self._x).max() < self.options.min_step:
+            return None
+        return pts
+
+    def tell(self, x: ArrayLike, y: ArrayLike, residuals: ArrayLike) -> None:
+        """Results of the last :meth:`ask`: discrepancies (NaN if failed) and residual rows."""
+        x = np.atleast_2d(np.asarray(x, dtype=float))
+        y = np.asarray(y, dtype=float).ravel()
+        R = np.atleast_2d(np.asarray(residuals, dtype=float))
+        if self._asked is None or x.shape != self._asked.shape or not np.allclose(x, self._asked):
+            raise InputDataError("tell() must get exactly the points of the last ask().")
+        if y.shape[0] != x.shape[0] or R.shape[0] != x.shape[0]:
+            raise InputDataError(
+                f"tell() needs one discrepancy and one residual row per point; got {y.shape[0]}"
+                f" and {R.shape[0]} for {x.shape[0]}."
+            )
+        self._asked = None
+        ok = np.isfinite(y) & np.isfinite(R).all(axis=1)
+        if self._phase == "start":
+            if not ok[0]:
+                self.should_stop = True
+                return
+            self._y, self._r = float(y[0]), R[0]
+            self._phase = "jacobian"
+        elif self._phase == "jacobian":
+            # a failed difference leaves that parameter out of the step (zero column)
+            cols = np.where(ok[None, :], (R - self._r).T / self._h, 0.0)
+            self._jac = np.nan_to_num(cols)
+            self._lambda = 0.0
+            self._phase = "step"
+        else:
+            scores = np.where(ok, y, np.inf)
+            k = int(np.argmin(scores))
+            if scores[k] < self._y:
+                self._x, self._y, self._r = x[k], float(y[k]), R[k]
+                self.iterations += 1
+                self._phase = "jacobian"
+            else:  # no trial improved: shorter, more gradient-like steps on the same Jacobian
+                self._lambda = max(10.0 * self._lambda, 1e-2)
+                if self._lambda > 1e6:
+                    self.should_stop = True

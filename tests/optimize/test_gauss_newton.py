@@ -1,0 +1,92 @@
+"""Gauss-Newton polish (bayescal.optimize.gauss_newton) on residual functions with known minima."""
+
+import numpy as np
+import pytest
+
+from bayescal.errors import InputDataError
+from bayescal.optimize.gauss_newton import GaussNewtonOptions, GaussNewtonPolish
+
+TRUTH = np.array([0.3, 0.6, 0.45])
+
+
+def _valley(X):
+    """A zero-residual, ill-conditioned linear valley (condition number 100) in 3-d."""
+    A = np.array([[100.0, 0.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.9, 1.0]])
+    return (np.atleast_2d(X) - TRUTH) @ A.T
+
+
+def _drive(gn, residual, budget):
+    used = 0
+    while used < budget:
+        X = gn.ask()
+        if len(X) == 0:
+            break
+        R = residual(X)
+        gn.tell(X, np.linalg.norm(R, axis=1), R)
+        used += len(X)
+    return used
+
+
+def test_linear_valley_is_solved_in_one_iteration():
+    """Exact Jacobian of a linear residual: one step lands on the minimum (cone of |r|)."""
+    gn = GaussNewtonPolish([0.9, 0.1, 0.9])
+    used = _drive(gn, _valley, 1 + 3 + 3)
+    x, y = gn.best
+    assert used == 7 and gn.iterations == 1
+    np.testing.assert_allclose(x, TRUTH, atol=1e-9)
+    assert y < 1e-8
+
+
+def test_nonlinear_residual_converges_and_never_gets_worse():
+    """Rosenbrock residuals from a far start: the incumbent improves monotonically to 1e-6."""
+
+    def rosen(X):
+        z = 4.0 * np.atleast_2d(X) - 2.0  # unit cube -> [-2, 2]^2, minimum at (1, 1)
+        return np.stack([10.0 * (z[:, 1] - z[:, 0] ** 2), 1.0 - z[:, 0]], axis=1)
+
+    gn = GaussNewtonPolish([0.2, 0.9])
+    history = []
+    for _ in range(60):
+        X = gn.ask()
+        if len(X) == 0:
+            break
+        R = rosen(X)
+        gn.tell(X, np.linalg.norm(R, axis=1), R)
+        history.append(gn.best[1])
+    assert np.all(np.diff(history) <= 0)
+    np.testing.assert_allclose(gn.best[0], [0.75, 0.75], atol=1e-6)
+
+
+def test_bounds_and_failures():
+    """Steps are clipped to the cube; a failed start stops; failed differences are dropped."""
+    gn = GaussNewtonPolish([1.0, 0.5, 0.5])
+    X = gn.ask()
+    gn.tell(X, [1.0], _valley(X))
+    X = gn.ask()
+    assert X[0, 0] < 1.0  # the difference step goes inwards at the upper bound
+    R = _valley(X)
+    R[1] = np.nan  # the second parameter's difference failed
+    gn.tell(X, np.linalg.norm(np.nan_to_num(R), axis=1), R)
+    X = gn.ask()
+    assert ((X >= 0) & (X <= 1)).all()
+    np.testing.assert_allclose(X[:, 1], 0.5)  # no step in the failed parameter
+
+    failed = GaussNewtonPolish([0.5, 0.5])
+    X = failed.ask()
+    failed.tell(X, [np.nan], np.full((1, 2), np.nan))
+    assert failed.should_stop and failed.best is None and len(failed.ask()) == 0
+
+
+def test_tell_must_match_ask_and_options_are_checked():
+    gn = GaussNewtonPolish([0.5, 0.5])
+    gn.ask()
+    with pytest.raises(InputDataError, match="last ask"):
+        gn.tell([[0.1, 0.1]], [1.0], [[1.0]])
+    with pytest.raises(InputDataError, match="unit cube"):
+        GaussNewtonPolish([1.5, 0.5])
+    with pytest.raises(InputDataError, match="fd_step"):
+        GaussNewtonOptions(fd_step=0.0)
+    with pytest.raises(InputDataError, match="fd_step"):
+        GaussNewtonPolish([0.5, 0.5], GaussNewtonOptions(fd_step=(1e-3, 1e-3, 1e-3)))
+    with pytest.raises(InputDataError, match="step_factors"):
+        GaussNewtonOptions(step_factors=())
