@@ -60,7 +60,7 @@ def build(
     search: str = "chi0",
     local_min_radius: float | None = 0.0125,
     local_quadratic: bool = False,
-    polish: int = 0,
+    polish: int | float = 0.0,
     refine_rounds: int = 0,
 ) -> Study:
     """The CuZr calibration.

@@ -7,6 +7,13 @@ the CuZr calibration against that synthetic reference. Set the truth with
 The search runs in (beta, chi0, c0, s_y) by default (``--set search=u0`` for the paper's
 coordinates; see ``cuzr_stz.build``): on the original truth, 2 seeds x 100 evaluations ended
 4-29 % of the ranges away in (beta, u0) and 0.1-8 % in (beta, chi0).
+
+The last 29 % of each seed's budget (``--set polish=...``: a fraction, an int count, or 0 for
+EGO alone) refines the EGO incumbent by Gauss–Newton on the discrepancy's residual vectors
+(:mod:`bayescal.optimize.gauss_newton`): EGO alone creeps along the long, tilted
+(beta, c0, s_y) valley of this exact model's cone, the least-squares step goes down it. On the
+original truth, 2 seeds x 100: worst errors 9.8 / 4.7 % of a range with EGO alone, 1.2 / 0.15 %
+with the polish.
 """
 
 from __future__ import annotations
@@ -66,7 +73,7 @@ def build(
     search: str = "chi0",
     local_min_radius: float | None = 0.0125,
     local_quadratic: bool = False,
-    polish: int = 0,
+    polish: int | float = 0.29,
     refine_rounds: int = 0,
 ) -> Study:
     truth = {"beta": beta, "u0": u0, "c0": c0, "s_y": s_y}

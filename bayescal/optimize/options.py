@@ -116,8 +116,9 @@ class EGOOptions:
     avoid_radius : float
         Never propose a point within this Euclidean unit-cube distance of an evaluated point
         (any status) or of an earlier point of the same batch.
-    polish : int
-        Evaluations per seed kept for the end of the budget, where
+    polish : int or float
+        Evaluations per seed kept for the end of the budget (an int), or that fraction of the
+        run's budget (a float in (0, 1), rounded), where
         :func:`bayescal.study.calibrate` refines the incumbent by Gauss–Newton on the
         discrepancy's residual vectors (:mod:`bayescal.optimize.gauss_newton`) instead of
         asking EGO; 0 (default) spends the whole budget on EGO. Budget the polish stops
@@ -144,8 +145,14 @@ class EGOOptions:
     tol: float | None = None
     patience: int = 5
     avoid_radius: float = 1e-3
-    polish: int = 0
+    polish: int | float = 0
     polish_fd_step: float | tuple[float, ...] = 1e-3
+
+    def polish_evaluations(self, budget: int) -> int:
+        """Evaluations of a seed's ``budget`` kept for the polish (see ``polish``)."""
+        if isinstance(self.polish, float):
+            return round(self.polish * budget)
+        return min(int(self.polish), int(budget))
 
     def __post_init__(self) -> None:
         if self.n_init is not None:
@@ -171,7 +178,10 @@ class EGOOptions:
         if self.local_quadratic_n is not None:
             _check_int("local_quadratic_n", self.local_quadratic_n, 2, "None gives (d + 1)(d + 2).")
         _check_float("avoid_radius", self.avoid_radius, 0.0, 0.5, "Use e.g. 1e-3.")
-        _check_int("polish", self.polish, 0, "0 turns the Gauss-Newton polish off.")
+        if isinstance(self.polish, float):
+            _check_float("polish", self.polish, 0.0, 0.99, "A float is a fraction of the budget.")
+        else:
+            _check_int("polish", self.polish, 0, "0 turns the Gauss-Newton polish off.")
         steps = self.polish_fd_step
         steps = steps if isinstance(steps, tuple) else (steps,)
         for step in steps:

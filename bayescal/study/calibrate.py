@@ -210,16 +210,18 @@ def _collect_asks(
 ) -> list[tuple[int, np.ndarray, bool]]:
     """Next points per seed ``(seed, unit points, from the polish)``.
 
-    A seed entering its last ``options.polish`` evaluations starts a Gauss–Newton polish from
-    its incumbent (after a resume, a fresh one that re-evaluates the incumbent); once the polish
-    stops, or asks for more points than the budget has left, the seed goes back to EGO.
+    A seed entering its last ``options.polish_evaluations(budget)`` evaluations starts a
+    Gauss–Newton polish from its incumbent (after a resume, a fresh one that re-evaluates the
+    incumbent); once the polish stops, or asks for more points than the budget has left, the
+    seed goes back to EGO.
     """
     asks = []
     for k, run in enumerate(runs):
         done = len(run.history[1])
         if done >= budget or (done and run.should_stop):
             continue
-        if options.polish and done >= budget - options.polish and run.best is not None:
+        n_polish = options.polish_evaluations(budget)
+        if n_polish and done >= budget - n_polish and run.best is not None:
             if polishers[k] is None:
                 gn = GaussNewtonOptions(fd_step=options.polish_fd_step)
                 polishers[k] = GaussNewtonPolish(run.best[0], gn)

@@ -90,3 +90,15 @@ def test_tell_must_match_ask_and_options_are_checked():
         GaussNewtonPolish([0.5, 0.5], GaussNewtonOptions(fd_step=(1e-3, 1e-3, 1e-3)))
     with pytest.raises(InputDataError, match="step_factors"):
         GaussNewtonOptions(step_factors=())
+
+
+def test_polish_budget_as_count_or_fraction():
+    from bayescal.optimize import EGOOptions
+
+    assert EGOOptions(polish=0.29).polish_evaluations(100) == 29
+    assert EGOOptions(polish=5).polish_evaluations(3) == 3
+    assert EGOOptions().polish_evaluations(100) == 0
+    with pytest.raises(InputDataError, match="polish"):
+        EGOOptions(polish=1.5)
+    with pytest.raises(InputDataError, match="polish"):
+        EGOOptions(polish=-1)
