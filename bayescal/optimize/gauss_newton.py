@@ -8,7 +8,9 @@ vanish where the model matches, so a least-squares step on a forward-difference 
 down such a valley in a few iterations:
 
 1. evaluate the incumbent (its residual) and ``x + h_j e_j`` for every parameter ``j``
-   (``-h_j`` at the upper bound): ``J = (r_j - r_0) / h_j``;
+   (``-h_j`` at the upper bound): ``J = (r_j - r_0) / h_j``; if a difference point already
+   beats the incumbent, the step of 2 starts from it, with the same Jacobian (in a steep
+   direction one small step can matter more than the rest);
 2. solve ``min ||r_0 + J dx||^2 + lambda ||D dx||^2`` (Levenberg–Marquardt, ``D^2`` the
    diagonal of ``J^T J``; ``lambda = 0`` at first) and evaluate ``x + f dx`` for each step
    factor ``f`` in one batch, clipped to the cube;
@@ -164,6 +166,10 @@ class GaussNewtonPolish:
             self._jac = np.nan_to_num(cols)
             self._lambda = 0.0
             self._phase = "step"
+            better = ok & (y < self._y)
+            if better.any():  # a difference point beat the incumbent: step from there, same J
+                k = int(np.argmin(np.where(better, y, np.inf)))
+                self._x, self._y, self._r = x[k], float(y[k]), R[k]
         else:
             scores = np.where(ok, y, np.inf)
             k = int(np.argmin(scores))

@@ -102,3 +102,15 @@ def test_polish_budget_as_count_or_fraction():
         EGOOptions(polish=1.5)
     with pytest.raises(InputDataError, match="polish"):
         EGOOptions(polish=-1)
+
+
+def test_a_better_difference_point_becomes_the_incumbent():
+    """Judged by the discrepancy: a difference point that beats the start is kept as the base."""
+    gn = GaussNewtonPolish([0.5, 0.5])
+    X = gn.ask()
+    gn.tell(X, [1.0], [[1.0, 1.0]])
+    X = gn.ask()
+    gn.tell(X, [2.0, 0.5], [[2.0, 1.0], [1.0, 0.5]])
+    x, y = gn.best
+    np.testing.assert_allclose(x, X[1])
+    assert y == 0.5
