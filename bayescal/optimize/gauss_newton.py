@@ -8,9 +8,10 @@ vanish where the model matches, so a least-squares step on a forward-difference 
 down such a valley in a few iterations:
 
 1. evaluate the incumbent (its residual) and ``x + h_j e_j`` for every parameter ``j``
-   (``-h_j`` at the upper bound): ``J = (r_j - r_0) / h_j``; if a difference point already
-   beats the incumbent, the step of 2 starts from it, with the same Jacobian (in a steep
-   direction one small step can matter more than the rest);
+   (``-h_j`` at the upper bound): ``J = (r_j - r_0) / h_j``; if a difference point is already
+   20 % below the incumbent, it becomes the incumbent and 1 is repeated there (in a steep
+   direction one small step can matter more than the rest, and a Jacobian taken at the old
+   point then points the wrong way: twin truth 3);
 2. solve ``min ||r_0 + J dx||^2 + lambda ||D dx||^2`` (Levenberg–Marquardt, ``D^2`` the
    diagonal of ``J^T J``; ``lambda = 0`` at first) and evaluate ``x + f dx`` for each step
    factor ``f`` in one batch, clipped to the cube;
@@ -33,6 +34,9 @@ from numpy.typing import ArrayLike
 from bayescal.errors import InputDataError
 
 __all__ = ["GaussNewtonOptions", "GaussNewtonPolish"]
+
+_JUMP = 0.8
+"""A difference point below this fraction of the incumbent's discrepancy replaces it (step 1)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -166,10 +170,15 @@ class GaussNewtonPolish:
             self._jac = np.nan_to_num(cols)
             self._lambda = 0.0
             self._phase = "step"
-            better = ok & (y < self._y)
-            if better.any():  # a difference point beat the incumbent: step from there, same J
+            better = ok & (y < _JUMP * self._y)
+            if better.any():  # a difference point is far better: move, new Jacobian there
                 k = int(np.argmin(np.where(better, y, np.inf)))
                 self._x, self._y, self._r = x[k], float(y[k]), R[k]
+                self._h = np.where(
+                    self._x + np.abs(self._h) <= 1.0, np.abs(self._h), -np.abs(self._h)
+                )
+                self._phase = "jacobian"
+                self.iterations += 1
         else:
             scores = np.where(ok, y, np.inf)
             k = int(np.argmin(scores))

@@ -105,7 +105,8 @@ def test_polish_budget_as_count_or_fraction():
 
 
 def test_a_better_difference_point_becomes_the_incumbent():
-    """Judged by the discrepancy: a difference point that beats the start is kept as the base."""
+    """Judged by the discrepancy: a difference point 20 % below the start becomes the
+    incumbent, and the Jacobian is taken again there; a slightly better one does not."""
     gn = GaussNewtonPolish([0.5, 0.5])
     X = gn.ask()
     gn.tell(X, [1.0], [[1.0, 1.0]])
@@ -114,3 +115,12 @@ def test_a_better_difference_point_becomes_the_incumbent():
     x, y = gn.best
     np.testing.assert_allclose(x, X[1])
     assert y == 0.5
+    # the next ask is a new Jacobian round around the new incumbent
+    np.testing.assert_allclose(gn.ask(), x[None] + np.diag([1e-3, 1e-3]))
+
+    slight = GaussNewtonPolish([0.5, 0.5])
+    X = slight.ask()
+    slight.tell(X, [1.0], [[1.0, 1.0]])
+    X = slight.ask()
+    slight.tell(X, [2.0, 0.9], [[2.0, 1.0], [1.0, 0.9]])
+    assert slight.best[1] == 1.0 and len(slight.ask()) == 3  # a step round from the start
