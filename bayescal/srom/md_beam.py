@@ -35,6 +35,7 @@ from numpy.typing import ArrayLike
 
 from bayescal.errors import InputDataError
 from bayescal.srom.constraints import fixed_dofs_constraint
+from bayescal.srom.integrator import check_schedule, verlet_step
 from bayescal.srom.lammps_box import FORCE_TO_ACCEL, LammpsBox, Potential, _as_potential
 from bayescal.srom.reduced_system import _check_basis
 
@@ -103,10 +104,7 @@ class BeamOptions:
             )
         if not math.isfinite(self.load):
             raise InputDataError(f"load must be finite; got {self.load!r}.")
-        if self.every < 1 or self.steps < self.every or self.steps % self.every:
-            raise InputDataError(
-                f"every must divide steps; got steps={self.steps}, every={self.every}."
-            )
+        check_schedule(self.steps, self.every)
 
     def geometry(self) -> list[str]:
         """LAMMPS lines that create the box and the plate (for :class:`LammpsBox`)."""
@@ -301,9 +299,9 @@ def driven_response(
     scale = FORCE_TO_ACCEL / opt.mass
     dt = opt.dt
 
-    def accel(q: np.ndarray) -> np.ndarray:
+    def accel(q: np.ndarray) -> tuple[np.ndarray, None]:
         f, _ = box.evaluate(x_ref + (phi @ q).reshape(n, 3))
-        return scale * (phi.T @ f.ravel() + g_load)
+        return scale * (phi.T @ f.ravel() + g_load), None
 
     r = phi.shape[1]
     n_frames = opt.steps // opt.every + 1
@@ -312,12 +310,9 @@ def driven_response(
     q = np.zeros(r)
     v = np.zeros(r)
     begin = time.perf_counter()
-    a = accel(q)
+    a, _ = accel(q)
     for step in range(1, opt.steps + 1):
-        v += 0.5 * dt * a
-        q += dt * v
-        a = accel(q)
-        v += 0.5 * dt * a
+        a, _ = verlet_step(q, v, a, dt, accel)
         if not np.all(np.isfinite(q)):
             raise InputDataError(
                 f"the plate MD blew up at step {step} (non-finite coordinates); try a smaller dt."

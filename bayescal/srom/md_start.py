@@ -28,6 +28,7 @@ from typing import Any, Literal
 import numpy as np
 
 from bayescal.errors import InputDataError
+from bayescal.srom.integrator import check_schedule
 from bayescal.srom.lammps_box import DEFAULT_CANDIDATES, LammpsBox, _as_potential
 from bayescal.srom.md_estimators import check_window
 
@@ -129,11 +130,7 @@ class MDOptions:
                 raise InputDataError(f"{name} must be a positive number; got {value!r}.")
         if min(self.melt_steps, self.equil_steps) < 0:
             raise InputDataError("melt_steps and equil_steps must be >= 0.")
-        if self.every < 1 or self.steps < 4 * self.every or self.steps % self.every:
-            raise InputDataError(
-                f"every must divide steps with at least 4 intervals; got steps={self.steps}, "
-                f"every={self.every}."
-            )
+        check_schedule(self.steps, self.every, min_intervals=4)
         if not 0.0 <= self.discard < 0.9:
             raise InputDataError(f"discard must be a fraction in [0, 0.9); got {self.discard!r}.")
         check_window(self.fit_window)

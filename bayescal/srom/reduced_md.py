@@ -42,6 +42,7 @@ import xarray as xr
 from numpy.typing import ArrayLike
 
 from bayescal.errors import InputDataError
+from bayescal.srom.integrator import verlet_step
 from bayescal.srom.lammps_box import (
     BOLTZMANN,
     FORCE_TO_ACCEL,
@@ -187,10 +188,7 @@ def reduced_md(
                 a, pe = accel(q)
                 qd += 0.5 * dt * a
             else:
-                qd += 0.5 * dt * a
-                q += dt * qd
-                a, pe = accel(q)
-                qd += 0.5 * dt * a
+                a, pe = verlet_step(q, qd, a, dt, accel)
             if not (np.isfinite(pe) and np.all(np.isfinite(q))):
                 raise InputDataError(
                     f"reduced MD blew up at step {step} (non-finite energy or coordinates); "

@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from bayescal.errors import InputDataError
+from bayescal.srom.integrator import check_schedule
 from bayescal.srom.md_estimators import DiffusivityFit, check_window
 from bayescal.srom.md_start import MDOptions
 
@@ -87,10 +88,7 @@ class ReducedMDOptions:
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
                 raise InputDataError(f"{name} must be a positive number; got {value!r}.")
-        if self.every < 1 or self.steps < self.every or self.steps % self.every:
-            raise InputDataError(
-                f"every must divide steps; got steps={self.steps}, every={self.every}."
-            )
+        check_schedule(self.steps, self.every)
         if not 0.0 <= self.discard < 0.9:
             raise InputDataError(f"discard must be a fraction in [0, 0.9); got {self.discard!r}.")
         check_window(self.fit_window)
