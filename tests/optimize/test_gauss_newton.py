@@ -124,3 +124,32 @@ def test_a_better_difference_point_becomes_the_incumbent():
     X = slight.ask()
     slight.tell(X, [2.0, 0.9], [[2.0, 1.0], [1.0, 0.9]])
     assert slight.best[1] == 1.0 and len(slight.ask()) == 3  # a step round from the start
+
+
+def test_failed_steps_fall_back_to_a_better_difference_point():
+    """When every step fails but a difference point beat the incumbent (by less than the 20 %
+    that moves at once), the polish moves there and takes the Jacobian again, instead of
+    damping steps from the worse point."""
+    gn = GaussNewtonPolish([0.5, 0.5])
+    gn.tell(gn.ask(), [1.0], [[1.0, 1.0]])
+    X = gn.ask()
+    gn.tell(X, [2.0, 0.9], [[2.0, 1.0], [1.0, 0.9]])
+    assert gn.best[1] == 1.0
+    trials = gn.ask()
+    assert len(trials) == 3
+    gn.tell(trials, [3.0, 3.0, 3.0], np.ones((3, 2)))
+    x, y = gn.best
+    np.testing.assert_allclose(x, X[1])
+    assert y == 0.9 and gn.iterations == 1
+    np.testing.assert_allclose(gn.ask(), x[None] + np.diag([1e-3, 1e-3]))
+
+    # without a better difference point the same failure damps the step instead
+    damped = GaussNewtonPolish([0.5, 0.5])
+    damped.tell(damped.ask(), [1.0], [[1.0, 1.0]])
+    X = damped.ask()
+    damped.tell(X, [2.0, 1.5], [[2.0, 1.0], [1.0, 1.5]])
+    first = damped.ask()
+    damped.tell(first, [3.0, 3.0, 3.0], np.ones((3, 2)))
+    second = damped.ask()
+    assert damped.best[1] == 1.0 and len(second) == 3
+    assert np.abs(second - 0.5).max() < np.abs(first - 0.5).max()
