@@ -17,11 +17,18 @@ down such a valley in a few iterations:
    factor ``f`` in one batch, clipped to the cube;
 3. accept the trial of lowest *discrepancy* if it beats the incumbent (the residual norm is
    only the search direction; the answer is judged by the study's own discrepancy) and go to 1;
-   otherwise, if a difference point of step 1 beat the incumbent by 5-20 %, move
-   there and go to 1 (twin truth 3: the steps from a point 0.076 % of the range off in chi0
-   all failed while its chi0 difference point was 13 % better, and damping them used up the
-   rest of the budget); otherwise raise ``lambda`` (x10, from 0.01) and go to 2 with the same
-   Jacobian; stop when ``lambda`` exceeds 1e6 or the step vanishes.
+   otherwise, in this order:
+
+   - if a difference point of step 1 beat the incumbent by 5-20 %, move there and go to 1
+     (twin truth 3: the steps from a point 0.076 % of the range off in chi0 all failed while
+     its chi0 difference point was 13 % better, and damping used up the rest of the budget);
+   - if the failed step was undamped and rises in ``d`` by the difference slopes of ``d``
+     itself, go to 1 at the same incumbent with backward differences (once per
+     incumbent): the residuals have a kink there (twin truth 1: forward and
+     backward chi0 slopes differ by 20 % down to steps of 2e-5; the forward step rose in d,
+     the backward one fell 37 %);
+   - else raise ``lambda`` (x10, from 0.01) and go to 2 with the same Jacobian; stop when
+     ``lambda`` exceeds 1e6 or the step vanishes.
 
 One iteration costs ``d + len(step_factors)`` evaluations. Deterministic: no randomness.
 """
@@ -113,6 +120,9 @@ class GaussNewtonPolish:
         self._r: np.ndarray | None = None
         self._jac: np.ndarray | None = None
         self._fd_best: tuple[np.ndarray, float, np.ndarray] | None = None
+        self._flipped = False
+        self._slope = np.zeros(self.dim)
+        self._step = np.zeros(self.dim)
         self._lambda = 0.0
         self._phase = "start"
         self._asked: np.ndarray | None = None
@@ -124,8 +134,28 @@ class GaussNewtonPolish:
         self._x, self._y, self._r = np.array(x), float(y), np.array(r)
         self._h = np.where(self._x + np.abs(self._h) <= 1.0, np.abs(self._h), -np.abs(self._h))
         self._fd_best = None
+        self._flipped = False
         self._phase = "jacobian"
         self.iterations += 1
+
+    def _ascends(self) -> bool:
+        """Whether the last undamped step rises in d by d's own difference slopes.
+
+        A Gauss–Newton step always descends ``|r|`` on its own Jacobian; when the one-sided
+        slopes of ``d`` disagree, the residuals have a kink (or d is not ``|r|``) here.
+        """
+        return self._lambda == 0.0 and float(self._slope @ self._step) > 0.0
+
+    def _flip_differences(self) -> bool:
+        """Retake the Jacobian at the incumbent from the other side; False if already done."""
+        if self._flipped:
+            return False
+        flipped = -self._h
+        inside = (self._x + flipped >= 0.0) & (self._x + flipped <= 1.0)
+        self._h = np.where(inside, flipped, self._h)
+        self._flipped = True
+        self._phase = "jacobian"
+        return True
 
     @property
     def best(self) -> tuple[np.ndarray, float] | None:
@@ -153,6 +183,7 @@ class GaussNewtonPolish:
         A = J.T @ J
         damp = self._lambda * np.diag(np.diag(A))
         dx = -np.linalg.lstsq(A + damp, J.T @ r, rcond=None)[0]
+        self._step = dx
         factors = np.asarray(self.options.step_factors, dtype=float)
         pts = np.clip(self._x[None] + factors[:, None] * dx[None], 0.0, 1.0)
         if np.abs(pts - self._x).max() < self.options.min_step:
@@ -183,6 +214,7 @@ class GaussNewtonPolish:
             # a failed difference leaves that parameter out of the step (zero column)
             cols = np.where(ok[None, :], (R - self._r).T / self._h, 0.0)
             self._jac = np.nan_to_num(cols)
+            self._slope = np.where(ok, (y - self._y) / self._h, 0.0)
             self._lambda = 0.0
             self._phase = "step"
             scores = np.where(ok, y, np.inf)
@@ -198,6 +230,8 @@ class GaussNewtonPolish:
                 self._move(x[k], float(y[k]), R[k])
             elif self._fd_best is not None:  # the steps failed, a difference point did not
                 self._move(*self._fd_best)
+            elif self._ascends() and self._flip_differences():
+                pass  # d's own slopes say the step went uphill: retake them from the other side
             else:  # no trial improved: shorter, more gradient-like steps on the same Jacobian
                 self._lambda = max(10.0 * self._lambda, 1e-2)
                 if self._lambda > 1e6:

@@ -153,3 +153,27 @@ def test_failed_steps_fall_back_to_a_better_difference_point():
     second = damped.ask()
     assert damped.best[1] == 1.0 and len(second) == 3
     assert np.abs(second - 0.5).max() < np.abs(first - 0.5).max()
+
+
+def test_a_step_uphill_in_d_retakes_the_differences_from_the_other_side():
+    """If d's own one-sided slopes say the failed Gauss–Newton step went uphill, the residuals
+    have a kink at the incumbent (the STZ twin in chi0): the Jacobian is retaken with backward
+    differences before any damping; a second failure there damps."""
+    gn = GaussNewtonPolish([0.5, 0.5])
+    gn.tell(gn.ask(), [1.0], [[0.01, 0.01]])
+    X = gn.ask()
+    h = X[0, 0] - 0.5
+    # residuals fall forwards (the step goes +), but d rises forwards
+    gn.tell(X, [1.1, 1.1], [[0.01 - h, 0.01], [0.01, 0.01 - h]])
+    trials = gn.ask()
+    assert (trials > 0.5).all()
+    gn.tell(trials, [2.0, 2.0, 2.0], np.full((3, 2), 0.02))
+    back = gn.ask()
+    np.testing.assert_allclose(back, 0.5 - np.diag([h, h]))
+    assert gn.best[1] == 1.0 and gn.iterations == 0
+    # the backward residuals point the same way: the step fails again and is damped
+    gn.tell(back, [0.99, 0.99], [[0.01 + h, 0.01], [0.01, 0.01 + h]])
+    first = gn.ask()
+    gn.tell(first, [2.0, 2.0, 2.0], np.full((3, 2), 0.02))
+    damped = gn.ask()
+    assert len(damped) == 3 and np.abs(damped - 0.5).max() < np.abs(first - 0.5).max()
