@@ -16,6 +16,11 @@ original truth, 2 seeds x 100: worst errors 9.8 / 4.7 % of a range with EGO alon
 with the polish. 40 % rather than 29 %: at evaluation 71 of twin truths 3 and 1 (2 seeds each)
 the best d was 0.2633 / 0.0538 / 0.0873 / 0.0471 with EGO until then, and 0.2411 / 0.0258 /
 0.0651 / 0.0334 with the polish from evaluation 60 (the shrunken trust region gains little).
+
+Not recovered so far: a truth below the chi0 ~ 1000 K cliff, (3.5, -3.372, 0.15, 1.05) with chi0
+912 K: 2 seeds x 100 ended 40-83 % off in c0 and s_y (d 0.157 / 0.359). One seed sat from
+evaluation 40 on a plateau at beta = 2, chi0 ~ 700 K where steps in c0 and s_y did not change
+d (to 4 decimals), so neither the GP nor the polish's Jacobian had a direction in them.
 """
 
 from __future__ import annotations
