@@ -96,6 +96,8 @@ def minimize(
     """
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
         raise InputDataError(f"budget must be a positive int; got {budget!r}.")
+    if isinstance(options, EGOOptions):
+        options = options.for_budget(budget)
     ego = EGO(dim, options=options, seed=seed, feasible=feasible)
     stop_reason: Literal["budget", "tolerance"] = "budget"
     while ego.n_told < budget:

@@ -109,6 +109,11 @@ class EGO:
                 f"{n_quadratic_terms(self.dim)} coefficients of a quadratic in {self.dim} "
                 "variables; None gives twice that."
             )
+        if isinstance(options.local_from, float):
+            raise InputDataError(
+                f"EGOOptions.local_from={options.local_from} is a fraction of a budget, which "
+                "EGO does not know; pass options.for_budget(budget)."
+            )
         self.options = options
         self.feasible = feasible
         q = options.batch_size

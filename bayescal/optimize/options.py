@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bayescal.errors import InputDataError
 
@@ -75,9 +75,11 @@ class EGOOptions:
         The paper's "local surrogate update": fit the GP on the ``local_n`` evaluations nearest
         the incumbent and search a box of half-width ``local_radius`` around it (a fixed-size
         trust region). ``False`` fits on all OK evaluations and searches the whole cube.
-    local_from : int
+    local_from : int or float
         With ``local``, the number of evaluations told before the local update starts (global
-        steps before it): e.g. ``budget // 2`` explores globally first, then refines the
+        steps before it), or that fraction of the run's budget (a float in [0, 1), resolved
+        by :meth:`for_budget`; :func:`bayescal.study.calibrate` does so with the budget it
+        runs): e.g. ``0.5`` explores globally for half the budget, then refines the
         incumbent. 0 (default) is local from the first model step.
     local_n : int
         Neighbours (OK evaluations) used by the local GP.
@@ -134,7 +136,7 @@ class EGOOptions:
     raw_samples: int = 256
     mc_samples: int = 256
     local: bool = False
-    local_from: int = 0
+    local_from: int | float = 0
     local_n: int = 50
     local_radius: float = 0.2
     local_min_radius: float | None = None
@@ -147,6 +149,18 @@ class EGOOptions:
     avoid_radius: float = 1e-3
     polish: int | float = 0
     polish_fd_step: float | tuple[float, ...] = 1e-3
+
+    def for_budget(self, budget: int) -> EGOOptions:
+        """These options with a fractional ``local_from`` resolved against ``budget``.
+
+        Examples
+        --------
+        >>> EGOOptions(local_from=0.4).for_budget(100).local_from
+        40
+        """
+        if not isinstance(self.local_from, float):
+            return self
+        return replace(self, local_from=round(self.local_from * budget))
 
     def polish_evaluations(self, budget: int) -> int:
         """Evaluations of a seed's ``budget`` kept for the polish (see ``polish``)."""
@@ -161,7 +175,10 @@ class EGOOptions:
         _check_int("num_restarts", self.num_restarts, 1, "8 is a good default.")
         _check_int("raw_samples", self.raw_samples, self.num_restarts, "Use e.g. 256.")
         _check_int("mc_samples", self.mc_samples, 16, "Use e.g. 256.")
-        _check_int("local_from", self.local_from, 0, "0 starts the local update at once.")
+        if isinstance(self.local_from, float):
+            _check_float("local_from", self.local_from, 0.0, 0.99, "A float is a budget fraction.")
+        else:
+            _check_int("local_from", self.local_from, 0, "0 starts the local update at once.")
         _check_int("local_n", self.local_n, 3, "The local GP needs a few points; use e.g. 50.")
         _check_int("patience", self.patience, 1, "It counts batches.")
         _check_float("local_radius", self.local_radius, 1e-6, 0.5, "Use e.g. 0.2.")

@@ -121,7 +121,7 @@ def calibrate(
             stacklevel=2,
         )
     executor = executor or InlineExecutor()
-    options = dataclasses.replace(study.ego, batch_size=q)
+    options = dataclasses.replace(study.ego, batch_size=q).for_budget(budget)
     store = EvaluationStore(out, study.names, _store_attrs(study, spec, n_seeds))
     _check_stored_realizations(study, store)
     runs = [

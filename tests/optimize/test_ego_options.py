@@ -22,6 +22,7 @@ from bayescal.optimize import EGO, EGOOptions, EvalStatus, default_n_init
         ({"local": "yes"}, r"local must be a bool; got 'yes'"),
         ({"local_n": 2}, r"local_n must be an int >= 3"),
         ({"local_from": -1}, r"local_from must be an int >= 0"),
+        ({"local_from": 1.5}, r"local_from must be a float in \[0.0, 0.99\]; got 1.5"),
         ({"local_min_radius": 0.3}, r"local_min_radius must be a float in \[1e-06, 0.2\]"),
         ({"local_fail_tol": 0}, r"local_fail_tol must be an int >= 1"),
     ],
@@ -38,6 +39,20 @@ def test_options_frozen_and_replace():
     assert dataclasses.replace(opts, batch_size=3).batch_size == 3
     with pytest.raises(InputDataError):
         dataclasses.replace(opts, batch_size=-3)
+
+
+def test_local_from_as_a_fraction_of_the_budget():
+    """A float local_from is resolved against the run's budget; EGO alone, without one, refuses
+    it; the ask/tell driver resolves it with its own budget."""
+    from bayescal.optimize import minimize
+
+    opts = EGOOptions(n_init=4, local=True, local_from=0.5)
+    assert opts.for_budget(100).local_from == 50 and opts.for_budget(7).local_from == 4
+    assert EGOOptions(local_from=12).for_budget(100).local_from == 12
+    with pytest.raises(InputDataError, match=r"local_from=0.5 is a fraction.*for_budget"):
+        EGO(2, options=opts)
+    res = minimize(lambda x: ((x - 0.3) ** 2).sum(1), 2, budget=6, options=opts, seed=0)
+    assert res.n_evals == 6
 
 
 def test_default_n_init_and_rounding_to_batches():
