@@ -150,18 +150,19 @@ def build(
         budget=budget,
         posterior=posterior,
         # d > 0 spans two decades near the optimum: a GP on log d; global search for the first
-        # 24 % of the run's budget, then the local surrogate update around the incumbent in a
-        # trust region that shrinks to 1.25 % of each range. 24 %: until issue 4's last
-        # session this study computed local_from = 40 % of build()'s own budget (60), whatever
-        # --budget said, so every measured run of 100 went local from evaluation 24; a fraction
-        # keeps those runs and scales with --budget. Local from 40 of 100 did not help the
-        # CuZr seed that misses the basin (seed 4: d 0.7705 at chi0 6414 K, 0.7399 from 24).
+        # 24 evaluations (the 20-point Latin hypercube and one qLogEI batch), then the local
+        # surrogate update around the incumbent in a trust region that shrinks to 1.25 % of
+        # each range. A count, not a fraction of --budget: until issue 4's last session this
+        # study computed 40 % of build()'s own budget (60) whatever --budget said, so every
+        # measured run went local from evaluation 24; as a fraction, 24 % of the README's 40
+        # (local right after the hypercube) gave max R-hat 1.059 and exit 1, and 40 of 100 did
+        # not help the CuZr seed that misses the basin (seed 4: d 0.7705, 0.7399 from 24).
         ego=EGOOptions(
             n_init=n_init,
             batch_size=batch_size,
             log_y=True,
             local=True,
-            local_from=0.24 if local_from is None else local_from,
+            local_from=24 if local_from is None else local_from,
             local_min_radius=local_min_radius,
             # progress along the narrow beta/c0/s_y valley is slow (about 1 % of a range per
             # batch): one batch without a 0.1 % gain is not yet a stall
