@@ -51,6 +51,19 @@ def _check_float(name: str, value: object, lo: float, hi: float, hint: str) -> N
         )
 
 
+def _check_count_or_fraction(name: str, value: object, hint: str) -> None:
+    """An int count >= 0, or a float fraction of a budget in [0, 0.99]."""
+    if isinstance(value, float):
+        _check_float(name, value, 0.0, 0.99, "A float is a fraction of the budget.")
+    else:
+        _check_int(name, value, 0, hint)
+
+
+def _of_budget(value: int | float, budget: int) -> int:
+    """A count, or a fraction of ``budget`` rounded to a count."""
+    return round(value * budget) if isinstance(value, float) else int(value)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EGOOptions:
     """Settings of :class:`bayescal.optimize.EGO`; vary them with ``dataclasses.replace``.
@@ -160,13 +173,11 @@ class EGOOptions:
         """
         if not isinstance(self.local_from, float):
             return self
-        return replace(self, local_from=round(self.local_from * budget))
+        return replace(self, local_from=_of_budget(self.local_from, budget))
 
     def polish_evaluations(self, budget: int) -> int:
         """Evaluations of a seed's ``budget`` kept for the polish (see ``polish``)."""
-        if isinstance(self.polish, float):
-            return round(self.polish * budget)
-        return min(int(self.polish), int(budget))
+        return min(_of_budget(self.polish, budget), int(budget))
 
     def __post_init__(self) -> None:
         if self.n_init is not None:
@@ -175,10 +186,7 @@ class EGOOptions:
         _check_int("num_restarts", self.num_restarts, 1, "8 is a good default.")
         _check_int("raw_samples", self.raw_samples, self.num_restarts, "Use e.g. 256.")
         _check_int("mc_samples", self.mc_samples, 16, "Use e.g. 256.")
-        if isinstance(self.local_from, float):
-            _check_float("local_from", self.local_from, 0.0, 0.99, "A float is a budget fraction.")
-        else:
-            _check_int("local_from", self.local_from, 0, "0 starts the local update at once.")
+        _check_count_or_fraction("local_from", self.local_from, "0 goes local at once.")
         _check_int("local_n", self.local_n, 3, "The local GP needs a few points; use e.g. 50.")
         _check_int("patience", self.patience, 1, "It counts batches.")
         _check_float("local_radius", self.local_radius, 1e-6, 0.5, "Use e.g. 0.2.")
@@ -195,10 +203,7 @@ class EGOOptions:
         if self.local_quadratic_n is not None:
             _check_int("local_quadratic_n", self.local_quadratic_n, 2, "None gives (d + 1)(d + 2).")
         _check_float("avoid_radius", self.avoid_radius, 0.0, 0.5, "Use e.g. 1e-3.")
-        if isinstance(self.polish, float):
-            _check_float("polish", self.polish, 0.0, 0.99, "A float is a fraction of the budget.")
-        else:
-            _check_int("polish", self.polish, 0, "0 turns the Gauss-Newton polish off.")
+        _check_count_or_fraction("polish", self.polish, "0 turns the Gauss-Newton polish off.")
         steps = self.polish_fd_step
         steps = steps if isinstance(steps, tuple) else (steps,)
         for step in steps:
