@@ -21,10 +21,12 @@ Not recovered so far: a truth below the chi0 ~ 1000 K cliff, (3.5, -3.372, 0.15,
 912 K: 2 seeds x 100 ended 40-83 % off in c0 and s_y (d 0.157 / 0.359). One seed sat from
 evaluation 40 on a plateau at beta = 2, chi0 ~ 700 K where steps in c0 and s_y did not change
 d (to 4 decimals), so neither the GP nor the polish's Jacobian had a direction in them.
-The truth's basin is small: from the truth, c0 +-0.02 (2 % of its range) raises d to
-0.15-0.18, s_y +-0.02 to 0.09 and chi0 +-50 K to 0.49-1.1, while a second valley at
-(3.54, 951 K, 0.68, 0.82) has d 0.1645, where the other seed ended. Searching log(chi0) instead
-(from 80 K, the lowest the 20 K constraint admits) ended at d 0.244 / 0.469: not kept.
+The truth's basin is small (``benchmarks/twin_basin.py``): from the truth, c0 +-0.02 (2 % of
+its range) raises d to 0.15-0.18, s_y +-0.02 to 0.09 and chi0 +-50 K to 0.49-1.1, while a
+second valley at (3.54, 951 K, 0.68, 0.82) has d 0.1647, where the other seed ended; on the
+straight line from it to the truth d rises to 0.313 half-way, so no local step leaves it.
+Searching log(chi0) instead (from 80 K, the lowest the 20 K constraint admits) ended at
+d 0.244 / 0.469: not kept.
 """
 
 from __future__ import annotations
