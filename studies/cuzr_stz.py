@@ -62,6 +62,7 @@ def build(
     local_quadratic: bool = False,
     polish: int | float = 0.0,
     refine_rounds: int = 0,
+    draws: int = 2000,
 ) -> Study:
     """The CuZr calibration.
 
@@ -78,6 +79,17 @@ def build(
 
     ``refine_rounds`` > 0 refines the posterior's emulators with forward runs at posterior
     draws before the final posterior (``bayescal.study.refine``; 8 runs per seed per round).
+    ``draws`` is the NUTS draws per chain (4 chains).
+
+    The README's run, ``--seeds 2 --budget 60 --set refine_rounds=2 --set draws=10000``: two
+    seeds of 60 agree (d 0.5805 / 0.5797, chi0 1291 / 1363 K) but leave the posterior broad in
+    chi0 (94 % HDI 717-6239 K; 8 seeds x 100 pool to 1265-1475 K), and a broad posterior needs
+    both the refinement (emulators trained on EGO's points alone put mass where no point was
+    made: max R-hat 1.07 without it) and the draws (2000: R-hat 1.032, chi0 bulk ESS 116;
+    8000: 1.004 and 410; 10000: 1.002 and 532). Its chi0 posterior peaks at 1300 K with a thin
+    tail to the upper bound, and its predictive stress band is wide (peak 0.9-1.5 GPa): two
+    seeds say where the optimum is, not yet how sharp. Two seeds of 40 ended at d 0.69 / 0.63,
+    apart in chi0 (1906 / 1372 K).
     """
     data = load_cuzr()
     pe0 = data["pe"].isel(frame=0).values
@@ -102,7 +114,7 @@ def build(
     # R-hat 1.0126 with 1000, 1.0078 with 2000 (nutpie: about 25 s of sampling).
     posterior_kw = {
         "seed": seed,
-        "draws": 2000,
+        "draws": draws,
         "refine_rounds": refine_rounds,
         "model_error_scale": 0.1,
         "model_error_spread": 0.0,
