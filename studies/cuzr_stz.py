@@ -85,8 +85,9 @@ def build(
     seeds of 60 agree (d 0.5805 / 0.5797, chi0 1291 / 1363 K) but leave the posterior broad in
     chi0 (94 % HDI 717-6239 K; 8 seeds x 100 pool to 1265-1475 K), and a broad posterior needs
     both the refinement (emulators trained on EGO's points alone put mass where no point was
-    made: max R-hat 1.07 without it) and the draws (2000: R-hat 1.032, chi0 bulk ESS 116;
-    8000: 1.004 and 410; 10000: 1.002 and 532). Its chi0 posterior peaks at 1300 K with a thin
+    made: max R-hat 1.07 without it) and the draws (``benchmarks/posterior_settings.py``: max
+    R-hat and min bulk ESS 1.036 and 109 with 2000, 1.004 and 404 with 8000, 1.002 and 532
+    with 10000). Its chi0 posterior peaks at 1300 K with a thin
     tail to the upper bound, and its predictive stress band is wide (peak 0.9-1.5 GPa): two
     seeds say where the optimum is, not yet how sharp. Two seeds of 40 ended at d 0.69 / 0.63,
     apart in chi0 (1906 / 1372 K).
