@@ -12,7 +12,14 @@ Subpackages are imported lazily by name (``bayescal.manifold``, ``bayescal.datas
 
 from __future__ import annotations
 
+import warnings
 from importlib.metadata import PackageNotFoundError, version
+
+# ArviZ 0.2x announces its 1.0 refactor once a day on import (also when PyMC imports it). bayescal
+# requires arviz<1 and adapts when it moves, so the notice asks nothing of a bayescal user.
+warnings.filterwarnings(
+    "ignore", message=r"\s*ArviZ is undergoing a major refactor", category=FutureWarning
+)
 
 try:
     __version__ = version("bayescal")

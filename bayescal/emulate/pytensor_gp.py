@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.linalg
 
+from bayescal._pytensor_blas import configure_pytensor_blas
+
 if TYPE_CHECKING:
     import pytensor.tensor as pt
 
@@ -78,6 +80,7 @@ def gp_mean_var_tensors(
     """
     import pytensor.tensor as pt
 
+    configure_pytensor_blas()
     x = pt.as_tensor_variable(x)
     diff = (x[..., None, :] - train_x) / lengthscale  # (..., n, d)
     r2 = pt.sum(diff * diff, axis=-1)  # (..., n)

@@ -65,6 +65,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
+from bayescal._pytensor_blas import configure_pytensor_blas
 from bayescal.emulate import GPEmulator, fit_emulator
 from bayescal.errors import ConvergenceWarning, InputDataError
 from bayescal.infer.options import PosteriorOptions, PriorSpec
@@ -333,6 +334,7 @@ def build_model(data: CalibrationData, options: PosteriorOptions) -> pm.Model:
         ``<name>_seed`` (none), ``sigma`` (floor); deterministics ``<name>_seed`` (partial) and
         ``d_mean`` (emulated ``g(d)``); observed ``d_floor`` (floor) or potential ``gibbs``.
     """
+    configure_pytensor_blas()
     import pymc as pm
     import pytensor.tensor as pt
 

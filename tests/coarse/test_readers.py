@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 from _coarse_helpers import random_frame
+from _shared_data import require_module
 
 from bayescal.coarse import Box, iter_dump, read_dump, write_dump
 from bayescal.errors import InputDataError
@@ -113,9 +113,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_extxyz_through_ase(tmp_path: Path, rng: np.random.Generator) -> None:
-    if os.environ.get("BAYESCAL_REQUIRE_ALL_DEPS"):
-        import ase  # must be installed: fail, never skip
-    ase = pytest.importorskip("ase", reason="ase not installed (optional extended XYZ reader)")
+    ase = require_module("ase")
     from ase.io import write
 
     from bayescal.coarse import iter_extxyz

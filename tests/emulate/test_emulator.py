@@ -11,6 +11,7 @@ from bayescal.emulate import GPEmulator, fit_emulator, loo_error
 from bayescal.errors import InputDataError
 
 D = 4
+pytestmark = pytest.mark.usefixtures("pytensor_fast_compile")
 
 
 def branin_like(x: np.ndarray) -> np.ndarray:

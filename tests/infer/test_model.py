@@ -11,6 +11,7 @@ from bayescal.errors import InputDataError
 from bayescal.infer import PosteriorOptions, build_model, prepare
 
 D = 2
+pytestmark = pytest.mark.usefixtures("pytensor_fast_compile")
 
 
 @pytest.fixture(scope="module")

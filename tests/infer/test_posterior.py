@@ -8,6 +8,7 @@ import arviz as az
 import numpy as np
 import pytest
 import xarray as xr
+from _shared_data import require_module
 from synthetic_evaluations import LOWER, TRUTH, UPPER, make_evaluations
 
 from bayescal.errors import ConvergenceWarning, InputDataError
@@ -24,6 +25,8 @@ from bayescal.infer import (
 D = 2  # beta, u0: small graphs keep compilation and sampling within CI budgets
 # 600 tuning steps: with 300 the adaptation left R-hat at 1.024 on pytensor 2.38 (1.011 with 600)
 FAST = PosteriorOptions(draws=300, tune=600, chains=4, cores=1, prior_draws=50, on_fail="ignore")
+# the fast tier's smoke run: the same model and output, too few draws to judge the sampling
+SMOKE = dataclasses.replace(FAST, draws=60, tune=60, chains=2, prior_draws=20)
 
 
 @pytest.fixture(scope="module")
@@ -36,11 +39,17 @@ def idata(evaluations) -> az.InferenceData:
     return posterior(evaluations, options=FAST)
 
 
+@pytest.fixture(scope="module")
+def smoke_idata(evaluations) -> az.InferenceData:
+    return posterior(evaluations, options=SMOKE)
+
+
 def _in_interval(draws: np.ndarray, value: float, prob: float = 0.99) -> bool:
     lo, hi = np.quantile(draws, [(1 - prob) / 2, (1 + prob) / 2])
     return bool(lo <= value <= hi)
 
 
+@pytest.mark.slow
 def test_pooled_and_per_seed_posteriors_contain_truth(idata):
     post = idata.posterior
     for j, name in enumerate(("beta", "u0")):
@@ -54,7 +63,8 @@ def test_pooled_and_per_seed_posteriors_contain_truth(idata):
         assert post[name].values.std() < 0.4 * (UPPER[j] - LOWER[j]) / 5.152
 
 
-def test_structure_and_names(idata, evaluations):
+def test_structure_and_names(smoke_idata, evaluations):
+    idata = smoke_idata
     post = idata.posterior
     assert post["beta"].dims == ("chain", "draw")
     assert post["beta_seed"].dims == ("chain", "draw", "seed")
@@ -77,6 +87,7 @@ def test_structure_and_names(idata, evaluations):
     assert not [v for v in post.data_vars if str(v).endswith("__")]
 
 
+@pytest.mark.slow
 def test_diagnostics_reasonable(idata):
     diag = diagnose(idata, ess_min=100)
     # 4 x 300 draws: R-hat within 1.02 and bulk ESS > 100 are reachable with margin
@@ -87,7 +98,8 @@ def test_diagnostics_reasonable(idata):
     assert "rhat_beta" in ds and "ess_bulk_beta_seed" in ds
 
 
-def test_round_trip(tmp_path, idata):
+def test_round_trip(tmp_path, smoke_idata):
+    idata = smoke_idata
     path = tmp_path / "posterior.nc"
     write_posterior(idata, path)
     back = read_posterior(path)
@@ -120,6 +132,7 @@ def test_diagnose_flags_unmixed_chains():
     assert any("R-hat" in f for f in bad.failures)
 
 
+@pytest.mark.slow
 def test_complete_and_no_pooling_and_warning(evaluations):
     opts = dataclasses.replace(FAST, draws=40, tune=100, chains=2, prior_draws=0, on_fail="warn")
     with pytest.warns(ConvergenceWarning, match="bulk ESS"):
@@ -176,7 +189,8 @@ def test_default_options_meet_targets():
         assert _in_interval(idata.posterior[name].values.ravel(), TRUTH[j])
 
 
-def test_plots_and_table(idata):
+def test_plots_and_table(smoke_idata):
+    idata = smoke_idata
     from matplotlib.figure import Figure
 
     from bayescal.plots.posterior import (
@@ -233,11 +247,12 @@ def test_sampler_choice_and_missing_nutpie(monkeypatch):
         _ = PosteriorOptions(sampler="nutpie").nuts_sampler
 
 
-@pytest.mark.parametrize("sampler", ["pymc", "nutpie"])
+# PyMC's NUTS compiles the model to C (about 17 s on a fresh machine): slow tier
+@pytest.mark.parametrize("sampler", [pytest.param("pymc", marks=pytest.mark.slow), "nutpie"])
 def test_both_samplers_give_the_same_structure(evaluations, sampler):
     if sampler == "nutpie":
-        pytest.importorskip("nutpie")
-    opts = dataclasses.replace(FAST, sampler=sampler, pooling="complete", prior_draws=0)
+        require_module("nutpie")
+    opts = dataclasses.replace(SMOKE, sampler=sampler, pooling="complete", prior_draws=0)
     idata = posterior(evaluations, options=opts)
     post = idata.posterior
     assert post.attrs["nuts_sampler"] == sampler

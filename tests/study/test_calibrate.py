@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
+from _shared_data import require_module
 
 from bayescal.cli import main
 from bayescal.executors import make_executor
@@ -85,6 +86,7 @@ def test_resume_equals_uninterrupted(study, reference_run, tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.slow
 def test_cli_run_survives_sigkill(tmp_path):
     """Kill the CLI mid-run with SIGKILL; rerunning completes with no evaluation lost."""
     out = tmp_path / "run"
@@ -160,7 +162,7 @@ def test_process_pool_matches_inline(study, reference_run, tmp_path):
 
 
 def test_dask_executor_matches_inline(study, reference_run, tmp_path):
-    pytest.importorskip("distributed")
+    require_module("distributed")
     executor = make_executor(workers=2, scheduler="local")
     try:
         spec = StudySpec(str(TOY), tuple(OPTIONS.items()))
@@ -206,6 +208,29 @@ def test_cli_end_to_end_with_report(tmp_path, capsys):
     assert main(["report", str(out)]) == 0
 
 
+def test_cli_posterior_smoke(tmp_path, capsys, fake_nuts):
+    """Fast-tier smoke of 'bayescal run' through the posterior and 'bayescal posterior DIR', prior
+    draws in place of NUTS (tests/_fake_nuts.py); test_cli_posterior_step runs real chains."""
+    from bayescal.infer import read_posterior
+
+    out = tmp_path / "cli"
+    args = ["--set", "n=16", "--set", "draws=50", "--set", "tune=50", "--quiet"]
+    code = main(["run", str(TOY), "--out", str(out), "--budget", "12", "--seeds", "2", *args])
+    printed = capsys.readouterr()
+    assert code == 1  # 4 x 50 draws cannot reach ESS 400
+    assert "posterior diagnostics failed" in printed.err
+    assert "| tau_peak |" in printed.out
+    first = read_posterior(out / "posterior.nc").posterior
+    assert first.sizes["draw"] == 50
+    assert (out / "report" / "posterior.md").stat().st_size > 0
+    before = (out / "evaluations.nc").stat().st_mtime_ns
+    assert main(["posterior", str(out), "--seed", "5", "--quiet"]) == 1
+    assert (out / "evaluations.nc").stat().st_mtime_ns == before
+    again = read_posterior(out / "posterior.nc").posterior
+    assert again.attrs["sampler_seed"] != first.attrs["sampler_seed"]
+
+
+@pytest.mark.slow
 def test_cli_posterior_step(tmp_path, capsys):
     """EGO then the posterior through the CLI; 'bayescal posterior DIR' redoes only that step."""
     from bayescal.infer import read_posterior

@@ -147,6 +147,7 @@ def test_twin_stz_discrepancy_vanishes_at_the_truth(search):
     assert d[0] < 1e-6 < 1e-2 < d[1]
 
 
+@pytest.mark.slow
 def test_twin_stz_minimum_is_a_cone():
     """Near the truth d grows linearly (a cone, not a quadratic bowl, and not noise): doubling
     a c0 offset doubles d. The EGO trust-region settings of the STZ studies rely on this."""

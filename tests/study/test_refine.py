@@ -32,6 +32,7 @@ def refined(tmp_path_factory):
     return study, out, evaluations, mtime, opts, result
 
 
+@pytest.mark.slow
 def test_refinement_points_are_stored_apart_and_used(refined):
     study, out, evaluations, mtime, _, result = refined
     assert (out / "evaluations.nc").stat().st_mtime_ns == mtime  # EGO history untouched
@@ -50,6 +51,7 @@ def test_refinement_points_are_stored_apart_and_used(refined):
     assert text.count("emulator check, round") == 2
 
 
+@pytest.mark.slow
 def test_rerun_reuses_stored_rounds(refined):
     study, out, evaluations, _, opts, _ = refined
     result = run_posterior(study, evaluations, out, options=opts, predictive_draws=0)
@@ -57,6 +59,23 @@ def test_rerun_reuses_stored_rounds(refined):
         assert ds.sizes["eval"] == 12
     assert "emulator_checks" not in result.idata.posterior.attrs  # nothing new to check
     assert result.idata.constant_data.sizes["eval"] == evaluations.sizes["eval"] + 12
+
+
+def test_refine_smoke(tmp_path, fake_nuts):
+    """Fast-tier smoke of the whole posterior step with one refinement round, prior draws in
+    place of NUTS (tests/_fake_nuts.py): only the plumbing is checked; the slow tests above
+    check what the rounds do with real chains."""
+    study = load_study(TOY, n=16)
+    evaluations = calibrate(study, tmp_path, budget=12, seeds=2)
+    opts = PosteriorOptions(
+        draws=30, tune=30, chains=2, seed=0, refine_rounds=1, refine_points=2, prior_draws=0
+    )
+    result = run_posterior(study, evaluations, tmp_path, options=opts, predictive_draws=0)
+    with xr.open_dataset(tmp_path / "refinement" / "evaluations.nc", engine="h5netcdf") as ds:
+        assert ds.sizes["eval"] == 1 * 2 * 2  # rounds x seeds x points
+    assert result.idata.constant_data.sizes["eval"] == evaluations.sizes["eval"] + 4
+    assert result.idata.posterior.sizes["draw"] == 30
+    assert "emulator check, round" in (tmp_path / "report" / "posterior.md").read_text()
 
 
 def test_refine_options_checked():
