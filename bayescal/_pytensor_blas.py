@@ -19,6 +19,10 @@ import functools
 import logging
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pytensor.configparser import PyTensorConfigParser
 
 __all__ = ["configure_pytensor_blas", "scipy_openblas_flags"]
 
@@ -79,10 +83,10 @@ def scipy_openblas_flags() -> str | None:
     return " ".join(flags + [f"-D{n}={_PREFIX}{n}" for n in exported])
 
 
-def _user_setting(config: object) -> bool:
+def _user_setting(config: PyTensorConfigParser) -> bool:
     """Whether the user set ``blas__ldflags`` (environment or .pytensorrc)."""
     try:
-        config.fetch_val_for_key("blas__ldflags")  # type: ignore[attr-defined]
+        config.fetch_val_for_key("blas__ldflags")
     except KeyError:
         return False
     return True

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import xarray as xr
 
 from bayescal.errors import InputDataError, StudyDefinitionError
-from bayescal.manifold import distance, subspace
+from bayescal.manifold import Metric, distance, subspace
 
 __all__ = [
     "PAPER_RANKS",
@@ -70,7 +71,7 @@ class FieldTerm:
     strains: tuple[float, ...] = PAPER_STRAINS
     ranks: tuple[int, ...] | None = PAPER_RANKS
     energy: float | None = None
-    metric: str = "geodesic"
+    metric: Metric = "geodesic"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "strains", tuple(float(s) for s in self.strains))
@@ -354,7 +355,10 @@ class Discrepancy:
         return out
 
 
-def _with_sample(obj: xr.Dataset | xr.DataArray) -> xr.Dataset | xr.DataArray:
+_XR = TypeVar("_XR", xr.Dataset, xr.DataArray)
+
+
+def _with_sample(obj: _XR) -> _XR:
     return obj if "sample" in obj.dims else obj.expand_dims("sample")
 
 

@@ -85,7 +85,7 @@ def executor_workers(executor: Executor) -> int:
     if isinstance(executor, InlineExecutor):
         return 1
     if isinstance(executor, ProcessPoolExecutor):
-        return executor._max_workers
+        return executor._max_workers  # type: ignore[attr-defined]  # private, not in typeshed
     return int(getattr(executor, "bayescal_workers", 1))
 
 

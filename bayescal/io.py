@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import xarray as xr
@@ -29,7 +29,7 @@ __all__ = ["EvaluationStore", "provenance_attrs", "write_netcdf_atomic"]
 
 logger = logging.getLogger(__name__)
 
-_ENGINE = "h5netcdf"
+_ENGINE: Final = "h5netcdf"
 _PACKAGES = (
     "bayescal",
     "numpy",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import xarray as xr
 
@@ -65,8 +67,8 @@ def best_per_seed(evaluations: xr.Dataset) -> xr.Dataset:
 def format_table(
     best: xr.Dataset,
     *,
-    truth: dict[str, float] | None = None,
-    ranges: dict[str, float] | None = None,
+    truth: Mapping[str, float] | None = None,
+    ranges: Mapping[str, float] | None = None,
 ) -> str:
     """Plain-text table of :func:`best_per_seed`, with the spread across seeds.
 

@@ -147,4 +147,7 @@ def box_from_lammps_bounds(
             f"tilts {(xy, xz, yz)}."
         )
     matrix = np.array([[lx, 0.0, 0.0], [xy, ly, 0.0], [xz, yz, lz]])
-    return Box(matrix=matrix, origin=np.array([xlo, ylo, zlo]), periodic=tuple(periodic))
+    if len(periodic) != 3:
+        raise InputDataError(f"periodic must give 3 flags (x, y, z); got {periodic!r}.")
+    px, py, pz = periodic
+    return Box(matrix=matrix, origin=np.array([xlo, ylo, zlo]), periodic=(px, py, pz))

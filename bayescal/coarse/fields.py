@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import xarray as xr
@@ -192,7 +192,7 @@ def _run(frames: Iterable[Frame], opt: CoarseGrainOptions) -> xr.Dataset:
 def coarse_grain(
     runs: Iterable[Frame] | Sequence[Iterable[Frame]],
     options: CoarseGrainOptions | None = None,
-    **kwargs: object,
+    **kwargs: Any,
 ) -> xr.Dataset:
     """Coarse-grain per-atom MD frames to fields laid out like ``load_cuzr()``.
 
@@ -222,12 +222,13 @@ def coarse_grain(
     if kwargs:
         from dataclasses import replace
 
-        opt = replace(opt, **kwargs)  # type: ignore[arg-type]
+        opt = replace(opt, **kwargs)
     if isinstance(runs, Frame):
         runs = [runs]
     many = isinstance(runs, Sequence) and len(runs) > 0 and not isinstance(runs[0], Frame)
     if many:
-        parts = [_run(r, opt) for r in runs]  # type: ignore[arg-type]
+        # a non-empty sequence whose items are not frames: one iterable of frames per run
+        parts = [_run(r, opt) for r in cast("Sequence[Iterable[Frame]]", runs)]
         sizes = {p.sizes["frame"] for p in parts}
         if len(sizes) != 1:
             raise InputDataError(f"realizations have different frame counts {sorted(sizes)}.")
@@ -235,7 +236,7 @@ def coarse_grain(
             parts, dim="realization", coords="different", compat="equals", join="override"
         )
     else:
-        ds = _run(runs, opt)  # type: ignore[arg-type]
+        ds = _run(cast("Iterable[Frame]", runs), opt)
     from bayescal import __version__
 
     opts = {

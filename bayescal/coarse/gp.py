@@ -162,7 +162,7 @@ def _nll(
     ly = lx if iso else math.exp(theta[1])
     s2 = math.exp(theta[nl])
     fixed_noise = opts.noise is not None
-    sig2 = float(opts.noise) if fixed_noise else math.exp(theta[nl + 1])
+    sig2 = float(opts.noise) if opts.noise is not None else math.exp(theta[nl + 1])
     beta = theta[nl + 1 + (not fixed_noise) :] if (mean.fit and opts.mean_fit == "joint") else beta0
     kx, dkx = _periodic_se(dist[0], grid.lx, lx)
     ky, dky = _periodic_se(dist[1], grid.ly, ly)
@@ -256,7 +256,8 @@ def gp_field(
     tail = ([] if opts.noise is not None else [math.log(sig2_0)]) + (list(beta0) if joint else [])
     lo_ell, hi_ell = math.log(0.5 * cell), math.log(half)
     vscale = max(float(np.var(st.ybar)), sig2_0 / float(np.mean(st.n)), 1e-300)
-    bounds = [(lo_ell, hi_ell)] * nl + [(math.log(vscale * 1e-8), math.log(vscale * 1e4))]
+    bounds: list[tuple[float | None, float | None]] = [(lo_ell, hi_ell)] * nl
+    bounds.append((math.log(vscale * 1e-8), math.log(vscale * 1e4)))
     if opts.noise is None:
         bounds.append((math.log(sig2_0 * 1e-4), math.log(sig2_0 * 1e4)))
     bounds += [(None, None)] * (len(beta0) if joint else 0)

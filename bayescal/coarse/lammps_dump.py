@@ -16,7 +16,7 @@ import logging
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -252,9 +252,9 @@ def iter_dump(
     logger.debug("read %d frames from %s", n_frames, lines.name)
 
 
-def read_dump(path: str | os.PathLike[str], **options: object) -> list[Frame]:
+def read_dump(path: str | os.PathLike[str], **options: Any) -> list[Frame]:
     """All frames of a dump as a list; options as :func:`iter_dump`."""
-    return list(iter_dump(path, **options))  # type: ignore[arg-type]
+    return list(iter_dump(path, **options))
 
 
 def write_dump(

@@ -128,7 +128,7 @@ class MDOptions:
     @classmethod
     def cuzr(cls, **kwargs: Any) -> MDOptions:
         """Defaults for a small Cu64Zr36 glass (metal units: K, ps)."""
-        base = {
+        base: dict[str, Any] = {
             "system": "cuzr",
             "n_atoms": 500,
             "t_melt": 2000.0,
@@ -303,7 +303,7 @@ def md_reference(
         (``-pxy``: GPa for CuZr, epsilon/sigma^2 for LJ) with coord ``stress_strain``.
     """
     many = not isinstance(runs, MDRun)
-    items = list(runs) if many else [runs]  # type: ignore[arg-type]
+    items: list[MDRun] = [runs] if isinstance(runs, MDRun) else list(runs)
     if not items:
         raise InputDataError("md_reference needs at least one MDRun.")
     system = items[0].options["system"]

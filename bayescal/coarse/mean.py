@@ -85,7 +85,9 @@ class MeanFunction:
         """Number of parameters."""
         return len(self.init)
 
-    def __call__(self, x: np.ndarray, y: np.ndarray, params: Sequence[float]) -> np.ndarray:
+    def __call__(
+        self, x: np.ndarray, y: np.ndarray, params: Sequence[float] | np.ndarray
+    ) -> np.ndarray:
         """Evaluate the law; raises if it returns the wrong shape or non-finite values."""
         out = np.asarray(self.law(x, y, np.asarray(params, dtype=float)), dtype=float)
         if out.shape != np.shape(x):

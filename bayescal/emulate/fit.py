@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -141,7 +141,7 @@ def _fit(
             error = exc
             continue
         model.eval()
-        tf = model.outcome_transform
+        tf = cast(Standardize, model.outcome_transform)  # built with Standardize above
         emulator = GPEmulator(
             x=x,
             y=z,

@@ -88,7 +88,7 @@ def gp_mean_var_tensors(
     k = outputscale * (1.0 + _SQRT5 * r + (5.0 / 3.0) * r2) * pt.exp(-_SQRT5 * r)
     mean = y_mean + y_std * (mean_constant + pt.dot(k, alpha))
     v = pt.dot(k, pt.transpose(chol_inv))
-    var = y_std**2 * pt.maximum(outputscale - pt.sum(v * v, axis=-1), 0.0)
+    var = pt.as_tensor_variable(y_std) ** 2 * pt.maximum(outputscale - pt.sum(v * v, axis=-1), 0.0)
     return mean, var
 
 

@@ -30,16 +30,16 @@ def parameter_var_names(idata: az.InferenceData) -> list[str]:
     list of str
         Names in the posterior group, excluding ``eps``, ``d_mean`` and log-likelihood terms.
     """
-    names = [str(n) for n in idata.posterior.attrs.get("param_names", [])]
+    names = [str(n) for n in idata["posterior"].attrs.get("param_names", [])]
     if not names and "constant_data" in idata.groups():
-        names = [str(n) for n in idata.constant_data["param"].values]
+        names = [str(n) for n in idata["constant_data"]["param"].values]
     # parameters sampled instead of searched ones (PosteriorOptions.reparam)
-    names += [str(n) for n in np.atleast_1d(idata.posterior.attrs.get("sampled_names", []))]
+    names += [str(n) for n in np.atleast_1d(idata["posterior"].attrs.get("sampled_names", []))]
     names = list(dict.fromkeys(names))
     wanted = [*names, *(f"{n}_seed" for n in names), "tau", "sigma"]
-    present = [v for v in wanted if v in idata.posterior]
+    present = [v for v in wanted if v in idata["posterior"]]
     if not present:  # a foreign posterior: every variable but the auxiliaries
-        present = [str(v) for v in idata.posterior.data_vars if v not in ("eps", "d_mean")]
+        present = [str(v) for v in idata["posterior"].data_vars if v not in ("eps", "d_mean")]
     return present
 
 
@@ -126,13 +126,13 @@ def diagnose(
     if "posterior" not in idata.groups():
         raise InputDataError("idata has no posterior group; run bayescal.infer.sample first.")
     names = list(var_names) if var_names is not None else parameter_var_names(idata)
-    post = idata.posterior[names]
+    post = idata["posterior"][names]
     rhat = az.rhat(post)
     ess_bulk = az.ess(post, method="bulk")
     ess_tail = az.ess(post, method="tail")
     divergences = 0
-    if "sample_stats" in idata.groups() and "diverging" in idata.sample_stats:
-        divergences = int(idata.sample_stats["diverging"].sum())
+    if "sample_stats" in idata.groups() and "diverging" in idata["sample_stats"]:
+        divergences = int(idata["sample_stats"]["diverging"].sum())
     failures = []
     for v in names:
         r = float(np.max(rhat[v].values))

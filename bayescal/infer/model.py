@@ -60,7 +60,7 @@ import logging
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import xarray as xr
@@ -248,7 +248,7 @@ def _prior(name: str, spec: PriorSpec, lower: float, upper: float, dims: str | N
     if callable(spec):
         return spec(name, lower, upper, dims=dims)
     if spec[0] == "normal":
-        _, mu, sd = spec
+        _, mu, sd = cast("tuple[str, float, float]", spec)
         return pm.TruncatedNormal(
             name, mu=float(mu), sigma=float(sd), lower=lower, upper=upper, dims=dims
         )

@@ -223,7 +223,7 @@ class PosteriorOptions:
         for key, valid in choices.items():
             if getattr(self, key) not in valid:
                 raise InputDataError(f"{key} must be one of {valid}; got {getattr(self, key)!r}.")
-        positive = ("temperature", "spread_scale", "rhat_max")
+        positive: tuple[str, ...] = ("temperature", "spread_scale", "rhat_max")
         if self.model_error_scale != "noise":
             positive += ("model_error_scale",)
         for key in positive:

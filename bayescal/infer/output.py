@@ -81,7 +81,7 @@ def emulators_from_idata(idata: az.InferenceData) -> list[GPEmulator]:
     list of GPEmulator
         In the order of the ``emulator`` dim.
     """
-    cd = idata.constant_data
+    cd = idata["constant_data"]
     n = int(cd.sizes.get("emulator", 0))
     return [GPEmulator.from_dataset(cd, _emulator_prefix(k)) for k in range(n)]
 

@@ -7,7 +7,7 @@ import logging
 import time
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import arviz as az
 import numpy as np
@@ -69,7 +69,9 @@ def seed_plan(seed: int | None) -> SeedPlan:
     """
     root = np.random.SeedSequence(seed)
     emu, sampler, prior = (int(c.generate_state(1)[0]) for c in root.spawn(3))
-    return SeedPlan(entropy=int(root.entropy), emulators=emu, sampler=sampler, prior=prior)
+    return SeedPlan(
+        entropy=int(cast(int, root.entropy)), emulators=emu, sampler=sampler, prior=prior
+    )
 
 
 def _backend_kwargs(options: PosteriorOptions) -> dict:
@@ -182,7 +184,7 @@ def posterior(
     t2 = time.perf_counter()
     idata.add_groups(constant_data=constant_data(evaluations, data))
     if options.reparam is not None:
-        idata.posterior.attrs["sampled_names"] = list(options.reparam.names)
+        idata["posterior"].attrs["sampled_names"] = list(options.reparam.names)
     diag = diagnose(idata, rhat_max=options.rhat_max, ess_min=options.ess_min)
     attrs = {
         **provenance(evaluations),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -164,8 +164,8 @@ def angles_of_pairs(
         with np.errstate(over="ignore", invalid="ignore"):  # non-finite Grams are handled
             C, grams = _cross_and_grams(Ub, Vb, [spec is not None for spec in verify])
         for block, spec, G in zip((Ub, Vb), verify, grams, strict=True):
-            if spec is not None:
-                check_gram(spec[0], G, block, offset=start, batch_shape=spec[1])
+            if spec is not None:  # its Gram was computed (want is True)
+                check_gram(spec[0], cast(np.ndarray, G), block, offset=start, batch_shape=spec[1])
         out[sl] = _angles_block(Ub, Vb, C)
     return out
 

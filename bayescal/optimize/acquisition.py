@@ -147,8 +147,10 @@ def propose_batch(
             acq: AcquisitionFunction = LogExpectedImprovement(model, best_f=best_z)
         else:
             sampler = SobolQMCNormalSampler(torch.Size([mc_samples]), seed=seed + i)
-            pending = torch.as_tensor(np.array(chosen), dtype=DTYPE) if chosen else None
-            acq = qLogExpectedImprovement(model, best_f=best_z, sampler=sampler, X_pending=pending)
+            x_pending = torch.as_tensor(np.array(chosen), dtype=DTYPE) if chosen else None
+            acq = qLogExpectedImprovement(
+                model, best_f=best_z, sampler=sampler, X_pending=x_pending
+            )
         blocked = np.concatenate([avoid, np.array(chosen).reshape(-1, avoid.shape[1])])
         raw = candidates[_far(candidates, blocked, avoid_radius)]
         if len(raw) == 0:
@@ -160,7 +162,7 @@ def propose_batch(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", OptimizationWarning)
             warnings.simplefilter("ignore", NumericalWarning)  # Cholesky jitter added
-            opt_x, opt_v = optimize_acqf(
+            opt_x_t, opt_v_t = optimize_acqf(
                 acq,
                 bounds=torch_bounds,
                 q=1,
@@ -169,8 +171,10 @@ def propose_batch(
                 return_best_only=False,
                 retry_on_optimization_warning=False,
             )
-        opt_x = opt_x.detach().squeeze(-2).numpy()
-        opt_v = opt_v.detach().reshape(-1).numpy()
+        if opt_v_t is None:  # only with return_acq_values=False
+            raise RuntimeError("optimize_acqf returned no acquisition values")
+        opt_x = opt_x_t.detach().squeeze(-2).numpy()
+        opt_v = opt_v_t.detach().reshape(-1).numpy()
         opt_x = np.clip(opt_x[np.argsort(-opt_v, kind="stable")], bounds[0], bounds[1])
         ok = _far(opt_x, blocked, avoid_radius) & as_feasible_mask(feasible, opt_x)
         if ok.any():

@@ -6,6 +6,7 @@ import logging
 import math
 import warnings
 from collections.abc import Callable
+from typing import cast
 
 import numpy as np
 from botorch.utils.sampling import manual_seed
@@ -185,7 +186,8 @@ class EGO:
         q = opts.batch_size
         fail_tol = opts.local_fail_tol or math.ceil(max(4, self.dim) / q)
         y = np.where(self._ok(), self._y, np.inf)
-        start = max(opts.local_from, self.n_init)
+        # __init__ rejects a fractional local_from, so it is a count here
+        start = max(cast(int, opts.local_from), self.n_init)
         fails = successes = 0
         for lo in range(start, self.n_told - q + 1, q):
             before, batch = y[:lo].min(), y[lo : lo + q].min()
@@ -296,7 +298,7 @@ class EGO:
         seed = int(rng.integers(2**31 - 1))
         try:
             with single_thread():
-                batch = self._model_step(rng, seed)
+                proposal = self._model_step(rng, seed)
         except Exception as exc:  # GP fit / Cholesky / optimiser failures: never crash a study
             warnings.warn(
                 f"EGO surrogate step failed ({type(exc).__name__}: {exc}); proposing random "
@@ -305,10 +307,10 @@ class EGO:
                 stacklevel=3,
             )
             return self._random(q, rng)
-        if batch is None:
+        if proposal is None:
             logger.info("ask: no admissible acquisition maximiser; sampling at random")
             return self._random(q, rng)
-        return batch
+        return proposal
 
     def _random(
         self, k: int, rng: np.random.Generator, extra: np.ndarray | None = None

@@ -171,15 +171,18 @@ class GaussNewtonPolish:
         elif self._phase == "jacobian":
             pts = self._x[None] + np.diag(self._h)
         else:
-            pts = self._trials()
-            if pts is None:
+            trials = self._trials()
+            if trials is None:
                 self.should_stop = True
                 return np.empty((0, self.dim))
+            pts = trials
         self._asked = pts
         return pts.copy()
 
     def _trials(self) -> np.ndarray | None:
         J, r = self._jac, self._r
+        if J is None or r is None:  # the step phase follows the start and Jacobian phases
+            raise RuntimeError("no Jacobian to step on")
         A = J.T @ J
         damp = self._lambda * np.diag(np.diag(A))
         dx = -np.linalg.lstsq(A + damp, J.T @ r, rcond=None)[0]
@@ -211,6 +214,8 @@ class GaussNewtonPolish:
             self._y, self._r = float(y[0]), R[0]
             self._phase = "jacobian"
         elif self._phase == "jacobian":
+            if self._y is None:  # set by the start phase
+                raise RuntimeError("no incumbent to difference from")
             # a failed difference leaves that parameter out of the step (zero column)
             cols = np.where(ok[None, :], (R - self._r).T / self._h, 0.0)
             self._jac = np.nan_to_num(cols)

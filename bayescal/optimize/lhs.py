@@ -170,7 +170,7 @@ def latin_hypercube(
         # random-cd costs O(size^2) per sweep; past _MAX_OPTIMIZED points the thinning below
         # does the space filling.
         opt = optimization if size <= _MAX_OPTIMIZED else None
-        x = qmc.LatinHypercube(d, optimization=opt, rng=rng).random(size)  # type: ignore[arg-type]
+        x = qmc.LatinHypercube(d, optimization=opt, rng=rng).random(size)
         if feasible is None:
             return x
         x = x[as_feasible_mask(feasible, x)]

@@ -44,8 +44,12 @@ def _check_int(name: str, value: object, lo: int, hint: str) -> None:
 
 
 def _check_float(name: str, value: object, lo: float, hi: float, hint: str) -> None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if not ok or not math.isfinite(float(value)) or not lo <= float(value) <= hi:  # type: ignore[arg-type]
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(float(value))
+        or not lo <= float(value) <= hi
+    ):
         raise InputDataError(
             f"EGOOptions.{name} must be a float in [{lo}, {hi}]; got {value!r}. {hint}"
         )

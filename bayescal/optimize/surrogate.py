@@ -6,6 +6,7 @@ import logging
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import cast
 
 import gpytorch
 import numpy as np
@@ -163,4 +164,4 @@ def fit_gp(
             ),
         )
         return model
-    raise error  # type: ignore[misc]  # the loop ran at least once
+    raise cast(Exception, error)  # the loop ran at least once: set by the last except

@@ -33,14 +33,14 @@ __all__ = [
 
 
 def _param_names(idata: az.InferenceData) -> list[str]:
-    if "param_names" in idata.posterior.attrs:
-        return [str(n) for n in np.atleast_1d(idata.posterior.attrs["param_names"])]
-    return [str(n) for n in idata.constant_data["param"].values]
+    if "param_names" in idata["posterior"].attrs:
+        return [str(n) for n in np.atleast_1d(idata["posterior"].attrs["param_names"])]
+    return [str(n) for n in idata["constant_data"]["param"].values]
 
 
 def _pooled_or_seed(idata: az.InferenceData) -> list[str]:
     names = _param_names(idata)
-    if all(n in idata.posterior for n in names):
+    if all(n in idata["posterior"] for n in names):
         return names
     return [f"{n}_seed" for n in names]
 
@@ -100,12 +100,12 @@ def plot_pair(idata: az.InferenceData, *, mark_optima: bool = True) -> Figure:
     names = _pooled_or_seed(idata)
     if len(names) < 2:
         raise InputDataError("a pair plot needs at least 2 parameters.")
-    coords = {"seed": idata.posterior["seed"].values[:1]} if names[0].endswith("_seed") else {}
+    coords = {"seed": idata["posterior"]["seed"].values[:1]} if names[0].endswith("_seed") else {}
     axes = np.atleast_2d(
         az.plot_pair(idata, var_names=names, coords=coords, kind="kde", marginals=True)
     )
-    if mark_optima and "best_theta" in idata.constant_data:
-        best = idata.constant_data["best_theta"].values  # (emulator, param)
+    if mark_optima and "best_theta" in idata["constant_data"]:
+        best = idata["constant_data"]["best_theta"].values  # (emulator, param)
         colors = plt.get_cmap("tab10")
         n = len(names)
         for i in range(n):
@@ -129,7 +129,7 @@ def plot_posterior_marginals(idata: az.InferenceData) -> Figure:
     matplotlib.figure.Figure
     """
     names = _param_names(idata)
-    post = idata.posterior
+    post = idata["posterior"]
     fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3), layout="constrained")
     colors = plt.get_cmap("tab10")
     for ax, name in zip(np.atleast_1d(axes), names, strict=True):
@@ -231,7 +231,7 @@ def posterior_draws(
         Columns in the order of the ``param`` names.
     """
     names = _param_names(idata)
-    post = idata.posterior
+    post = idata["posterior"]
     if ego_seed is None and not all(n_ in post for n_ in names):
         raise InputDataError("no pooled parameters in this posterior; pass ego_seed=<label>.")
     cols = []

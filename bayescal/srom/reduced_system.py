@@ -96,7 +96,7 @@ class ReducedMDOptions:
     @classmethod
     def like(cls, md: MDOptions, **kwargs: Any) -> ReducedMDOptions:
         """The full MD's schedule (steps, dt, every, temperature, t_damp, fit window, discard)."""
-        base = {
+        base: dict[str, Any] = {
             "steps": md.steps,
             "dt": md.dt,
             "every": md.every,

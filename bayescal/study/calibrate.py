@@ -22,6 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import xarray as xr
@@ -106,7 +107,7 @@ def calibrate(
         of a seed differs from ``seed % R`` (the data changed between runs).
     """
     budget = int(budget or study.budget)
-    n_seeds = int(seeds or study.seeds)
+    n_seeds = int(seeds or cast(int, study.seeds))  # Study.__post_init__ fills seeds
     q = int(batch_size or study.ego.batch_size)
     if budget < 1 or n_seeds < 1 or q < 1:
         raise InputDataError(
@@ -154,10 +155,12 @@ def calibrate(
                 mine = seed_idx == k
                 runs[k].tell(unit[mine], y[mine], result["status"].values[mine])
                 if polish:
+                    # _collect_asks created this seed's polisher before its polish ask
+                    polisher = cast(GaussNewtonPolish, polishers[k])
                     rows = (
                         residual[mine] if residual is not None else np.full((mine.sum(), 1), np.nan)
                     )
-                    polishers[k].tell(unit[mine], y[mine], rows)
+                    polisher.tell(unit[mine], y[mine], rows)
             batch_no = np.array([rounds[k] for k in seed_idx])
             for k, _, _ in asks:
                 rounds[k] += 1
@@ -169,7 +172,10 @@ def calibrate(
     finally:
         if bar is not None:
             bar.close()
-    return store.data
+    data = store.data
+    if data is None:  # every seed evaluates at least once (budget, seeds >= 1)
+        raise RuntimeError("calibrate stored no evaluations.")
+    return data
 
 
 def _replay(run: EGO, stored: xr.Dataset | None) -> int:
@@ -222,14 +228,15 @@ def _collect_asks(
             continue
         n_polish = options.polish_evaluations(budget)
         if n_polish and done >= budget - n_polish and run.best is not None:
-            if polishers[k] is None:
+            polisher = polishers[k]
+            if polisher is None:
                 gn = GaussNewtonOptions(fd_step=options.polish_fd_step)
-                polishers[k] = GaussNewtonPolish(run.best[0], gn)
-            unit = polishers[k].ask()
+                polisher = polishers[k] = GaussNewtonPolish(run.best[0], gn)
+            unit = polisher.ask()
             if 0 < len(unit) <= budget - done:
                 asks.append((k, unit, True))
                 continue
-            polishers[k].should_stop = True
+            polisher.should_stop = True
         unit = np.atleast_2d(run.ask())[: budget - done]
         asks.append((k, unit, False))
     return asks
@@ -332,7 +339,7 @@ def _update_bar(bar, record: xr.Dataset, store: EvaluationStore) -> None:
     if bar is None:
         return
     bar.update(record.sizes["eval"])
-    data = store.data
+    data = cast(xr.Dataset, store.data)  # called right after store.append(record)
     ok = data["status"].values == EvalStatus.OK
     if ok.any():
         bar.set_postfix(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any, cast
 
 import numpy as np
 import xarray as xr
@@ -165,7 +166,10 @@ def _assemble(
     for r in np.unique(realization[ran]):
         mine = [i for i in ran if realization[i] == r]
         model = xr.concat(
-            [outputs[i] for i in mine], dim="sample", coords="different", compat="equals"
+            [cast(xr.Dataset, outputs[i]) for i in mine],
+            dim="sample",
+            coords="different",
+            compat="equals",
         )
         d = disc(study.reference_for(int(r)), model)
         if residuals:
@@ -175,7 +179,7 @@ def _assemble(
         total[mine] = d["discrepancy"].values
         stress_term[mine] = d["stress_term"].values
         field_term[mine] = d["field_term"].values
-        if stress_curve is not None:
+        if stress_curve is not None and disc.stress is not None:
             stress_curve[mine] = model[disc.stress.model].transpose("sample", "frame").values
     bad = [i for i in ran if not np.isfinite(total[i])]
     status[bad] = int(EvalStatus.FAILED)
@@ -187,8 +191,8 @@ def _assemble(
         "status": (("sample",), status.astype(np.int8)),
         "message": (("sample",), message.astype(str)),
     }
-    coords = {"term": [f"{f.reference}:{f.model}" for f in disc.fields]}
-    if stress_curve is not None:
+    coords: dict[str, Any] = {"term": [f"{f.reference}:{f.model}" for f in disc.fields]}
+    if stress_curve is not None and template is not None:
         data["model_stress"] = (("sample", "frame"), stress_curve, {"units": "GPa"})
         coords["strain"] = ("frame", np.asarray(template["strain"].values, dtype=float))
     if residuals:

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     import arviz as az
 
     from bayescal.infer import Diagnostics, PosteriorOptions
+    from bayescal.study.refine import EmulatorCheck
 
 __all__ = ["PosteriorResult", "posterior_options", "run_posterior", "write_posterior_report"]
 
@@ -132,7 +133,7 @@ def run_posterior(
     out = Path(out)
     opts = options if options is not None else posterior_options(study, progressbar=progress)
     start = time.perf_counter()
-    checks = []
+    checks: list[EmulatorCheck] = []
     if opts.refine_rounds:
         evaluations, checks = refine_emulators(study, evaluations, out, opts)
     else:
@@ -140,7 +141,7 @@ def run_posterior(
     # failures are reported through the diagnostics, not as a warning here
     idata = posterior(evaluations, options=dataclasses.replace(opts, on_fail="ignore"))
     if checks:
-        idata.posterior.attrs["emulator_checks"] = [c.line() for c in checks]
+        idata["posterior"].attrs["emulator_checks"] = [c.line() for c in checks]
     diag = diagnose(idata, rhat_max=opts.rhat_max, ess_min=opts.ess_min)
     path = out / "posterior.nc"
     write_posterior(idata, path)
@@ -208,7 +209,7 @@ def write_posterior_report(
             fig.savefig(report / name, dpi=120)
             plt.close(fig)
     table = posterior_summary_table(idata)
-    post_attrs = idata.posterior.attrs
+    post_attrs = idata["posterior"].attrs
     verdict = "passed" if diagnostics.passed else "FAILED: " + "; ".join(diagnostics.failures)
     lines = [
         f"# Posterior: {study.name}",
@@ -273,7 +274,7 @@ def _predictive_figure(study: Study, idata: az.InferenceData, n_draws: int):
     from bayescal.plots.posterior import plot_posterior_predictive, posterior_draws
 
     stress = study.discrepancy.stress
-    if stress is None or not all(n in idata.posterior for n in study.names):
+    if stress is None or not all(n in idata["posterior"] for n in study.names):
         return None
     reference = study.reference[stress.reference]
     if "realization" in reference.dims:

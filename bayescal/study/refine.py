@@ -22,7 +22,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 import xarray as xr
@@ -41,8 +41,16 @@ __all__ = ["EmulatorCheck", "combined_evaluations", "refine_emulators"]
 
 logger = logging.getLogger(__name__)
 
+
+class _QuickSampling(TypedDict):
+    draws: int
+    tune: int
+    chains: int
+    prior_draws: int
+
+
 #: Sampler settings of the short posteriors that only pick refinement points.
-_QUICK = {"draws": 250, "tune": 500, "chains": 2, "prior_draws": 0}
+_QUICK: _QuickSampling = {"draws": 250, "tune": 500, "chains": 2, "prior_draws": 0}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -214,7 +222,7 @@ def _check(r: int, idata: az.InferenceData, unit, result, seed: np.ndarray) -> E
     from bayescal.infer import emulators_from_idata
 
     emulators = emulators_from_idata(idata)
-    labels = [int(s) for s in idata.constant_data["emulator_seed"].values]
+    labels = [int(s) for s in idata["constant_data"]["emulator_seed"].values]
     which = [0 if labels == [-1] else labels.index(int(s)) for s in seed]  # -1: complete
     d = result["discrepancy"].values
     log = emulators[0].transform == "log"

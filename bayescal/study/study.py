@@ -8,7 +8,7 @@ import json
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import xarray as xr
@@ -128,7 +128,8 @@ class Study:
                 InputDataWarning,
                 stacklevel=3,
             )
-        for key, value in (("seeds", self.seeds), ("budget", self.budget)):
+        # seeds was set to n_real above when None
+        for key, value in (("seeds", cast(int, self.seeds)), ("budget", self.budget)):
             if int(value) != value or value < 1:
                 raise StudyDefinitionError(f"Study.{key} must be a positive int; got {value}.")
         if self.truth is not None:

@@ -74,7 +74,9 @@ def compiled_kernels() -> StepKernels:
         "ignore", message="Torchinductor does not support code generation for complex"
     )
     return StepKernels(
-        *(torch.compile(f) for f in (advect_prepare, advect_finish, project_and_correct)),
+        torch.compile(advect_prepare),
+        torch.compile(advect_finish),
+        torch.compile(project_and_correct),
         torch.compile(substep_chunk, dynamic=True),  # its sizes change every step
         compiled=True,
     )

@@ -155,14 +155,14 @@ def simulate(
     ):
         if not isinstance(val, int | np.integer) or val < 1 or (name in ("nx", "ny") and val < 4):
             raise ValueError(f"{name} must be a positive int (nx, ny >= 4); got {val!r}.")
-    for name, val in (
+    for name, num in (
         ("strain_rate", strain_rate),
         ("final_strain", final_strain),
         ("box", box),
         ("adapt_fac", adapt_fac),
     ):
-        if not (np.isfinite(val) and val > 0):
-            raise ValueError(f"{name} must be a finite number > 0; got {val!r}.")
+        if not (np.isfinite(num) and num > 0):
+            raise ValueError(f"{name} must be a finite number > 0; got {num!r}.")
     if dtype not in (torch.float64, torch.float32):
         raise ValueError(f"dtype must be torch.float64 or torch.float32; got {dtype!r}.")
 

@@ -18,7 +18,9 @@ stresses are in units of s_y, chi in units of T_Z, lengths in angstrom, time in 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypedDict
 
 import torch
 
@@ -36,6 +38,14 @@ __all__ = [
     "green_lagrange_exy",
     "integrate",
 ]
+
+
+class _Chunking(TypedDict, total=False):
+    """Keyword arguments of :func:`adaptive_plastic_update` that only it takes."""
+
+    first_chunk: int
+    kernel: Callable[..., tuple[torch.Tensor, ...]]
+
 
 OK = 0
 FAILED_NONFINITE = 1
@@ -199,7 +209,7 @@ def integrate(
     most_substeps = 0
     if kernels.plastic is None:
         plastic_update = adaptive_plastic_update
-        chunking = {"first_chunk": 8, "kernel": kernels.substeps}
+        chunking: _Chunking = {"first_chunk": 8, "kernel": kernels.substeps}
     else:  # the C kernel loops over sub-steps per cell: no chunks to guess
         plastic_update, chunking = kernels.plastic, {}
 

@@ -310,6 +310,8 @@ def test_solid_start_is_the_force_free_lattice_and_md_vibrates(require_lammps) -
         assert -3.6 < t.pe_atom < -3.1
 
 
+# a study-file run of two LAMMPS candidates (test_tiny_end_to_end_srom_reduced_md is the smoke)
+@pytest.mark.slow
 def test_solid_study_end_to_end(require_lammps, srom_md_study, tmp_path) -> None:
     out = tmp_path / "solid"
     argv = ["--out", str(out), "--atoms", "32", "--steps", "300", "--every", "5", "--samples"]
