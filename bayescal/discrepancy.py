@@ -342,17 +342,34 @@ class Discrepancy:
         model = _with_sample(model)
         ok = _valid_samples(model, self)
         good = model.isel(sample=np.flatnonzero(ok))
-        weight_sum = sum(self.field_weights) + (self.stress_weight if self.stress else 0.0)
-        parts = [
-            w * term.snapshot_residuals(reference, good)
-            for term, w in zip(self.fields, self.field_weights, strict=True)
-        ]
-        if self.stress is not None:
-            parts.append(self.stress_weight * self.stress.residuals(reference, good))
-        good_rows = np.concatenate(parts, axis=1) / weight_sum
+        fields = [term.snapshot_residuals(reference, good) for term in self.fields]
+        stress = self.stress.residuals(reference, good) if self.stress is not None else None
+        good_rows = self.combine_residuals(fields, stress)
         out = np.full((model.sizes["sample"], good_rows.shape[1]), np.nan)
         out[ok] = good_rows
         return out
+
+    def combine_residuals(
+        self, fields: Sequence[np.ndarray], stress: np.ndarray | None
+    ) -> np.ndarray:
+        """The weighted concatenation of per-term residual blocks (see :meth:`residuals`).
+
+        Parameters
+        ----------
+        fields : sequence of ndarray, shape (n_sample, m_i)
+            One block per field term, in ``self.fields`` order.
+        stress : ndarray, shape (n_sample, n_frame), or None
+            The stress block (None without a stress term).
+
+        Returns
+        -------
+        ndarray, shape (n_sample, sum_i m_i + n_frame)
+        """
+        weight_sum = sum(self.field_weights) + (self.stress_weight if self.stress else 0.0)
+        parts = [w * r for r, w in zip(fields, self.field_weights, strict=True)]
+        if self.stress is not None and stress is not None:
+            parts.append(self.stress_weight * stress)
+        return np.concatenate(parts, axis=1) / weight_sum
 
 
 _XR = TypeVar("_XR", xr.Dataset, xr.DataArray)

@@ -4,8 +4,10 @@
 ``theta`` (physical), ``unit`` (unit cube, what the optimizer saw), ``discrepancy`` and its terms,
 ``status``, ``message``, ``seed`` (index of the EGO run), ``batch`` (ask/tell round of that run),
 ``realization`` (index of the reference realization it was compared with; files written before it
-existed read as 0), ``wall_s`` and ``model_stress(eval, frame)``. Each append rewrites the file
-through a temporary file and an atomic rename, so a killed run leaves the last complete state.
+existed read as 0), ``wall_s``, ``model_stress(eval, frame)`` and the compared field snapshots
+``output_<var>(eval, snapshot_<var>, y, x)`` (:mod:`bayescal.compared_outputs`). Each append
+rewrites the file through a temporary file and an atomic rename, so a killed run leaves the last
+complete state.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike
 
+from bayescal.compared_outputs import OUTPUT_PREFIX, compared_outputs
 from bayescal.errors import StudyDefinitionError
 from bayescal.optimize import EvalStatus
 from bayescal.study.study import Study
@@ -56,7 +57,9 @@ def evaluate(
     xarray.Dataset
         Dims ``sample`` (n) and ``frame``: ``discrepancy``, ``field_term``, ``stress_term``,
         ``status`` (:class:`EvalStatus`), ``message``, ``wall_s`` (amortised seconds per set),
-        ``realization`` (int), and ``model_stress(sample, frame)`` (GPa, NaN where not run).
+        ``realization`` (int), ``model_stress(sample, frame)`` (GPa, NaN where not run) and
+        the compared field snapshots ``output_<var>(sample, snapshot_<var>, y, x)`` (float32,
+        NaN where not run; :mod:`bayescal.compared_outputs` recomputes residuals from them).
 
     Raises
     ------
@@ -163,6 +166,7 @@ def _assemble(
         frames = template[disc.stress.model].sizes["frame"]
         stress_curve = np.full((n, frames), np.nan)
     res_rows: dict[int, np.ndarray] = {}
+    kept: dict[str, xr.DataArray] = {}  # the compared field snapshots (compared_outputs)
     for r in np.unique(realization[ran]):
         mine = [i for i in ran if realization[i] == r]
         model = xr.concat(
@@ -181,6 +185,12 @@ def _assemble(
         field_term[mine] = d["field_term"].values
         if stress_curve is not None and disc.stress is not None:
             stress_curve[mine] = model[disc.stress.model].transpose("sample", "frame").values
+        for name, snap in compared_outputs(disc, model).data_vars.items():
+            if str(name).startswith(OUTPUT_PREFIX):
+                if name not in kept:  # NaN where not run
+                    rows = np.full((n, *snap.shape[1:]), np.nan, dtype=snap.dtype)
+                    kept[str(name)] = snap.isel(sample=[0] * n).copy(data=rows)
+                kept[str(name)].values[mine] = snap.values
     bad = [i for i in ran if not np.isfinite(total[i])]
     status[bad] = int(EvalStatus.FAILED)
     message[bad] = "non-finite discrepancy"
@@ -201,4 +211,4 @@ def _assemble(
         for i, row in res_rows.items():
             res[i] = row
         data["residual"] = (("sample", "residual_dim"), res)
-    return xr.Dataset(data, coords=coords)
+    return xr.Dataset(data, coords=coords).assign(kept)

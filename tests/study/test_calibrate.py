@@ -16,7 +16,7 @@ from _shared_data import require_module
 from bayescal.cli import main
 from bayescal.executors import make_executor
 from bayescal.optimize import EvalStatus
-from bayescal.study import StudySpec, calibrate, load_study
+from bayescal.study import StudySpec, calibrate, evaluate, load_study
 
 TOY = Path(__file__).parents[2] / "studies" / "toy_shear_band.py"
 OPTIONS = {"n": 16}
@@ -51,12 +51,26 @@ def test_evaluations_file_layout(reference_run):
         "batch",
         "wall_s",
         "model_stress",
+        "output_exy",
     ):
         assert var in ev, var
     assert sorted(np.unique(ev["seed"].values)) == [0, 1]
     assert (np.bincount(ev["seed"].values) == 12).all()
     assert ev.attrs["study_name"] == "toy_shear_band"
     assert "version_botorch" in ev.attrs
+
+
+def test_stored_outputs_give_the_residuals_without_a_forward_run(study, reference_run):
+    from bayescal.compared_outputs import residuals_from_outputs
+
+    stored = reference_run  # what calibrate wrote to DIR/evaluations.nc
+    got = residuals_from_outputs(study.discrepancy, study.reference_for(0), stored)
+    ok = stored["status"].values == EvalStatus.OK
+    assert got.shape[0] == 24 and np.isfinite(got[ok]).all() and np.isnan(got[~ok]).all()
+    # the stress block is the one of a fresh run (the stored curve is float64)
+    fresh = evaluate(study, stored["theta"].values[ok], residuals=True)["residual"].values
+    n_frame = stored.sizes["frame"]
+    np.testing.assert_array_equal(got[ok, -n_frame:], fresh[:, -n_frame:])
 
 
 def test_seeds_differ_and_improve(reference_run):
