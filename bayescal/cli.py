@@ -1,4 +1,4 @@
-"""Command line: ``bayescal run STUDY.py --out DIR``, ``bayescal posterior|report DIR``.
+"""Command line: ``bayescal run STUDY.py --out DIR``, ``bayescal posterior|report|outputs DIR``.
 
 Exit status: 0 on success, 1 when the posterior's convergence diagnostics fail their thresholds
 (R-hat, bulk ESS, divergences; the results are still written), 2 on a usage or input error.
@@ -58,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     post.add_argument("--seed", type=int, help="root seed of emulators and chains")
     post.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    outputs = sub.add_parser(
+        "outputs",
+        help="rerun the forward model where DIR/evaluations.nc lacks the kept model outputs",
+    )
+    outputs.add_argument("out", type=Path, help="output directory of a run")
+
     report = sub.add_parser("report", help="(re)write DIR/report from DIR/evaluations.nc")
     report.add_argument("out", type=Path, help="output directory of a run")
 
@@ -104,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
         if args.command in _APPLICATIONS:
             return _run_application(args.command, rest)
+        if args.command == "outputs":
+            return _outputs(args.out)
         if args.command == "posterior":
             study, evaluations = _load_run(args.out)
             return _posterior(study, evaluations, args.out, seed=args.seed, quiet=args.quiet)
@@ -201,6 +209,20 @@ def _load_run(out: Path):
         raise InputDataError(f"{path} does not record its study file; rerun with bayescal run.")
     options = ast.literal_eval(evaluations.attrs.get("study_options", "{}"))
     return load_study(study_path, **options), evaluations
+
+
+def _outputs(out: Path) -> int:
+    from bayescal.io import write_netcdf_atomic
+    from bayescal.study.outputs import fill_compared_outputs, missing_outputs
+
+    study, evaluations = _load_run(out)
+    rows = missing_outputs(study, evaluations)
+    print(f"{len(rows)} of {evaluations.sizes['eval']} evaluations lack kept outputs; rerunning")
+    if len(rows):
+        write_netcdf_atomic(fill_compared_outputs(study, evaluations), out / "evaluations.nc")
+    still = missing_outputs(study, _load_run(out)[1])
+    print(f"done: {len(rows) - len(still)} filled, {len(still)} failed when rerun")
+    return 0
 
 
 def _report(args: argparse.Namespace) -> int:

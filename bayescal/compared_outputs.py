@@ -105,7 +105,8 @@ def _as_model(outputs: xr.Dataset, discrepancy: Discrepancy, dim: str) -> list[x
             raise InputDataError(
                 f"the stored outputs lack {name!r} (written before model outputs were kept, "
                 f"or by a discrepancy without the field {term.model!r}); they hold "
-                f"{sorted(map(str, outputs.data_vars))}."
+                f"{sorted(map(str, outputs.data_vars))}. For a run directory, "
+                f"'bayescal outputs DIR' reruns the forward model to add them."
             )
         kept = np.asarray(outputs[f"snapshot_strain_{term.model}"].values, dtype=float)
         missing = [s for s in term.strains if not np.isclose(kept, s, rtol=0, atol=1e-12).any()]

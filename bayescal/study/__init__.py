@@ -8,6 +8,7 @@ A study file defines ``build(**options) -> Study``; :func:`load_study` imports i
 from bayescal.study.calibrate import calibrate, seed_sequences
 from bayescal.study.evaluate import evaluate
 from bayescal.study.load import StudySpec, load_study, parse_option
+from bayescal.study.outputs import fill_compared_outputs, missing_outputs
 from bayescal.study.parameter import Parameter
 from bayescal.study.posterior_step import (
     PosteriorResult,
@@ -30,6 +31,9 @@ __all__ = [  # noqa: RUF022 - grouped by topic
     "calibrate",
     "evaluate",
     "seed_sequences",
+    # stores without kept outputs
+    "fill_compared_outputs",
+    "missing_outputs",
     # posterior step
     "PosteriorResult",
     "posterior_options",

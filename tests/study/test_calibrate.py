@@ -73,6 +73,23 @@ def test_stored_outputs_give_the_residuals_without_a_forward_run(study, referenc
     np.testing.assert_array_equal(got[ok, -n_frame:], fresh[:, -n_frame:])
 
 
+def test_cli_outputs_fills_a_store_written_without_them(tmp_path, capsys):
+    """'bayescal outputs DIR' reruns the forward model where the kept outputs are missing."""
+    out = tmp_path / "old"
+    args = ["--budget", "6", "--seeds", "1", "--set", "n=16", "--quiet"]
+    assert main(["run", str(TOY), "--out", str(out), *args, "--no-report", "--no-posterior"]) == 0
+    full = open_evaluations(out)
+    old = full.drop_vars(["output_exy", "snapshot_strain_exy"])
+    old.to_netcdf(out / "evaluations.nc", engine="h5netcdf")
+    capsys.readouterr()
+    assert main(["outputs", str(out)]) == 0
+    assert "6 of 6 evaluations lack kept outputs" in capsys.readouterr().out
+    filled = open_evaluations(out)
+    np.testing.assert_array_equal(filled["output_exy"].values, full["output_exy"].values)
+    assert main(["outputs", str(out)]) == 0  # nothing left to do
+    assert "0 of 6 evaluations lack" in capsys.readouterr().out
+
+
 def test_seeds_differ_and_improve(reference_run):
     ev = reference_run
     first = [ev["theta"].values[ev["seed"].values == s][0] for s in (0, 1)]
