@@ -23,7 +23,14 @@ from numpy.typing import DTypeLike
 from bayescal.discrepancy import Discrepancy
 from bayescal.errors import InputDataError
 
-__all__ = ["OUTPUT_PREFIX", "compared_outputs", "output_name", "residuals_from_outputs"]
+__all__ = [
+    "OUTPUT_PREFIX",
+    "block_names",
+    "compared_outputs",
+    "output_name",
+    "residual_blocks_from_outputs",
+    "residuals_from_outputs",
+]
 
 #: Prefix of the stored field snapshots (``output_exy`` for the model variable ``exy``).
 OUTPUT_PREFIX = "output_"
@@ -131,10 +138,23 @@ def _as_model(outputs: xr.Dataset, discrepancy: Discrepancy, dim: str) -> list[x
     return models
 
 
-def residuals_from_outputs(
+def block_names(discrepancy: Discrepancy) -> list[str]:
+    """Names of the residual blocks: ``"<reference>:<model>"`` per field term, then ``"stress"``.
+
+    Examples
+    --------
+    >>> block_names(Discrepancy())
+    ['gamma_xy:exy', 'stress']
+    """
+    names = [f"{f.reference}:{f.model}" for f in discrepancy.fields]
+    names = [n if names.count(n) == 1 else f"{n}#{i}" for i, n in enumerate(names)]
+    return names + (["stress"] if discrepancy.stress is not None else [])
+
+
+def residual_blocks_from_outputs(
     discrepancy: Discrepancy, reference: xr.Dataset, outputs: xr.Dataset, *, dim: str = "eval"
-) -> np.ndarray:
-    """:meth:`Discrepancy.residuals` recomputed from kept outputs, without a forward run.
+) -> dict[str, np.ndarray]:
+    """The unweighted residual blocks of each evaluation, recomputed from kept outputs.
 
     Parameters
     ----------
@@ -151,13 +171,15 @@ def residuals_from_outputs(
 
     Returns
     -------
-    ndarray, shape (n, m)
-        NaN rows where a kept output is not finite (failed or infeasible evaluations).
+    dict of str to ndarray, shape (n, m_b)
+        One block per :func:`block_names` entry: :meth:`FieldTerm.snapshot_residuals` and
+        :meth:`StressTerm.residuals`; NaN rows where a kept output is not finite (failed or
+        infeasible evaluations).
 
     Raises
     ------
     InputDataError
-        The outputs lack a variable the discrepancy reads.
+        The outputs lack a variable or a snapshot strain the discrepancy reads.
     """
     discrepancy.check_reference(reference)
     models = _as_model(outputs, discrepancy, dim)
@@ -166,15 +188,36 @@ def residuals_from_outputs(
     for m in models:
         values = next(iter(m.data_vars.values())).values
         ok &= np.isfinite(values.reshape(n, -1)).all(axis=1)
-    rows = np.flatnonzero(ok)
-    good = [m.isel(sample=rows) for m in models]
+    good = [m.isel(sample=np.flatnonzero(ok)) for m in models]
     k = len(discrepancy.fields)
-    fields = [
+    parts = [
         term.snapshot_residuals(reference, m)
         for term, m in zip(discrepancy.fields, good[:k], strict=True)
     ]
-    stress = discrepancy.stress.residuals(reference, good[k]) if discrepancy.stress else None
-    combined = discrepancy.combine_residuals(fields, stress)
-    out = np.full((n, combined.shape[1]), np.nan)
-    out[ok] = combined
-    return out
+    if discrepancy.stress is not None:
+        parts.append(discrepancy.stress.residuals(reference, good[k]))
+    blocks = {}
+    for name, part in zip(block_names(discrepancy), parts, strict=True):
+        block = np.full((n, part.shape[1]), np.nan)
+        block[ok] = part
+        blocks[name] = block
+    return blocks
+
+
+def residuals_from_outputs(
+    discrepancy: Discrepancy, reference: xr.Dataset, outputs: xr.Dataset, *, dim: str = "eval"
+) -> np.ndarray:
+    """:meth:`Discrepancy.residuals` recomputed from kept outputs, without a forward run.
+
+    The weighted concatenation (:meth:`Discrepancy.combine_residuals`) of
+    :func:`residual_blocks_from_outputs`; same parameters.
+
+    Returns
+    -------
+    ndarray, shape (n, m)
+        NaN rows where a kept output is not finite (failed or infeasible evaluations).
+    """
+    blocks = list(residual_blocks_from_outputs(discrepancy, reference, outputs, dim=dim).values())
+    k = len(discrepancy.fields)
+    stress = blocks[k] if discrepancy.stress is not None else None
+    return discrepancy.combine_residuals(blocks[:k], stress)

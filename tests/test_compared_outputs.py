@@ -8,7 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bayescal.compared_outputs import compared_outputs, residuals_from_outputs
+from bayescal.compared_outputs import (
+    block_names,
+    compared_outputs,
+    residual_blocks_from_outputs,
+    residuals_from_outputs,
+)
 from bayescal.errors import InputDataError
 from bayescal.study import evaluate, load_study
 
@@ -77,3 +82,14 @@ def test_strains_that_were_not_kept_are_refused(study, run):
     other = dataclasses.replace(study.discrepancy, fields=(term,))
     with pytest.raises(InputDataError, match=r"strains \[0\.07\] were not kept"):
         residuals_from_outputs(other, study.reference_for(0), kept, dim="sample")
+
+
+def test_blocks_are_the_unweighted_terms(study, run):
+    _, model = run
+    disc, ref = study.discrepancy, study.reference_for(0)
+    kept = compared_outputs(disc, model, dtype=np.float64)
+    blocks = residual_blocks_from_outputs(disc, ref, kept, dim="sample")
+    assert list(blocks) == block_names(disc) == ["gamma_xy:exy", "stress"]
+    np.testing.assert_array_equal(blocks["stress"], disc.stress.residuals(ref, model))
+    field = disc.fields[0].snapshot_residuals(ref, model)
+    np.testing.assert_array_equal(blocks["gamma_xy:exy"], field)
