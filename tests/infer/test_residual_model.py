@@ -1,0 +1,98 @@
+"""The residual-block likelihood (bayescal.infer.residual_model): formula and a linear twin."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.stats
+
+from bayescal.errors import InputDataError
+from bayescal.infer.residual_model import build_residual_model, residual_block
+
+NAMES = ("a", "b")
+LOWER, UPPER = np.array([0.0, 10.0]), np.array([1.0, 30.0])
+TRUTH_UNIT = np.array([0.3, 0.6])
+
+
+def linear_residuals(u: np.ndarray) -> np.ndarray:
+    """60-entry residuals, linear in the unit-cube point, zero at the truth."""
+    t = np.linspace(0, 1, 60)
+    modes = np.stack([np.sin(np.pi * t), t - 0.5])  # (2, 60)
+    return (u - TRUTH_UNIT) @ modes
+
+
+@pytest.fixture(scope="module")
+def block():
+    x = np.random.default_rng(0).random((25, 2))
+    return x, residual_block(x, linear_residuals(x), name="f", rng=0)
+
+
+def test_block_data(block):
+    _, b = block
+    assert b.emulator.n_components == 2 and b.tail_dof == 58
+    # the truth's residual (zero) projects to the scores the truth's point emulates
+    mean, _ = b.emulator.predict(TRUTH_UNIT)
+    np.testing.assert_allclose(mean, b.target, rtol=2e-3)  # GP error on linear scores
+    assert b.tail_sq < 1e-20  # linear residuals: nothing outside the 2 directions
+    np.testing.assert_array_equal(b.noise_var, 0.0)
+
+
+@pytest.mark.usefixtures("pytensor_fast_compile")
+def test_logp_equals_formula(block):
+    x, b = block
+    cov = np.full(60, 0.01**2)
+    noisy = residual_block(x, linear_residuals(x), name="g", noise_cov=cov, rng=0)
+    model = build_residual_model([b, noisy], names=NAMES, lower=LOWER, upper=UPPER)
+    logp = model.compile_logp(jacobian=False)
+    theta = np.array([0.5, 22.0])
+    unit = (theta - LOWER) / (UPPER - LOWER)
+    sig = {"f": 0.02, "g": 0.05}
+    point = {
+        "a_interval__": np.log(unit[0] / (1 - unit[0])),
+        "b_interval__": np.log(unit[1] / (1 - unit[1])),
+        "sigma_f_log__": np.log(sig["f"]),
+        "sigma_g_log__": np.log(sig["g"]),
+    }
+    expected = -np.log(UPPER - LOWER).sum()
+    for blk in (b, noisy):
+        s = sig[blk.name]
+        expected += scipy.stats.halfnorm.logpdf(s, scale=blk.sigma_scale)
+        mean, var = blk.emulator.predict(unit)
+        sd = np.sqrt(var + s**2 + blk.noise_var)
+        expected += scipy.stats.norm.logpdf(blk.target, mean, sd).sum()
+        tail = s**2 + blk.tail_var
+        expected += -0.5 * blk.tail_sq / tail - 0.5 * blk.tail_dof * np.log(2 * np.pi * tail)
+    assert float(logp(point)) == pytest.approx(float(expected), rel=1e-9)
+    # measured noise enters each component: var n_j = phi_j^T diag(cov) phi_j = 1e-4 here
+    np.testing.assert_allclose(noisy.noise_var, 1e-4, rtol=1e-10)
+
+
+def test_errors(block):
+    x, b = block
+    with pytest.raises(InputDataError, match="noise_cov of block 'h'"):
+        residual_block(x, linear_residuals(x), name="h", noise_cov=np.ones(3))
+    with pytest.raises(InputDataError, match="lower < upper"):
+        build_residual_model([b], names=NAMES, lower=UPPER, upper=LOWER)
+    with pytest.raises(InputDataError, match="at least one"):
+        build_residual_model([], names=NAMES, lower=LOWER, upper=UPPER)
+
+
+@pytest.mark.slow
+def test_linear_twin_posterior_is_centred_on_the_truth(block):
+    """Residuals exactly zero at the truth: the posterior concentrates there and the learned
+    model error is small against the residuals' spread."""
+    import pymc as pm
+
+    _, b = block
+    model = build_residual_model([b], names=NAMES, lower=LOWER, upper=UPPER)
+    with model:
+        idata = pm.sample(
+            draws=500, tune=500, chains=2, random_seed=1, progressbar=False,
+            nuts_sampler="nutpie",
+        )  # fmt: skip
+    truth = LOWER + (UPPER - LOWER) * TRUTH_UNIT
+    for j, name in enumerate(NAMES):
+        draws = idata.posterior[name].values.ravel()
+        lo, hi = np.quantile(draws, [0.03, 0.97])
+        assert lo <= truth[j] <= hi
+        assert hi - lo < 0.1 * (UPPER[j] - LOWER[j])
