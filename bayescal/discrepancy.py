@@ -25,6 +25,7 @@ from typing import TypeVar
 
 import numpy as np
 import xarray as xr
+from numpy.typing import ArrayLike
 
 from bayescal.errors import InputDataError, StudyDefinitionError
 from bayescal.manifold import Metric, distance, subspace
@@ -192,14 +193,29 @@ class StressTerm:
         Their absolute sum is :meth:`mismatch` with ``normalise="count"`` (every frame counted).
         """
         ref = reference[self.reference]
-        ref_strain = np.asarray(ref[self.reference_strain].values, dtype=float)
         mod = _with_sample(model[self.model]).transpose("sample", "frame")
-        mod_strain = np.asarray(mod["strain"].values, dtype=float)
-        nearest = np.abs(ref_strain[None, :] - mod_strain[:, None]).argmin(axis=1)
+        nearest, scale = self.residual_map(reference, mod["strain"].values)
         diff = mod.values - np.asarray(ref.values, dtype=float)[nearest][None, :]
-        weights = np.ones(diff.shape[1])
+        return diff * scale
+
+    def residual_map(
+        self, reference: xr.Dataset, model_strain: ArrayLike
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """How :meth:`residuals` reads the reference: index and factor per model frame.
+
+        Returns
+        -------
+        nearest : ndarray of int, shape (n_frame,)
+            Reference point compared with each model frame (nearest in strain).
+        scale : ndarray, shape (n_frame,)
+            Factor of each difference (peak weight over the number of frames).
+        """
+        ref_strain = np.asarray(reference[self.reference][self.reference_strain].values, float)
+        mod_strain = np.asarray(model_strain, dtype=float)
+        nearest = np.abs(ref_strain[None, :] - mod_strain[:, None]).argmin(axis=1)
+        weights = np.ones(mod_strain.size)
         weights[slice(*self.peak_frames)] = self.peak_weight
-        return diff * weights / diff.shape[1]
+        return nearest, weights / mod_strain.size
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -20,6 +20,7 @@ JASA 103 (2008), principal-component emulators of multivariate output.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -27,13 +28,17 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from bayescal._pytensor_blas import configure_pytensor_blas
+from bayescal.compared_outputs import residual_blocks_from_outputs
+from bayescal.discrepancy import Discrepancy
 from bayescal.emulate import ComponentEmulator, fit_components
 from bayescal.errors import InputDataError
+from bayescal.noise import StressNoise
 
 if TYPE_CHECKING:
     import pymc as pm
+    import xarray as xr
 
-__all__ = ["ResidualBlock", "build_residual_model", "residual_block"]
+__all__ = ["ResidualBlock", "build_residual_model", "residual_block", "residual_blocks"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -134,6 +139,65 @@ def residual_block(
     )
 
 
+def residual_blocks(
+    evaluations: xr.Dataset,
+    discrepancy: Discrepancy,
+    reference: xr.Dataset,
+    *,
+    stress_noise: StressNoise | None = None,
+    variance: float = 0.99,
+    rng: int | np.random.Generator | None = None,
+) -> list[ResidualBlock]:
+    """Residual blocks of a run's evaluations (all EGO seeds: one training set).
+
+    Parameters
+    ----------
+    evaluations : xarray.Dataset
+        ``DIR/evaluations.nc`` with kept outputs (:mod:`bayescal.compared_outputs`) and ``unit``.
+    discrepancy : Discrepancy
+        Defines the blocks (field terms, stress term).
+    reference : xarray.Dataset
+        The data of one realization.
+    stress_noise : StressNoise or None
+        Measured noise of the reference stress curve (:func:`bayescal.noise.stress_noise`),
+        mapped onto the stress block through :meth:`StressTerm.residual_map`; None leaves the
+        stress block's noise to its ``sigma``. Field blocks have no measured noise here (one
+        realization): their ``sigma`` carries noise and model error together.
+    variance : float
+        Variance fraction kept by each block's principal components.
+    rng : int, numpy Generator or None
+        Seed of the GP fits.
+
+    Returns
+    -------
+    list of ResidualBlock
+        In :func:`bayescal.compared_outputs.block_names` order.
+    """
+    blocks = residual_blocks_from_outputs(discrepancy, reference, evaluations)
+    unit = np.asarray(evaluations["unit"].values, dtype=np.float64)
+    ok = np.all([np.isfinite(b).all(axis=1) for b in blocks.values()], axis=0)
+    gen = np.random.default_rng(rng)
+    out = []
+    for name, r in blocks.items():
+        cov = None
+        if name == "stress" and stress_noise is not None and discrepancy.stress is not None:
+            nearest, scale = discrepancy.stress.residual_map(
+                reference, evaluations["strain"].values
+            )
+            cov = scale[:, None] * stress_noise.covariance(nearest) * scale[None, :]
+        out.append(
+            residual_block(
+                unit[ok],
+                r[ok],
+                name=name,
+                noise_cov=cov,
+                variance=variance,
+                rng=int(gen.integers(2**31 - 1)),
+            )
+        )
+    return out
+
+
 def build_residual_model(
     blocks: Sequence[ResidualBlock],
     *,
@@ -159,7 +223,8 @@ def build_residual_model(
     -------
     pymc.Model
         Free variables: each parameter by name (uniform on its bounds) and ``sigma_<block>``;
-        observed ``z_<block>`` (component scores); potential ``tail_<block>``.
+        observed ``z_<block>`` (component scores); potential ``tail_<block>`` (block names with
+        characters other than letters, digits and ``_`` replaced by ``_``).
     """
     configure_pytensor_blas()
     import pymc as pm
@@ -174,14 +239,15 @@ def build_residual_model(
         theta = [pm.Uniform(n, lower=a, upper=b) for n, a, b in zip(names, lo, hi, strict=True)]
         unit = (pt.stack(theta) - lo) / (hi - lo)
         for b in blocks:
-            sigma = pm.HalfNormal(f"sigma_{b.name}", sigma=b.sigma_scale)
+            label = re.sub(r"\W", "_", b.name)  # "gamma_xy:exy" -> "gamma_xy_exy"
+            sigma = pm.HalfNormal(f"sigma_{label}", sigma=b.sigma_scale)
             mean, var = b.emulator.pytensor_mean_var(unit)
             sd = pt.sqrt(var + sigma**2 + b.noise_var)
-            pm.Normal(f"z_{b.name}", mu=mean, sigma=sd, observed=b.target)
+            pm.Normal(f"z_{label}", mu=mean, sigma=sd, observed=b.target)
             if b.tail_dof:
                 tail = sigma**2 + b.tail_var
                 pm.Potential(
-                    f"tail_{b.name}",
+                    f"tail_{label}",
                     -0.5 * b.tail_sq / tail - 0.5 * b.tail_dof * pt.log(2 * np.pi * tail),
                 )
     return model

@@ -96,3 +96,33 @@ def test_linear_twin_posterior_is_centred_on_the_truth(block):
         lo, hi = np.quantile(draws, [0.03, 0.97])
         assert lo <= truth[j] <= hi
         assert hi - lo < 0.1 * (UPPER[j] - LOWER[j])
+
+
+@pytest.fixture(scope="module")
+def toy_run(tmp_path_factory):
+    from pathlib import Path
+
+    from bayescal.study import calibrate, load_study
+
+    study = load_study(Path(__file__).parents[2] / "studies" / "toy_shear_band.py", n=16)
+    out = tmp_path_factory.mktemp("toy")
+    return study, calibrate(study, out, budget=15, seeds=2)
+
+
+@pytest.mark.slow  # 30 toy evaluations and a GP per component: about 17 s
+@pytest.mark.usefixtures("pytensor_fast_compile")
+def test_blocks_of_a_run_and_their_model(toy_run):
+    from bayescal.infer.residual_model import residual_blocks
+    from bayescal.noise import StressNoise
+
+    study, ev = toy_run
+    ref = study.reference_for(0)
+    noise = StressNoise(sd=0.01, acf=np.array([1.0, 0.5]))
+    blocks = residual_blocks(ev, study.discrepancy, ref, stress_noise=noise, rng=0)
+    assert [b.name for b in blocks] == ["gamma_xy:exy", "stress"]
+    assert np.all(blocks[0].noise_var == 0) and np.all(blocks[1].noise_var > 0)
+    lower = [p.lower for p in study.parameters]
+    upper = [p.upper for p in study.parameters]
+    model = build_residual_model(blocks, names=study.names, lower=lower, upper=upper)
+    assert {"sigma_gamma_xy_exy", "sigma_stress", "z_stress"} <= set(model.named_vars)
+    assert np.isfinite(model.compile_logp()(model.initial_point()))
