@@ -11,7 +11,8 @@ Layout of the kept outputs (dims ``sample`` or, in the store, ``eval``):
 
 - ``output_<var>(sample, snapshot_<var>, y, x)`` float32 for each field variable a field term
   reads, with coordinate ``snapshot_strain_<var>``: the union of those terms' snapshot strains;
-- ``model_stress(sample, frame)`` GPa with coordinate ``strain(frame)``, the stress curve.
+- ``model_stress(sample, frame)`` GPa (float64) with coordinate ``strain(frame)``, the stress
+  curve.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ import numpy as np
 import xarray as xr
 from numpy.typing import DTypeLike
 
-from bayescal.discrepancy import Discrepancy
+from bayescal.discrepancy import Discrepancy, nearest_points
 from bayescal.errors import InputDataError
 
 __all__ = [
     "OUTPUT_PREFIX",
+    "blank_rows",
     "block_names",
     "compared_outputs",
     "output_name",
@@ -88,8 +90,7 @@ def compared_outputs(
     for variable in dict.fromkeys(f.model for f in discrepancy.fields):
         field_ = model[variable].transpose("sample", "frame", "y", "x")
         wanted = np.asarray(_snapshot_strains(discrepancy, variable))
-        frame_strain = np.asarray(field_["strain"].values, dtype=float)
-        idx = np.abs(frame_strain[None, :] - wanted[:, None]).argmin(axis=1)
+        idx = nearest_points(field_["strain"].values, wanted)
         snap = field_.isel(frame=idx).values.astype(dtype)
         data[output_name(variable)] = xr.DataArray(
             snap,
@@ -99,8 +100,22 @@ def compared_outputs(
         )
     if discrepancy.stress is not None:
         stress = model[discrepancy.stress.model].transpose("sample", "frame")
-        data[_STRESS] = stress.assign_attrs(units="GPa")
+        data[_STRESS] = xr.DataArray(
+            np.asarray(stress.values, dtype=np.float64),
+            dims=("sample", "frame"),
+            coords={"strain": ("frame", np.asarray(stress["strain"].values, dtype=float))},
+            attrs={"units": "GPa"},
+        )
     return xr.Dataset(data)
+
+
+def blank_rows(template: xr.DataArray, n: int, dim: str) -> xr.DataArray:
+    """``n`` NaN rows along ``dim`` shaped like one row of ``template`` (its other coords kept).
+
+    For evaluations that were not run: their kept outputs are NaN.
+    """
+    rows = template.isel({dim: [0] * n})
+    return rows.copy(data=np.full(rows.shape, np.nan, dtype=template.dtype))
 
 
 def _as_model(outputs: xr.Dataset, discrepancy: Discrepancy, dim: str) -> list[xr.Dataset]:

@@ -36,6 +36,7 @@ __all__ = [
     "Discrepancy",
     "FieldTerm",
     "StressTerm",
+    "nearest_points",
 ]
 
 PAPER_STRAINS: tuple[float, ...] = (0.05, 0.06, 0.08, 0.09, 0.10, 0.11, 0.12, 0.35, 0.5)
@@ -176,13 +177,9 @@ class StressTerm:
     def mismatch(self, reference: xr.Dataset, model: xr.Dataset) -> np.ndarray:
         """Weighted mean absolute stress difference per sample, shape ``(n_sample,)``, GPa."""
         ref = reference[self.reference]
-        ref_strain = np.asarray(ref[self.reference_strain].values, dtype=float)
         mod = _with_sample(model[self.model]).transpose("sample", "frame")
-        mod_strain = np.asarray(mod["strain"].values, dtype=float)
-        nearest = np.abs(ref_strain[None, :] - mod_strain[:, None]).argmin(axis=1)
+        nearest, weights = self._frame_map(reference, mod["strain"].values)
         diff = np.abs(np.asarray(ref.values, dtype=float)[nearest][None, :] - mod.values)
-        weights = np.ones(diff.shape[1])
-        weights[slice(*self.peak_frames)] = self.peak_weight
         diff = diff * weights
         count = np.count_nonzero(diff, axis=1) if self.normalise == "nonzero" else diff.shape[1]
         return diff.sum(axis=1) / np.maximum(count, 1)
@@ -210,12 +207,18 @@ class StressTerm:
         scale : ndarray, shape (n_frame,)
             Factor of each difference (peak weight over the number of frames).
         """
-        ref_strain = np.asarray(reference[self.reference][self.reference_strain].values, float)
-        mod_strain = np.asarray(model_strain, dtype=float)
-        nearest = np.abs(ref_strain[None, :] - mod_strain[:, None]).argmin(axis=1)
-        weights = np.ones(mod_strain.size)
+        nearest, weights = self._frame_map(reference, model_strain)
+        return nearest, weights / weights.size
+
+    def _frame_map(
+        self, reference: xr.Dataset, model_strain: ArrayLike
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Reference point nearest to each model frame, and each frame's weight."""
+        ref_strain = reference[self.reference][self.reference_strain].values
+        nearest = nearest_points(ref_strain, model_strain)
+        weights = np.ones(nearest.size)
         weights[slice(*self.peak_frames)] = self.peak_weight
-        return nearest, weights / mod_strain.size
+        return nearest, weights
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -410,11 +413,34 @@ def _valid_samples(model: xr.Dataset, disc: Discrepancy) -> np.ndarray:
     return ok
 
 
+def nearest_points(grid: ArrayLike, values: ArrayLike) -> np.ndarray:
+    """Index of the point of ``grid`` nearest to each of ``values`` (the first on a tie).
+
+    Parameters
+    ----------
+    grid : array_like, shape (n,)
+        E.g. the strains of a model's frames.
+    values : array_like, shape (k,)
+        The strains wanted.
+
+    Returns
+    -------
+    ndarray of int, shape (k,)
+
+    Examples
+    --------
+    >>> nearest_points([0.0, 0.1, 0.2], [0.09, 0.2, 1.0]).tolist()
+    [1, 2, 2]
+    """
+    g = np.asarray(grid, dtype=float)
+    v = np.asarray(values, dtype=float)
+    return np.abs(g[None, :] - v[:, None]).argmin(axis=1)
+
+
 def _at_strains(field_: xr.DataArray, strains: Sequence[float]) -> np.ndarray:
     """Frames of ``field_`` nearest to ``strains``: ``(..., k, y, x)`` with leading dims kept."""
     if "strain" not in field_.coords:
         raise InputDataError(f"field {field_.name!r} needs a 'strain' coordinate on 'frame'.")
-    frame_strain = np.asarray(field_["strain"].values, dtype=float)
-    idx = np.abs(frame_strain[None, :] - np.asarray(strains)[:, None]).argmin(axis=1)
+    idx = nearest_points(field_["strain"].values, strains)
     ordered = field_.transpose(..., "frame", "y", "x")
     return np.asarray(ordered.isel(frame=idx).values, dtype=float)

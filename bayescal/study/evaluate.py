@@ -19,7 +19,7 @@ import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike
 
-from bayescal.compared_outputs import OUTPUT_PREFIX, compared_outputs
+from bayescal.compared_outputs import blank_rows, compared_outputs
 from bayescal.errors import StudyDefinitionError
 from bayescal.optimize import EvalStatus
 from bayescal.study.study import Study
@@ -161,12 +161,12 @@ def _assemble(
     n_terms = len(disc.fields)
     total, stress_term = np.full(n, np.nan), np.full(n, np.nan)
     field_term = np.full((n, n_terms), np.nan)
-    stress_curve = None
-    if template is not None and disc.stress is not None:
-        frames = template[disc.stress.model].sizes["frame"]
-        stress_curve = np.full((n, frames), np.nan)
+    # the compared outputs (field snapshots, stress curve), NaN where not run
+    kept: dict[str, xr.DataArray] = {}
+    if template is not None:
+        shapes = compared_outputs(disc, template.expand_dims("sample"))
+        kept = {str(k): blank_rows(v, n, "sample") for k, v in shapes.data_vars.items()}
     res_rows: dict[int, np.ndarray] = {}
-    kept: dict[str, xr.DataArray] = {}  # the compared field snapshots (compared_outputs)
     for r in np.unique(realization[ran]):
         mine = [i for i in ran if realization[i] == r]
         model = xr.concat(
@@ -183,14 +183,8 @@ def _assemble(
         total[mine] = d["discrepancy"].values
         stress_term[mine] = d["stress_term"].values
         field_term[mine] = d["field_term"].values
-        if stress_curve is not None and disc.stress is not None:
-            stress_curve[mine] = model[disc.stress.model].transpose("sample", "frame").values
-        for name, snap in compared_outputs(disc, model).data_vars.items():
-            if str(name).startswith(OUTPUT_PREFIX):
-                if name not in kept:  # NaN where not run
-                    rows = np.full((n, *snap.shape[1:]), np.nan, dtype=snap.dtype)
-                    kept[str(name)] = snap.isel(sample=[0] * n).copy(data=rows)
-                kept[str(name)].values[mine] = snap.values
+        for name, values in compared_outputs(disc, model).data_vars.items():
+            kept[str(name)].values[mine] = values.values
     bad = [i for i in ran if not np.isfinite(total[i])]
     status[bad] = int(EvalStatus.FAILED)
     message[bad] = "non-finite discrepancy"
@@ -202,9 +196,6 @@ def _assemble(
         "message": (("sample",), message.astype(str)),
     }
     coords: dict[str, Any] = {"term": [f"{f.reference}:{f.model}" for f in disc.fields]}
-    if stress_curve is not None and template is not None:
-        data["model_stress"] = (("sample", "frame"), stress_curve, {"units": "GPa"})
-        coords["strain"] = ("frame", np.asarray(template["strain"].values, dtype=float))
     if residuals:
         m = len(next(iter(res_rows.values()))) if res_rows else 0
         res = np.full((n, m), np.nan)

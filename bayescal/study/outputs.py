@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from bayescal.compared_outputs import OUTPUT_PREFIX, output_name
+from bayescal.compared_outputs import OUTPUT_PREFIX, blank_rows, output_name
 from bayescal.optimize import EvalStatus
 from bayescal.study.evaluate import evaluate
 from bayescal.study.study import Study
@@ -70,12 +70,7 @@ def fill_compared_outputs(study: Study, evaluations: xr.Dataset) -> xr.Dataset:
     for name in [str(v) for v in fresh.data_vars if str(v).startswith(OUTPUT_PREFIX)]:
         kept = fresh[name]
         if name not in out:  # NaN for every row first, then the rerun rows
-            shape = (out.sizes["eval"], *kept.shape[1:])
-            blank = np.full(shape, np.nan, dtype=kept.dtype)
-            out[name] = (
-                kept.isel(eval=[0] * out.sizes["eval"])
-                .copy(data=blank)
-                .assign_coords(eval=out["eval"])
-            )
+            blank = blank_rows(kept, out.sizes["eval"], "eval")
+            out[name] = blank.assign_coords(eval=out["eval"])
         out[name].values[rows] = kept.values
     return out
