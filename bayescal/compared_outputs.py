@@ -2,14 +2,14 @@
 
 A forward run of the STZ model is ``(frame, y, x)`` fields over 101 frames; the discrepancy reads
 a few snapshots of them and the stress curve. :func:`compared_outputs` keeps just those
-(fields as float32 at the snapshot strains, the stress curve as it is), which is what
+(the fields at the snapshot strains, the stress curve), which is what
 ``DIR/evaluations.nc`` stores per evaluation; :func:`residuals_from_outputs` recomputes
 :meth:`bayescal.discrepancy.Discrepancy.residuals` from them, so that emulators and
 likelihoods of the residuals need no forward run.
 
 Layout of the kept outputs (dims ``sample`` or, in the store, ``eval``):
 
-- ``output_<var>(sample, snapshot_<var>, y, x)`` float32 for each field variable a field term
+- ``output_<var>(sample, snapshot_<var>, y, x)`` float64 for each field variable a field term
   reads, with coordinate ``snapshot_strain_<var>``: the union of those terms' snapshot strains;
 - ``model_stress(sample, frame)`` GPa (float64) with coordinate ``strain(frame)``, the stress
   curve.
@@ -50,7 +50,7 @@ def _snapshot_strains(discrepancy: Discrepancy, variable: str) -> list[float]:
 
 
 def compared_outputs(
-    discrepancy: Discrepancy, model: xr.Dataset, *, dtype: DTypeLike = np.float32
+    discrepancy: Discrepancy, model: xr.Dataset, *, dtype: DTypeLike = np.float64
 ) -> xr.Dataset:
     """The parts of a model output that ``discrepancy`` compares with the data.
 
@@ -60,11 +60,10 @@ def compared_outputs(
     model : xarray.Dataset
         Forward-model output with a ``sample`` dim: field variables ``(sample, frame, y, x)`` and
         the stress ``(sample, frame)``, coordinate ``strain(frame)``.
-    dtype : numpy dtype, default float32
-        Of the kept field snapshots. float32 halves the store; it moves the STZ residuals by
-        about 0.3 % (relative L2), far less than the model's chaotic spread, but a snapshot
-        whose compared rank exceeds the field's own rank (a subspace the field does not
-        determine, as in the analytic toy) can change more: float64 recomputes exactly.
+    dtype : numpy dtype, default float64
+        Of the kept field snapshots. float64 recomputes the residuals exactly. float32 halves the
+        store but moves them wherever a compared rank sits at a small singular-value gap of the
+        snapshot (``benchmarks/stored_outputs_precision.py`` prints the change per point).
 
     Returns
     -------
@@ -84,7 +83,7 @@ def compared_outputs(
     >>> disc = Discrepancy(fields=(FieldTerm(strains=(0.1, 0.5), ranks=(1, 1)),), stress=None)
     >>> out = compared_outputs(disc, model)
     >>> out["output_exy"].dims, out["output_exy"].dtype.name
-    (('sample', 'snapshot_exy', 'y', 'x'), 'float32')
+    (('sample', 'snapshot_exy', 'y', 'x'), 'float64')
     """
     data: dict[str, xr.DataArray] = {}
     for variable in dict.fromkeys(f.model for f in discrepancy.fields):

@@ -50,7 +50,7 @@ def test_only_the_compared_snapshots_are_kept(study, run):
     _, model = run
     kept = compared_outputs(study.discrepancy, model)
     strains = study.discrepancy.fields[0].strains
-    assert kept["output_exy"].dtype == np.float32
+    assert kept["output_exy"].dtype == np.float64
     assert kept["output_exy"].shape == (4, len(strains), 16, 16)
     np.testing.assert_array_equal(kept["snapshot_strain_exy"].values, sorted(strains))
     assert kept["model_stress"].dims == ("sample", "frame")
@@ -66,6 +66,7 @@ def test_evaluate_keeps_outputs_and_nan_where_not_run(study, run):
     assert np.isnan(res["output_exy"].values[-1]).all()
     got = residuals_from_outputs(study.discrepancy, study.reference_for(0), res, dim="sample")
     assert np.isnan(got[-1]).all() and np.isfinite(got[:-1]).all()
+    np.testing.assert_array_equal(got[:-1], res["residual"].values[:-1])  # float64: exact
 
 
 def test_missing_outputs_are_named(study, run):

@@ -58,7 +58,7 @@ def evaluate(
         Dims ``sample`` (n) and ``frame``: ``discrepancy``, ``field_term``, ``stress_term``,
         ``status`` (:class:`EvalStatus`), ``message``, ``wall_s`` (amortised seconds per set),
         ``realization`` (int), ``model_stress(sample, frame)`` (GPa, NaN where not run) and
-        the compared field snapshots ``output_<var>(sample, snapshot_<var>, y, x)`` (float32,
+        the compared field snapshots ``output_<var>(sample, snapshot_<var>, y, x)`` (float64,
         NaN where not run; :mod:`bayescal.compared_outputs` recomputes residuals from them).
 
     Raises
