@@ -89,8 +89,8 @@ def build(
     R-hat and min bulk ESS 1.036 and 109 with 2000, 1.004 and 404 with 8000, 1.002 and 532
     with 10000; the README uses 20000 for margin at the same wall time). Its chi0 posterior
     peaks at 1300 K with a thin tail to the upper bound, and its predictive stress band is
-    wide (peak 0.9-1.5 GPa): two seeds say where the optimum is, not yet how sharp. Two seeds of 40 ended at d 0.69 / 0.63,
-    apart in chi0 (1906 / 1372 K).
+    wide (peak 0.9-1.5 GPa): two seeds say where the optimum is, not yet how sharp. Two seeds
+    of 40 ended at d 0.69 / 0.63, apart in chi0 (1906 / 1372 K).
     """
     data = load_cuzr()
     pe0 = data["pe"].isel(frame=0).values
