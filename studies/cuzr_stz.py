@@ -106,25 +106,7 @@ def build(
 
     pe0_mean = float(pe0.mean())
     derived = {}
-    # sigma fixed at 0.1 (log d): a stated tolerance, "within about 10 % of the best seed's
-    # floor". Learned (log-normal prior, median 0.1), it is informed by one floor per seed
-    # only and grows with the posterior volume it admits: on the 8 x 100 run it went to 0.13
-    # with a tail to 0.29 that reached d 45 % above the floor at chi0 2000-6000, and the chains
-    # crossed that funnel too rarely (max R-hat 1.011-1.019 with 2500 draws); fixed, 1.0065.
-    # 2000 draws per chain: the 2-seed x 40 posterior (README) is broad in chi0 and reached
-    # R-hat 1.0126 with 1000, 1.0078 with 2000 (nutpie: about 25 s of sampling).
-    posterior_kw = {
-        "seed": seed,
-        "draws": draws,
-        "refine_rounds": refine_rounds,
-        "model_error_scale": 0.1,
-        "model_error_spread": 0.0,
-        # clip log d at floor + 1 (the cliff at chi0 < 1000, log d up to 1.4, forced chi0
-        # lengthscales of 0.02-0.1 and a posterior over the whole box); leave out seeds more
-        # than 22 % above the best one (8 x 100: seed 4 at 0.777 in the hot corner)
-        "emulator_cap": 1.0,
-        "floor_tolerance": 0.2,
-    }
+    posterior_kw = {"seed": seed, "draws": draws, "refine_rounds": refine_rounds}
     posterior = PosteriorOptions(**posterior_kw)
     if search == "chi0":
         derived["u0"] = lambda p: pe0_mean - p["chi0"] / (p["beta"] * T_Z)

@@ -24,7 +24,10 @@ from bayescal.errors import InputDataError
 if TYPE_CHECKING:
     import pytensor.tensor as pt
 
-__all__ = ["ComponentEmulator", "fit_components"]
+__all__ = ["ComponentEmulator", "fit_components", "loo_skill"]
+
+#: Unskilled components in a row after which no further component is tried.
+_MAX_MISSES = 3
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,7 +47,8 @@ class ComponentEmulator:
     explained : float
         Fraction of the training residuals' variance (about ``center``) the k directions hold.
     tail_variance : float
-        Mean squared norm per evaluation of the discarded part (the truncation error).
+        Mean squared norm per evaluation of the discarded part (the truncation error and the
+        components without predictive skill).
     """
 
     name: str
@@ -97,10 +101,9 @@ class ComponentEmulator:
         -------
         mean, var : TensorVariable, shape (k,)
         """
-        import pytensor.tensor as pt
+        from bayescal.emulate.pytensor_gp import gp_mean_var_stacked
 
-        parts = [gp.pytensor_mean_var(x) for gp in self.gps]
-        return pt.stack([p[0] for p in parts]), pt.stack([p[1] for p in parts])
+        return gp_mean_var_stacked(x, self.gps)
 
 
 def fit_components(
@@ -110,6 +113,7 @@ def fit_components(
     name: str = "residual",
     variance: float = 0.99,
     max_components: int | None = None,
+    min_skill: float | None = 0.5,
     rng: int | np.random.Generator | None = None,
 ) -> ComponentEmulator:
     """Reduce residual vectors to principal components and fit one GP per component.
@@ -126,6 +130,13 @@ def fit_components(
         Keep the fewest leading components that hold at least this fraction of the variance.
     max_components : int or None
         Upper bound on the number of components (at most ``n - 1`` in any case).
+    min_skill : float or None
+        Drop components whose GP predicts its own training scores with a leave-one-out R^2
+        (:func:`loo_skill`) below this, and stop after three such components in a row. Their
+        variation is not a function of the parameters that the points resolve (a chaotic
+        simulator's output, or too few points): it counts in ``tail_variance`` instead of
+        getting a GP that interpolates noise with short lengthscales. None keeps every
+        component the variance criterion selects.
     rng : int, numpy Generator or None
         Seed of the GP fits.
 
@@ -169,18 +180,47 @@ def fit_components(
     k = int(np.searchsorted(cumulative, variance * (1 - 1e-12)) + 1)
     limit = min(x.shape[0] - 1, max_components or x.shape[0])
     k = max(1, min(k, limit))
-    basis = vt[:k].T
-    scores = (r - center) @ basis
+    scores = (r - center) @ vt[:k].T
     gen = np.random.default_rng(rng)
-    gps = tuple(
-        fit_emulator(x, scores[:, j], transform="none", rng=int(gen.integers(2**31 - 1)))
-        for j in range(k)
-    )
+    kept: list[int] = []
+    gps: list[GPEmulator] = []
+    misses = 0
+    for j in range(k):
+        gp = fit_emulator(x, scores[:, j], transform="none", rng=int(gen.integers(2**31 - 1)))
+        if min_skill is not None and loo_skill(gp) < min_skill:
+            misses += 1
+            if misses == _MAX_MISSES:
+                break
+            continue
+        kept.append(j)
+        gps.append(gp)
+    if not kept:
+        raise InputDataError(
+            f"no principal component of block {name!r} is predictable from the evaluated "
+            f"points (leave-one-out R^2 < {min_skill} for the leading {_MAX_MISSES})."
+        )
     return ComponentEmulator(
         name=name,
         center=center,
-        basis=basis,
-        gps=gps,
-        explained=float(cumulative[k - 1]),
-        tail_variance=float(power[k:].sum() / x.shape[0]),
+        basis=vt[kept].T,
+        gps=tuple(gps),
+        explained=float(power[kept].sum() / total),
+        tail_variance=float((total - power[kept].sum()) / x.shape[0]),
     )
+
+
+def loo_skill(gp: GPEmulator) -> float:
+    """Leave-one-out R^2 of a fitted GP on its own training points (closed form).
+
+    With ``K`` the training covariance (noise included) and ``alpha = K^{-1} y``, the
+    leave-one-out residual of point ``i`` is ``alpha_i / (K^{-1})_ii`` (Rasmussen & Williams,
+    2006, eq. 5.12); the skill is ``1 - mean(residual^2) / var(y)`` on the standardised scale.
+    """
+    import scipy.linalg
+
+    n = gp.n_train
+    k_inv = scipy.linalg.cho_solve((gp.chol, True), np.eye(n))
+    loo = gp.alpha / np.diag(k_inv)
+    y = (gp.y - gp.y_mean) / gp.y_std - gp.mean_constant
+    spread = float(np.var(y))
+    return 1.0 - float(np.mean(loo**2)) / spread if spread > 0 else 0.0

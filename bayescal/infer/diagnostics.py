@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 
 def parameter_var_names(idata: az.InferenceData) -> list[str]:
-    """Posterior variables that are calibrated parameters (pooled, per seed) or tau/sigma.
+    """Posterior variables that are calibrated parameters (pooled, per group) or tau/sigma.
 
     Parameters
     ----------
@@ -36,7 +36,15 @@ def parameter_var_names(idata: az.InferenceData) -> list[str]:
     # parameters sampled instead of searched ones (PosteriorOptions.reparam)
     names += [str(n) for n in np.atleast_1d(idata["posterior"].attrs.get("sampled_names", []))]
     names = list(dict.fromkeys(names))
-    wanted = [*names, *(f"{n}_seed" for n in names), "tau", "sigma"]
+    sigmas = [str(v) for v in idata["posterior"].data_vars if str(v).startswith("sigma_")]
+    wanted = [
+        *names,
+        *(f"{n}_seed" for n in names),
+        *(f"{n}_realization" for n in names),
+        "tau",
+        "sigma",
+        *sigmas,
+    ]
     present = [v for v in wanted if v in idata["posterior"]]
     if not present:  # a foreign posterior: every variable but the auxiliaries
         present = [str(v) for v in idata["posterior"].data_vars if v not in ("eps", "d_mean")]

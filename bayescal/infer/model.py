@@ -1,4 +1,9 @@
-"""From EGO evaluations to a PyMC model: per-seed emulators, priors, likelihood, pooling.
+"""Posterior from the discrepancy ``d`` alone: per-seed emulators of ``d``, floor or Gibbs.
+
+For forward models whose evaluations hold only ``d`` (no kept outputs, so no residual vectors).
+The default posterior is the residual likelihood of :mod:`bayescal.infer.residual_model`,
+which uses the data's structure and noise; this module's likelihoods know only how ``d``
+varies.
 
 What the posterior answers
 --------------------------
@@ -6,7 +11,7 @@ Each EGO seed ``k`` is an independent search of the same discrepancy ``d(theta)`
 evaluations train its own GP emulator, giving mean ``m_k`` and latent variance ``s_k^2`` of
 ``g(d)`` (``g = log`` by default). Two likelihoods are offered:
 
-``"floor"`` (default)
+``"floor"``
     The calibrated model cannot fit the data exactly; its best attainable discrepancy is the
     floor ``d*_k`` (best observed ``g(d)`` of seed ``k``). The likelihood states that at the true
     parameters the emulated discrepancy sits at that floor up to emulator error and a learned
@@ -24,13 +29,9 @@ evaluations train its own GP emulator, giving mean ``m_k`` and latent variance `
     log-normal). ``model_error_spread=0`` fixes ``sigma`` at the scale instead: a stated
     tolerance. A learned ``sigma`` grows with the parameter volume it admits (on the CuZr
     8-seed run to 0.13, with a tail to 0.29 reaching parameters 45 % above the floor), and
-    NUTS crosses that funnel slowly; the CuZr studies therefore fix it.
-    Two safeguards belong to this likelihood. Each emulator is fitted on values clipped at
-    ``floor + emulator_cap`` (a cliff in ``g(d)`` far from the floor would otherwise force a
-    short lengthscale everywhere, and between evaluations the GP would revert to a mean
-    close to the floor). Seeds whose floor lies more than ``floor_tolerance`` above the best
-    seed's are left out (their search stopped in another basin, so their floor is no
-    observation of the attainable discrepancy).
+    NUTS crosses that funnel slowly. Its width is therefore a stated tolerance more than a
+    property of the data, and several seeds multiply one floor likelihood each although
+    they searched the same data: use it only where no residuals are kept.
 ``"gibbs"``
     A generalised-Bayes (Gibbs) posterior ``p(theta) exp(-d(theta) / T)`` with ``d`` the emulator
     mean back on the discrepancy scale (``exp(m)`` for ``log``, the median). When ``d`` is a
@@ -57,18 +58,18 @@ Coordinates
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
 
 from bayescal._pytensor_blas import configure_pytensor_blas
 from bayescal.emulate import GPEmulator, fit_emulator
-from bayescal.errors import ConvergenceWarning, InputDataError
-from bayescal.infer.options import PosteriorOptions, PriorSpec
+from bayescal.errors import InputDataError
+from bayescal.infer.options import PosteriorOptions
+from bayescal.infer.priors import partially_pooled, prior_variable
 
 if TYPE_CHECKING:
     import pymc as pm
@@ -99,9 +100,6 @@ class CalibrationData:
         Best observed discrepancy of each emulator's training set, on the emulated scale.
     best_theta : ndarray, shape (K, d)
         The EGO optimum (physical units) of each emulator's training set.
-    excluded_seeds : tuple of int
-        Seeds left out because their search did not reach the best seeds' level
-        (``PosteriorOptions.floor_tolerance``).
     """
 
     names: tuple[str, ...]
@@ -111,7 +109,6 @@ class CalibrationData:
     emulators: tuple[GPEmulator, ...]
     floors: np.ndarray
     best_theta: np.ndarray
-    excluded_seeds: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.emulators) != len(self.seeds) or len(self.floors) != len(self.seeds):
@@ -189,13 +186,10 @@ def prepare(
     # one generator per seed, whichever seeds are then left out
     labels = [label for label, _ in groups]
     rngs = dict(zip(labels, np.random.default_rng(rng).spawn(len(groups)), strict=True))
-    groups, excluded = _converged_groups(groups, d, options)
     emulators, floors, best = [], [], []
     for label, mask in groups:
         child = rngs[label]
-        em = fit_emulator(
-            unit[mask], d[mask], transform=options.transform, cap=options.cap, rng=child
-        )
+        em = fit_emulator(unit[mask], d[mask], transform=options.transform, rng=child)
         i = int(np.argmin(em.y))
         emulators.append(em)
         floors.append(em.y[i])
@@ -209,50 +203,7 @@ def prepare(
         emulators=tuple(emulators),
         floors=np.asarray(floors),
         best_theta=np.asarray(best),
-        excluded_seeds=excluded,
     )
-
-
-def _converged_groups(
-    groups: list[tuple[int, np.ndarray]], d: np.ndarray, options: PosteriorOptions
-) -> tuple[list[tuple[int, np.ndarray]], tuple[int, ...]]:
-    """Drop seeds whose best ``g(d)`` is more than ``floor_tolerance`` above the best seed's.
-
-    Such a search stopped in another basin (CuZr, 8 x 100: seed 4 at d 0.777 in the hot corner,
-    the others 0.554-0.575). Its floor is not an observation of the attainable discrepancy, and
-    with it the floor likelihood can only be met by a large model error ``sigma`` (0.26 against
-    0.13 without it) that spreads every seed's posterior over the whole box.
-    """
-    tol = options.floor_tolerance
-    if tol is None or len(groups) < 2 or options.likelihood != "floor":
-        return groups, ()
-    raw = np.array([np.min(d[mask]) for _, mask in groups])  # every group has >= 3 points
-    best = np.log(raw) if options.transform == "log" else raw
-    keep = best <= best.min() + tol
-    excluded = tuple(label for (label, _), k in zip(groups, keep, strict=True) if not k)
-    if excluded:
-        warnings.warn(
-            f"seeds {list(excluded)} left out of the posterior: their best discrepancy "
-            f"{np.round(raw[~keep], 4).tolist()} is more than floor_tolerance={tol} above the "
-            "best seed's; their searches did not reach its basin (rerun them with a larger "
-            "budget, or set floor_tolerance=None).",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
-    return [grp for grp, k in zip(groups, keep, strict=True) if k], excluded
-
-
-def _prior(name: str, spec: PriorSpec, lower: float, upper: float, dims: str | None) -> Any:
-    import pymc as pm
-
-    if callable(spec):
-        return spec(name, lower, upper, dims=dims)
-    if spec[0] == "normal":
-        _, mu, sd = cast("tuple[str, float, float]", spec)
-        return pm.TruncatedNormal(
-            name, mu=float(mu), sigma=float(sd), lower=lower, upper=upper, dims=dims
-        )
-    return pm.Uniform(name, lower=lower, upper=upper, dims=dims)
 
 
 def _free_parameters(
@@ -263,28 +214,17 @@ def _free_parameters(
     Returns the per-seed values (each of shape ``(K,)``; ``()`` for complete pooling) and, for
     partial pooling, the population values (shape ``()``), else None.
     """
-    import pymc as pm
-    import pytensor.tensor as pt
-
-    lo, rg = np.asarray(lower, float), np.asarray(upper, float) - np.asarray(lower, float)
     bounds = [
         (n, options.priors.get(n, ("uniform",)), float(a), float(b))
         for n, a, b in zip(names, lower, upper, strict=True)
     ]
     if options.pooling == "complete":
-        return {n: _prior(n, s, a, b, None) for n, s, a, b in bounds}, None
+        return {n: prior_variable(n, s, a, b, None) for n, s, a, b in bounds}, None
     if options.pooling == "none":
-        return {n: _prior(f"{n}_seed", s, a, b, "seed") for n, s, a, b in bounds}, None
-    pop = {n: _prior(n, s, a, b, None) for n, s, a, b in bounds}
-    u_pop = (pt.stack(list(pop.values())) - lo) / rg
-    mu = pt.log(u_pop) - pt.log1p(-u_pop)  # logit, (d,)
-    tau = pm.HalfNormal("tau", sigma=options.spread_scale, dims="param")
-    eps = pm.Normal("eps", 0.0, 1.0, dims=("seed", "param"))
-    unit = pt.sigmoid(mu + tau * eps)  # (K, d)
-    per_seed = {}
-    for j, name in enumerate(names):
-        per_seed[name] = pm.Deterministic(f"{name}_seed", lo[j] + rg[j] * unit[:, j], dims="seed")
-    return per_seed, pop
+        return {n: prior_variable(f"{n}_seed", s, a, b, "seed") for n, s, a, b in bounds}, None
+    return partially_pooled(
+        names, lower, upper, options.priors, group="seed", spread_scale=options.spread_scale
+    )
 
 
 def _theta_unit(data: CalibrationData, options: PosteriorOptions) -> Any:
@@ -338,6 +278,11 @@ def build_model(data: CalibrationData, options: PosteriorOptions) -> pm.Model:
     import pymc as pm
     import pytensor.tensor as pt
 
+    if options.likelihood == "residual":
+        raise InputDataError(
+            "build_model emulates d alone (likelihood 'floor' or 'gibbs'); the residual "
+            "likelihood is built by bayescal.infer.residual_model.build_residual_model."
+        )
     sampled = data.names if options.reparam is None else options.reparam.names
     unknown = sorted(set(options.priors) - set(sampled))
     if unknown:

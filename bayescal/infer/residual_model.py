@@ -1,17 +1,32 @@
-"""Kennedy–O'Hagan likelihood of the emulated residual blocks (not yet the posterior's default).
+"""Kennedy–O'Hagan likelihood of the emulated residual blocks (the posterior's default).
 
 For each residual block ``b`` (a field term's snapshots, the stress curve) the data say that the
 residual vector is zero. The model's residual at ``theta`` is emulated as
 ``r_b(theta) ~ c_b + Phi_b w_b(theta) + tail`` (:class:`bayescal.emulate.ComponentEmulator`),
-and the observation carries a model-form error ``delta_b ~ N(0, sigma_b^2 I)`` (learned) plus the
-data's measured noise. In the basis of the block:
+and the observation carries a model-form error (learned) plus the data's measured noise. In the
+basis of the block:
 
-- component ``j``: ``z_bj = phi_bj^T (0 - c_b) ~ N(w_bj(theta), s_bj^2(theta) + sigma_b^2 + n_bj)``
-  with ``s_bj^2`` the emulator's variance and ``n_bj`` the noise variance of that component;
+- component ``j``: ``z_bj = phi_bj^T (0 - c_b) ~ N(w_bj(theta), s_bj^2(theta) + g_bj + sigma_b^2
+  + n_bj)`` with ``s_bj^2`` the emulator's latent variance, ``g_bj`` its fitted nugget (the
+  simulator's own irregularity), ``sigma_b`` the model error per emulated direction and
+  ``n_bj`` the data's noise variance in that direction;
 - the part outside the basis, ``t_b = ||(I - Phi_b Phi_b^T) c_b||^2`` over ``m_b - k_b``
-  directions, is the mismatch no parameter explains: ``N(0, sigma_b^2 + tail_b)`` per direction,
-  with ``tail_b`` the emulator's truncation variance per direction. It keeps ``sigma_b`` from
-  shrinking below what the data show.
+  directions, is the mismatch no parameter explains: ``N(0, tau_b^2 + tail_b)`` per direction,
+  with ``tail_b`` the emulator's truncation variance per direction and ``tau_b``
+  (``sigma_tail_<block>``) its own model error. It does not depend on the parameters; it is
+  kept for blocks whose entries are separate observations (the stress block: one entry per
+  compared frame, in GPa, without the discrepancy's peak weights), where it gives the model
+  error of the frames' predictive distribution outside the emulated directions.
+
+The model error inside the emulated directions has its own scale because a best fit's misfit is
+not white: it lies mostly in the directions the parameters move (the stress peak), and one
+``sigma`` per entry, pinned by the many directions outside the basis, would declare that misfit
+impossible and push the posterior to wherever the emulator is unsure. A field block's entries
+are a pixel-wise embedding of a few principal angles per snapshot; it has no tail term.
+
+``sigma_b`` is shared by the data realizations (the model's error does not depend on which
+sample of the material was simulated); the parameters are per realization with a population
+level when the reference has a ``realization`` dim (:func:`build_residual_model`).
 
 References: Kennedy & O'Hagan, JRSS B 63 (2001); Higdon, Gattiker, Williams & Rightley,
 JASA 103 (2008), principal-component emulators of multivariate output.
@@ -21,7 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -38,7 +53,16 @@ if TYPE_CHECKING:
     import pymc as pm
     import xarray as xr
 
-__all__ = ["ResidualBlock", "build_residual_model", "residual_block", "residual_blocks"]
+    from bayescal.infer.options import PosteriorOptions
+
+__all__ = [
+    "ResidualBlock",
+    "build_residual_model",
+    "likelihood_residuals",
+    "residual_block",
+    "residual_blocks",
+    "unique_points",
+]
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,7 +82,12 @@ class ResidualBlock:
     tail_dof : int
         Directions outside the basis, ``m - k``.
     sigma_scale : float
-        Scale of the half-normal prior of ``sigma_b`` (residual units per entry).
+        Scale of the half-normal prior of ``sigma_b`` (per emulated direction).
+    tail_scale : float
+        Scale of the half-normal prior of the tail's ``tau_b`` (per direction outside the basis;
+        unused without a tail).
+    noise_measured : bool
+        Whether ``noise_var`` was measured (else ``sigma_b`` carries noise and model error).
     """
 
     emulator: ComponentEmulator
@@ -67,11 +96,28 @@ class ResidualBlock:
     tail_sq: float
     tail_dof: int
     sigma_scale: float
+    tail_scale: float = 1.0
+    noise_measured: bool = False
 
     @property
     def name(self) -> str:
         """The block's name (the emulator's)."""
         return self.emulator.name
+
+    @property
+    def sigma_name(self) -> str:
+        """Name of the block's model-error sd in the PyMC model (``sigma_<label>``)."""
+        return f"sigma_{_block_label(self.name)}"
+
+    @property
+    def tail_sigma_name(self) -> str:
+        """Name of the model-error sd outside the basis (``sigma_tail_<label>``)."""
+        return f"sigma_tail_{_block_label(self.name)}"
+
+    @property
+    def nugget(self) -> np.ndarray:
+        """The GPs' fitted noise variance of each component, shape ``(k,)``."""
+        return np.array([gp.noise_sd**2 for gp in self.emulator.gps])
 
     @property
     def tail_var(self) -> float:
@@ -85,6 +131,8 @@ def residual_block(
     *,
     name: str,
     noise_cov: ArrayLike | None = None,
+    tail: bool = True,
+    sigma_scale: float | None = None,
     variance: float = 0.99,
     rng: int | np.random.Generator | None = None,
 ) -> ResidualBlock:
@@ -100,6 +148,13 @@ def residual_block(
         Block name.
     noise_cov : array_like, shape (m, m) or (m,), optional
         Covariance (or per-entry variance) of the data's noise in this block; None: not measured.
+    tail : bool
+        Whether the entries are separate observations, so that the part of the observed residual
+        outside the basis enters the likelihood (see the module docstring).
+    sigma_scale : float or None
+        Scale of the half-normal prior of ``sigma_b``; None derives it from the best evaluation
+        (see Returns). A fixed value makes the prior independent of the data (simulation-based
+        calibration).
     variance : float
         Variance fraction the principal components keep.
     rng : int, numpy Generator or None
@@ -108,8 +163,9 @@ def residual_block(
     Returns
     -------
     ResidualBlock
-        ``sigma_scale`` is the best evaluation's residual RMS per entry: a weakly informative
-        scale (the model error is not larger than the best fit's misfit by much).
+        ``sigma_scale`` is the RMS per component of the best evaluation's residual projected onto
+        the basis, ``tail_scale`` the RMS per direction of its part outside the basis: weakly
+        informative scales (the model error is not larger than the best fit's misfit by much).
     """
     r = np.asarray(residuals, dtype=np.float64)
     emulator = fit_components(x_unit, r, name=name, variance=variance, rng=rng)
@@ -128,14 +184,22 @@ def residual_block(
             )
         cov = np.diag(cov) if cov.ndim == 1 else cov
         noise_var = np.einsum("mj,mn,nj->j", basis, cov, basis)
-    best = np.sqrt(np.mean(r**2, axis=1)).min()
+    best = r[int(np.argmin(np.sum(r**2, axis=1)))]
+    inside = basis.T @ best
+    rest = best - basis @ inside
     return ResidualBlock(
         emulator=emulator,
         target=target,
         noise_var=noise_var,
         tail_sq=float(outside @ outside),
-        tail_dof=m - k,
-        sigma_scale=float(max(best, 1e-12)),
+        tail_dof=m - k if tail else 0,
+        sigma_scale=(
+            float(max(np.sqrt(np.mean(inside**2)), 1e-12))
+            if sigma_scale is None
+            else float(sigma_scale)
+        ),
+        tail_scale=float(max(np.sqrt(rest @ rest / max(m - k, 1)), 1e-12)),
+        noise_measured=noise_cov is not None,
     )
 
 
@@ -150,6 +214,10 @@ def residual_blocks(
 ) -> list[ResidualBlock]:
     """Residual blocks of a run's evaluations (all EGO seeds: one training set).
 
+    The stress block is in GPa per compared frame (the discrepancy's peak weights and
+    normalisation removed: the likelihood weighs blocks by their learned ``sigma_b``). Points
+    evaluated more than once (a seed's evaluations repeated under another label) count once.
+
     Parameters
     ----------
     evaluations : xarray.Dataset
@@ -159,10 +227,10 @@ def residual_blocks(
     reference : xarray.Dataset
         The data of one realization.
     stress_noise : StressNoise or None
-        Measured noise of the reference stress curve (:func:`bayescal.noise.stress_noise`),
-        mapped onto the stress block through :meth:`StressTerm.residual_map`; None leaves the
-        stress block's noise to its ``sigma``. Field blocks have no measured noise here (one
-        realization): their ``sigma`` carries noise and model error together.
+        Measured noise of the reference stress curve (:func:`bayescal.noise.stress_noise`), with
+        its correlation between the compared frames; None leaves the stress block's noise to its
+        ``sigma``. Field blocks have no measured noise here (one realization): their ``sigma``
+        carries noise and model error together.
     variance : float
         Variance fraction kept by each block's principal components.
     rng : int, numpy Generator or None
@@ -173,24 +241,32 @@ def residual_blocks(
     list of ResidualBlock
         In :func:`bayescal.compared_outputs.block_names` order.
     """
-    blocks = residual_blocks_from_outputs(discrepancy, reference, evaluations)
+    blocks = likelihood_residuals(evaluations, discrepancy, reference)
     unit = np.asarray(evaluations["unit"].values, dtype=np.float64)
     ok = np.all([np.isfinite(b).all(axis=1) for b in blocks.values()], axis=0)
+    ok &= np.isfinite(unit).all(axis=1)
+    keep = unique_points(unit, ok)
+    if keep.size < 3:
+        raise InputDataError(
+            f"only {keep.size} distinct evaluations with finite outputs; the residual "
+            "emulators need at least 3."
+        )
     gen = np.random.default_rng(rng)
     out = []
     for name, r in blocks.items():
         cov = None
-        if name == "stress" and stress_noise is not None and discrepancy.stress is not None:
-            nearest, scale = discrepancy.stress.residual_map(
-                reference, evaluations["strain"].values
-            )
-            cov = scale[:, None] * stress_noise.covariance(nearest) * scale[None, :]
+        term = discrepancy.stress if name == "stress" else None
+        is_stress = term is not None
+        if term is not None and stress_noise is not None:
+            nearest, _ = term.residual_map(reference, evaluations["strain"].values)
+            cov = stress_noise.covariance(nearest)
         out.append(
             residual_block(
-                unit[ok],
-                r[ok],
+                unit[keep],
+                r[keep],
                 name=name,
                 noise_cov=cov,
+                tail=is_stress,
                 variance=variance,
                 rng=int(gen.integers(2**31 - 1)),
             )
@@ -198,56 +274,192 @@ def residual_blocks(
     return out
 
 
+def likelihood_residuals(
+    evaluations: xr.Dataset, discrepancy: Discrepancy, reference: xr.Dataset
+) -> dict[str, np.ndarray]:
+    """The residual blocks as the likelihood compares them, from kept outputs.
+
+    :func:`bayescal.compared_outputs.residual_blocks_from_outputs`, with the stress block in GPa
+    per compared frame (the discrepancy's peak weights and normalisation divided out).
+
+    Returns
+    -------
+    dict of str to ndarray, shape (n_eval, m_b)
+        NaN rows for failed evaluations.
+    """
+    blocks = residual_blocks_from_outputs(discrepancy, reference, evaluations)
+    if discrepancy.stress is not None:
+        _, scale = discrepancy.stress.residual_map(reference, evaluations["strain"].values)
+        blocks["stress"] = blocks["stress"] / scale
+    return blocks
+
+
+def unique_points(unit: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """Indices of the first occurrence of each distinct row of ``unit`` among ``ok`` rows."""
+    idx = np.flatnonzero(ok)
+    _, first = np.unique(unit[idx], axis=0, return_index=True)
+    return idx[np.sort(first)]
+
+
+def _block_label(name: str) -> str:
+    return re.sub(r"\W", "_", name)  # "gamma_xy:exy" -> "gamma_xy_exy"
+
+
 def build_residual_model(
-    blocks: Sequence[ResidualBlock],
+    realizations: Sequence[Sequence[ResidualBlock]],
     *,
     names: Sequence[str],
     lower: ArrayLike,
     upper: ArrayLike,
-    coords: Mapping[str, Sequence[str]] | None = None,
+    options: PosteriorOptions | None = None,
 ) -> pm.Model:
-    """PyMC model of the parameters given the residual blocks (one realization of the data).
+    """PyMC model of the parameters given the residual blocks of each data realization.
 
     Parameters
     ----------
-    blocks : sequence of ResidualBlock
-        Their emulators must share the parameter box.
+    realizations : sequence of sequences of ResidualBlock
+        Per data realization, its blocks (same block names in each; the emulators share the
+        parameter box).
     names : sequence of str
-        Parameter names, in unit-cube column order.
+        Searched parameter names, in unit-cube column order.
     lower, upper : array_like, shape (d,)
-        The box (uniform prior).
-    coords : mapping, optional
-        Extra model coordinates.
+        The searched box.
+    options : PosteriorOptions or None
+        Uses ``priors`` (uniform by default), ``reparam`` (sample other coordinates),
+        ``pooling`` (over realizations: ``"partial"``, ``"complete"`` or ``"none"``) and
+        ``spread_scale``.
 
     Returns
     -------
     pymc.Model
-        Free variables: each parameter by name (uniform on its bounds) and ``sigma_<block>``;
-        observed ``z_<block>`` (component scores); potential ``tail_<block>`` (block names with
-        characters other than letters, digits and ``_`` replaced by ``_``).
+        Free variables: the sampled parameters by name (one realization, or complete pooling),
+        or ``<name>_realization`` (dim ``realization``) around the population values by name
+        (partial pooling; ``tau``, ``eps``) or alone (no pooling); ``sigma_<block>`` and, with
+        a tail, ``sigma_tail_<block>``. Searched parameters not sampled (``reparam``) are
+        deterministics under the same scheme.
+        Observed ``z_<block>`` (``z_<block>_r<i>`` with several realizations); potential
+        ``tail_<block>`` for blocks with a tail. The observed scores and the tail's squared
+        norm are data containers ``target_<block>`` and ``tail_sq_<block>``, so a compiled
+        model can be reused for other data with the same emulators (``pm.set_data``, nutpie's
+        ``with_data``). Block names with characters other than
+        letters, digits and ``_`` have them replaced by ``_``.
     """
     configure_pytensor_blas()
     import pymc as pm
     import pytensor.tensor as pt
 
+    from bayescal.infer.options import PosteriorOptions
+
+    opts = options if options is not None else PosteriorOptions(likelihood="residual")
     lo, hi = np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64)
     if not (len(names) == lo.shape[0] == hi.shape[0]) or not np.all(lo < hi):
         raise InputDataError(f"need one lower < upper per name; got {list(names)}, {lo}, {hi}.")
-    if not blocks:
+    if not realizations or not all(realizations):
         raise InputDataError("build_residual_model needs at least one residual block.")
-    with pm.Model(coords={"param": list(names), **(coords or {})}) as model:
-        theta = [pm.Uniform(n, lower=a, upper=b) for n, a, b in zip(names, lo, hi, strict=True)]
-        unit = (pt.stack(theta) - lo) / (hi - lo)
-        for b in blocks:
-            label = re.sub(r"\W", "_", b.name)  # "gamma_xy:exy" -> "gamma_xy_exy"
-            sigma = pm.HalfNormal(f"sigma_{label}", sigma=b.sigma_scale)
-            mean, var = b.emulator.pytensor_mean_var(unit)
-            sd = pt.sqrt(var + sigma**2 + b.noise_var)
-            pm.Normal(f"z_{label}", mu=mean, sigma=sd, observed=b.target)
-            if b.tail_dof:
-                tail = sigma**2 + b.tail_var
-                pm.Potential(
-                    f"tail_{label}",
-                    -0.5 * b.tail_sq / tail - 0.5 * b.tail_dof * pt.log(2 * np.pi * tail),
-                )
+    labels = [[b.name for b in blocks] for blocks in realizations]
+    if any(lab != labels[0] for lab in labels):
+        raise InputDataError(f"every realization needs the same blocks; got {labels}.")
+    n_real = len(realizations)
+    grouped = n_real > 1 and opts.pooling != "complete"
+    sampled, s_lo, s_hi = list(names), lo, hi
+    if opts.reparam is not None:
+        r = opts.reparam
+        sampled, s_lo, s_hi = list(r.names), np.array(r.lower), np.array(r.upper)
+    unknown = sorted(set(opts.priors) - set(sampled))
+    if unknown:
+        raise InputDataError(f"priors given for unknown parameters {unknown}; known: {sampled}.")
+    coords: dict[str, list] = {"param": sampled, "block": labels[0]}
+    if grouped:
+        coords["realization"] = list(range(n_real))
+    with pm.Model(coords=coords) as model:
+        values = _sampled_parameters(sampled, s_lo, s_hi, opts, grouped)
+        if opts.reparam is not None:
+            values = _searched_from_sampled(values, names, opts, grouped)
+        unit = (pt.stack([values[n] for n in names], axis=-1) - lo) / (hi - lo)
+        sigmas = {
+            b.name: pm.HalfNormal(
+                b.sigma_name,
+                sigma=max(max(bs[i].sigma_scale for bs in realizations), 1e-12),
+            )
+            for i, b in enumerate(realizations[0])
+        }
+        tails = {
+            b.name: pm.HalfNormal(
+                b.tail_sigma_name, sigma=max(max(bs[i].tail_scale for bs in realizations), 1e-12)
+            )
+            for i, b in enumerate(realizations[0])
+            if b.tail_dof
+        }
+        for i, blocks in enumerate(realizations):
+            x = unit[i] if grouped else unit
+            suffix = f"_r{i}" if n_real > 1 else ""
+            for b in blocks:
+                _block_likelihood(b, x, sigmas[b.name], tails.get(b.name), suffix)
     return model
+
+
+def _sampled_parameters(
+    names: list[str], lo: np.ndarray, hi: np.ndarray, opts: PosteriorOptions, grouped: bool
+) -> dict:
+    """The sampled parameters: one set, or one per realization (dim ``realization``)."""
+    from bayescal.infer.priors import partially_pooled, prior_variable
+
+    priors = {n: opts.priors.get(n, ("uniform",)) for n in names}
+    if not grouped:
+        return {
+            n: prior_variable(n, priors[n], float(a), float(b))
+            for n, a, b in zip(names, lo, hi, strict=True)
+        }
+    if opts.pooling == "none":
+        return {
+            n: prior_variable(f"{n}_realization", priors[n], float(a), float(b), "realization")
+            for n, a, b in zip(names, lo, hi, strict=True)
+        }
+    members, _ = partially_pooled(
+        names, lo, hi, priors, group="realization", spread_scale=opts.spread_scale
+    )
+    return members
+
+
+def _searched_from_sampled(values: dict, names: Sequence[str], opts, grouped: bool) -> dict:
+    """Add the searched parameters computed from the sampled ones (``reparam``)."""
+    import pymc as pm
+
+    r = opts.reparam
+    missing = [n for n in names if n not in values]
+    computed = dict(r.to_search(values))
+    if sorted(computed) != sorted(missing):
+        raise InputDataError(
+            f"Reparametrization.to_search must return exactly {missing}; got {sorted(computed)}."
+        )
+    out = dict(values)
+    for n in missing:
+        if grouped:
+            out[n] = pm.Deterministic(f"{n}_realization", computed[n], dims="realization")
+        else:
+            out[n] = pm.Deterministic(n, computed[n])
+    if grouped and opts.pooling == "partial":
+        model = pm.modelcontext(None)
+        pop = {n: model[n] for n in r.names}
+        for n, v in r.to_search(pop).items():
+            pm.Deterministic(n, v)
+    return out
+
+
+def _block_likelihood(block: ResidualBlock, x, sigma, tail_sigma, suffix: str) -> None:
+    """Observed scores and the tail potential of one block at unit point ``x``."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    label = _block_label(block.name) + suffix
+    mean, var = block.emulator.pytensor_mean_var(x)
+    sd = pt.sqrt(var + block.nugget + sigma**2 + block.noise_var)
+    target = pm.Data(f"target_{label}", block.target)
+    pm.Normal(f"z_{label}", mu=mean, sigma=sd, observed=target)
+    if block.tail_dof:
+        tail = tail_sigma**2 + block.tail_var
+        tail_sq = pm.Data(f"tail_sq_{label}", np.asarray(block.tail_sq))
+        pm.Potential(
+            f"tail_{label}",
+            -0.5 * tail_sq / tail - 0.5 * block.tail_dof * pt.log(2 * np.pi * tail),
+        )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import warnings
@@ -13,11 +12,13 @@ import arviz as az
 import numpy as np
 import xarray as xr
 
-from bayescal.errors import ConvergenceWarning
+from bayescal.discrepancy import Discrepancy
+from bayescal.errors import ConvergenceWarning, InputDataError
 from bayescal.infer.diagnostics import diagnose
 from bayescal.infer.model import build_model, prepare
 from bayescal.infer.options import PosteriorOptions
 from bayescal.infer.output import constant_data, provenance
+from bayescal.infer.residual_posterior import residual_posterior
 
 if TYPE_CHECKING:
     import pymc as pm
@@ -140,29 +141,41 @@ def sample(
 
 
 def posterior(
-    evaluations: xr.Dataset, *, options: PosteriorOptions | None = None
+    evaluations: xr.Dataset,
+    *,
+    options: PosteriorOptions | None = None,
+    discrepancy: Discrepancy | None = None,
+    reference: xr.Dataset | None = None,
 ) -> az.InferenceData:
     """Posterior over the calibrated parameters from EGO evaluations.
 
-    Fits one GP emulator per seed (or one for ``pooling="complete"``), builds the PyMC model
-    (see :mod:`bayescal.infer.model` for the likelihood and what the pooled posterior answers),
-    samples it with NUTS, checks convergence and assembles the InferenceData.
+    Residual likelihood (default): one principal-component emulator per residual block on all
+    evaluations, the model-error and measured-noise likelihood of
+    :mod:`bayescal.infer.residual_model`, parameters per data realization when the reference
+    has several. Floor and Gibbs likelihoods: one GP emulator of ``d`` per seed (or one for
+    ``pooling="complete"``; see :mod:`bayescal.infer.model`). Then NUTS, convergence checks
+    and the InferenceData.
 
     Parameters
     ----------
     evaluations : xarray.Dataset
         EGO evaluations: ``theta(eval, param)``, ``discrepancy(eval)``, ``status(eval)``,
-        ``seed(eval)``, attrs ``param_lower``, ``param_upper`` (see DESIGN.md).
+        ``seed(eval)``, attrs ``param_lower``, ``param_upper`` (see DESIGN.md); for the
+        residual likelihood also ``unit`` and the kept outputs.
     options : PosteriorOptions or None
         None means the defaults.
+    discrepancy, reference : Discrepancy, xarray.Dataset
+        The study's discrepancy and data (residual likelihood only).
 
     Returns
     -------
     arviz.InferenceData
-        Groups ``posterior`` (parameters by name, ``<name>_seed`` with dim ``seed``, ``tau``,
-        ``sigma``, ``d_mean``), ``sample_stats``, ``prior``, ``prior_predictive`` (floor),
-        ``observed_data`` (floor), ``constant_data`` (evaluations and emulators). Posterior attrs:
-        study identity, versions, seeds, timings, options (JSON) and the diagnostics verdict.
+        Groups ``posterior``, ``sample_stats``, ``prior``, ``constant_data`` (evaluations and
+        emulators). Residual: parameters by name (``<name>_realization`` per realization),
+        ``sigma_<block>``, ``tau``. Floor/Gibbs: parameters by name, ``<name>_seed`` with dim
+        ``seed``, ``tau``, ``sigma``, ``d_mean``; ``prior_predictive`` and ``observed_data``
+        (floor). Posterior attrs: study identity, versions, seeds, timings, options (JSON) and
+        the diagnostics verdict.
 
     Warns
     -----
@@ -173,23 +186,35 @@ def posterior(
     ------
     ConvergenceWarning
         As an error, with ``on_fail="raise"``.
+    InputDataError
+        Residual likelihood without ``discrepancy`` and ``reference``.
     """
     options = options if options is not None else PosteriorOptions()
     plan = seed_plan(options.seed)
-    t0 = time.perf_counter()
-    data = prepare(evaluations, options, rng=plan.emulators)
-    t1 = time.perf_counter()
-    model = build_model(data, options)
-    idata = sample(model, options, seeds=plan)
-    t2 = time.perf_counter()
-    idata.add_groups(constant_data=constant_data(evaluations, data))
+    if options.likelihood == "residual":
+        if discrepancy is None or reference is None:
+            raise InputDataError(
+                "likelihood='residual' needs the study's discrepancy and reference "
+                "(posterior(evaluations, discrepancy=..., reference=...)); evaluations that "
+                "hold only d can use likelihood='floor' or 'gibbs'."
+            )
+        idata, _, timings = residual_posterior(evaluations, discrepancy, reference, options=options)
+        names = [str(n) for n in evaluations["param"].values]
+    else:
+        t0 = time.perf_counter()
+        data = prepare(evaluations, options, rng=plan.emulators)
+        t1 = time.perf_counter()
+        model = build_model(data, options)
+        idata = sample(model, options, seeds=plan)
+        timings = {"emulator_fit_s": t1 - t0, "sampling_wall_s": time.perf_counter() - t1}
+        idata.add_groups(constant_data=constant_data(evaluations, data))
+        names = list(data.names)
     if options.reparam is not None:
         idata["posterior"].attrs["sampled_names"] = list(options.reparam.names)
     diag = diagnose(idata, rhat_max=options.rhat_max, ess_min=options.ess_min)
     attrs = {
         **provenance(evaluations),
-        "param_names": list(data.names),
-        "excluded_seeds": json.dumps([int(k) for k in data.excluded_seeds]),
+        "param_names": names,
         "pooling": options.pooling,
         "likelihood": options.likelihood,
         "options": options.to_json(),
@@ -197,8 +222,7 @@ def posterior(
         "sampler_seed": plan.sampler,
         "emulator_seed": plan.emulators,
         "prior_seed": plan.prior,
-        "emulator_fit_s": t1 - t0,
-        "sampling_wall_s": t2 - t1,
+        **timings,
         "max_rhat": diag.max_rhat,
         "min_ess_bulk": diag.min_ess_bulk,
         "divergences": diag.divergences,
@@ -208,8 +232,8 @@ def posterior(
         idata[group].attrs.update(attrs)
     logger.info(
         "posterior: emulators %.1f s, sampling %.1f s, max R-hat %.4f, min bulk ESS %.0f",
-        t1 - t0,
-        t2 - t1,
+        timings["emulator_fit_s"],
+        timings["sampling_wall_s"],
         diag.max_rhat,
         diag.min_ess_bulk,
     )

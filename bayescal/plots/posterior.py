@@ -8,7 +8,7 @@ of the stress–strain curve from a forward model the caller supplies.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import arviz as az
 import matplotlib
@@ -21,11 +21,15 @@ from matplotlib.figure import Figure
 from bayescal.errors import InputDataError
 from bayescal.infer.diagnostics import parameter_var_names
 
+if TYPE_CHECKING:
+    from bayescal.study.predictive import StressPredictive
+
 __all__ = [
     "plot_pair",
     "plot_posterior_marginals",
     "plot_posterior_predictive",
     "plot_rank",
+    "plot_stress_predictive",
     "plot_trace",
     "posterior_draws",
     "posterior_summary_table",
@@ -303,5 +307,40 @@ def plot_posterior_predictive(
     ax.set_xlabel("strain")
     ax.set_ylabel("stress (GPa)")
     ax.set_title(f"{int(ok.sum())} of {n_draws} draws")
+    ax.legend(fontsize="small")
+    return fig
+
+
+def plot_stress_predictive(predictive: StressPredictive, *, level: float = 0.9) -> Figure:
+    """Predictive bands of the model and of the data against the reference stress curve.
+
+    Parameters
+    ----------
+    predictive : StressPredictive
+        From :func:`bayescal.study.predictive.stress_predictive`.
+    level : float
+        Central probability of the bands.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The data band (model + model error + noise), the band of the forward runs alone, the
+        data's median and the reference.
+    """
+    p = predictive
+    data = p.band(level)
+    model = p.band(level, of="model")
+    fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
+    ax.fill_between(p.strain, data[0], data[2], alpha=0.25, color="C0", label=f"{level:.0%} data")
+    ax.fill_between(
+        p.strain, model[0], model[2], alpha=0.45, color="C1", label=f"{level:.0%} model"
+    )
+    ax.plot(p.strain, data[1], color="C0", label="median")
+    ax.plot(p.reference_strain, p.reference, "k-", lw=0.8, label="reference")
+    ax.set_xlabel("strain")
+    ax.set_ylabel("stress (GPa)")
+    ax.set_title(
+        f"{np.isfinite(p.model).all(axis=1).sum()} draws; covers {100 * p.coverage(level):.0f} %"
+    )
     ax.legend(fontsize="small")
     return fig

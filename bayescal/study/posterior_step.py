@@ -15,7 +15,6 @@ defaults of :class:`~bayescal.infer.PosteriorOptions`), and writes
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ if TYPE_CHECKING:
     import arviz as az
 
     from bayescal.infer import Diagnostics, PosteriorOptions
-    from bayescal.study.refine import EmulatorCheck
+    from bayescal.study.refine import EmulatorCheck, ResidualCheck
 
 __all__ = ["PosteriorResult", "posterior_options", "run_posterior", "write_posterior_report"]
 
@@ -133,13 +132,20 @@ def run_posterior(
     out = Path(out)
     opts = options if options is not None else posterior_options(study, progressbar=progress)
     start = time.perf_counter()
-    checks: list[EmulatorCheck] = []
+    checks: list[EmulatorCheck] | list[ResidualCheck] = []
     if opts.refine_rounds:
         evaluations, checks = refine_emulators(study, evaluations, out, opts)
     else:
         evaluations = combined_evaluations(evaluations, out)
+    if opts.likelihood == "residual":
+        _require_outputs(study, evaluations, out)
     # failures are reported through the diagnostics, not as a warning here
-    idata = posterior(evaluations, options=dataclasses.replace(opts, on_fail="ignore"))
+    idata = posterior(
+        evaluations,
+        options=dataclasses.replace(opts, on_fail="ignore"),
+        discrepancy=study.discrepancy,
+        reference=study.reference,
+    )
     if checks:
         idata["posterior"].attrs["emulator_checks"] = [c.line() for c in checks]
     diag = diagnose(idata, rhat_max=opts.rhat_max, ess_min=opts.ess_min)
@@ -162,6 +168,21 @@ def run_posterior(
         table=table,
         wall_s=time.perf_counter() - start,
     )
+
+
+def _require_outputs(study: Study, evaluations: xr.Dataset, out: Path) -> None:
+    """Refuse evaluations without kept outputs, naming the command that recomputes them."""
+    from bayescal.errors import InputDataError
+    from bayescal.study.outputs import missing_outputs
+
+    rows = missing_outputs(study, evaluations)
+    if rows.size:
+        raise InputDataError(
+            f"{rows.size} of {evaluations.sizes['eval']} evaluations in {out} lack the kept "
+            "model outputs the residual likelihood needs (a store written before they were "
+            f"kept). Recompute them with `bayescal outputs {out}` (one forward run per "
+            "evaluation), then rerun `bayescal posterior`."
+        )
 
 
 def write_posterior_report(
@@ -195,7 +216,12 @@ def write_posterior_report(
         "posterior_pair.png": lambda: plot_pair(idata, mark_optima=True),
         "posterior_marginals.png": lambda: plot_posterior_marginals(idata),
     }
-    if predictive_draws > 0:
+    predictive_lines: list[str] = []
+    if predictive_draws > 0 and "sigma_stress" in idata["posterior"]:
+        figures["posterior_predictive.png"] = lambda: _stress_predictive_figure(
+            study, idata, predictive_draws, predictive_lines
+        )
+    elif predictive_draws > 0:
         figures["posterior_predictive.png"] = lambda: _predictive_figure(
             study, idata, predictive_draws
         )
@@ -219,7 +245,7 @@ def write_posterior_report(
         f"- pooling: {post_attrs.get('pooling')}, likelihood: {post_attrs.get('likelihood')}",
         f"- EGO seeds: {int(np.unique(evaluations['seed'].values).size)}, "
         f"evaluations: {evaluations.sizes['eval']}",
-        *_excluded_lines(post_attrs),
+        *_block_lines(idata),
         f"- NUTS: {post_attrs.get('nuts_sampler', 'pymc')}",
         f"- emulator fit {float(post_attrs.get('emulator_fit_s', np.nan)):.1f} s, "
         f"sampling {float(post_attrs.get('sampling_wall_s', np.nan)):.1f} s",
@@ -227,6 +253,7 @@ def write_posterior_report(
         f"- max R-hat {diagnostics.max_rhat:.4f}, min bulk ESS {diagnostics.min_ess_bulk:.0f}, "
         f"divergences {diagnostics.divergences}",
         *_refinement_lines(evaluations, post_attrs),
+        *[f"- {line}" for line in predictive_lines],
         "",
         "## Parameters (94 % HDI)",
         "",
@@ -247,15 +274,30 @@ def write_posterior_report(
     return table
 
 
-def _excluded_lines(attrs: dict) -> list[str]:
-    """Report line on seeds left out (``PosteriorOptions.floor_tolerance``), if any."""
-    excluded = json.loads(str(attrs.get("excluded_seeds", "[]")))
-    if not excluded:
+def _block_lines(idata: az.InferenceData) -> list[str]:
+    """Report lines on the residual blocks (emulator size, model error, noise), if any."""
+    cd, post = idata["constant_data"], idata["posterior"]
+    if "block" not in cd.coords:
         return []
-    return [
-        f"- seeds {excluded} left out of the posterior: their best discrepancy is more than "
-        "floor_tolerance above the best seed's (their searches did not reach its basin)"
-    ]
+    lines = ["- residual blocks (EGO seeds are repeats of one search: one emulator set):"]
+    for j, name in enumerate(cd["block"].values):
+        comps = cd["block_n_components"].values[:, j]
+        explained = cd["block_explained"].values[:, j]
+        measured = bool(cd["block_noise_measured"].values[0, j])
+        label = "sigma_" + "".join(c if c.isalnum() or c == "_" else "_" for c in str(name))
+        sigma = post[label].values if label in post else np.array([np.nan])
+        lo, hi = np.quantile(sigma, [0.03, 0.97])
+        noise = (
+            "noise measured from the data"
+            if measured
+            else "noise not measured: sigma carries noise and model error together"
+        )
+        lines.append(
+            f"  - {name}: {int(comps.min())}-{int(comps.max())} components "
+            f"({100 * explained.min():.1f} % of the variance), model error {label} "
+            f"{np.median(sigma):.4g} [{lo:.4g}, {hi:.4g}]; {noise}"
+        )
+    return lines
 
 
 def _refinement_lines(evaluations: xr.Dataset, attrs: dict) -> list[str]:
@@ -267,6 +309,18 @@ def _refinement_lines(evaluations: xr.Dataset, attrs: dict) -> list[str]:
     lines = [f"- emulators refined with {n_refine} forward runs at posterior draws"]
     lines += [f"  - emulator check, {c} (the points were held out)" for c in checks]
     return lines
+
+
+def _stress_predictive_figure(
+    study: Study, idata: az.InferenceData, n_draws: int, lines: list[str]
+):
+    """Data band (model + model error + noise) against the reference; its summary to ``lines``."""
+    from bayescal.plots.posterior import plot_stress_predictive
+    from bayescal.study.predictive import stress_predictive
+
+    pred = stress_predictive(study, idata, n_draws=n_draws, rng=study.seed)
+    lines.append(pred.summary())
+    return plot_stress_predictive(pred)
 
 
 def _predictive_figure(study: Study, idata: az.InferenceData, n_draws: int):

@@ -9,6 +9,11 @@ training set, before the final posterior is sampled on everything. This is the u
 design for emulator-based calibration (e.g. Sürer, Plumlee & Wild, Technometrics 2024, which
 selects points by an acquisition function; here the draws themselves are used).
 
+With the residual likelihood (the default) the draws are the pooled posterior's (one set of
+emulators on all evaluations), and the refinement stops early once the emulators are precise
+where the posterior lives: the posterior-weighted emulator variance of every block's components
+below ``STOP_RATIO`` (10 %) of its learned model-error variance ``sigma_b^2``.
+
 The evaluations are stored in ``DIR/refinement/evaluations.nc`` (the EGO history in
 ``DIR/evaluations.nc`` stays untouched, so EGO resumes as before); a rerun reuses the rounds
 already stored. Each round also measures how well the emulators predicted the new points (they
@@ -37,7 +42,14 @@ if TYPE_CHECKING:
 
     from bayescal.infer import PosteriorOptions
 
-__all__ = ["EmulatorCheck", "combined_evaluations", "refine_emulators"]
+__all__ = [
+    "STOP_RATIO",
+    "EmulatorCheck",
+    "ResidualCheck",
+    "combined_evaluations",
+    "emulator_variance_ratio",
+    "refine_emulators",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +99,82 @@ class EmulatorCheck:
         )
 
 
+#: Refinement stops when every block's posterior-weighted emulator variance is below this
+#: fraction of its model-error variance ``sigma_b^2``.
+STOP_RATIO = 0.1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResidualCheck:
+    """Residual emulators at one round: precision at the posterior and predictions of new runs.
+
+    Attributes
+    ----------
+    round : int
+        Refinement round (0-based).
+    n : int
+        OK forward runs of the round.
+    variance_ratio : dict of str to float
+        Per block, posterior mean of the emulator variance (per component) over the posterior
+        mean of ``sigma_b^2``, at the round's posterior (before its runs).
+    score_rmse : dict of str to float
+        Per block, RMS error of the emulated component scores at the new runs, in units of
+        the posterior mean ``sigma_b`` (held-out points).
+    coverage_2sd : dict of str to float
+        Per block, fraction of the new runs' scores within 2 emulator sd.
+    """
+
+    round: int
+    n: int
+    variance_ratio: dict[str, float]
+    score_rmse: dict[str, float]
+    coverage_2sd: dict[str, float]
+
+    def line(self) -> str:
+        """One line for the report."""
+        parts = [
+            f"{b}: variance/sigma^2 {self.variance_ratio[b]:.3f}, "
+            f"score RMSE {self.score_rmse.get(b, np.nan):.2f} sigma, "
+            f"within 2 sd {100 * self.coverage_2sd.get(b, np.nan):.0f} %"
+            for b in self.variance_ratio
+        ]
+        return f"round {self.round}: {self.n} points; " + "; ".join(parts)
+
+
+def emulator_variance_ratio(
+    idata: az.InferenceData, blocks: list, names: list[str], lower, upper, *, n: int = 200
+) -> dict[str, float]:
+    """Posterior-weighted emulator variance over the model-error variance, per block.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        A residual-likelihood posterior (pooled parameters by name, ``sigma_<block>``).
+    blocks : list of ResidualBlock
+        One realization's blocks.
+    names : list of str
+        Searched parameter names.
+    lower, upper : array_like, shape (d,)
+        The searched box.
+    n : int
+        Posterior draws used.
+
+    Returns
+    -------
+    dict of str to float
+    """
+    from bayescal.plots.posterior import posterior_draws
+
+    theta = posterior_draws(idata, n, rng=0)
+    unit = (theta - np.asarray(lower)) / (np.asarray(upper) - np.asarray(lower))
+    out = {}
+    for b in blocks:
+        _, var = b.emulator.predict(unit)
+        sigma = idata["posterior"][b.sigma_name].values
+        out[b.name] = float(np.mean(var + b.nugget) / np.mean(sigma**2))
+    return out
+
+
 def combined_evaluations(evaluations: xr.Dataset, out: str | Path) -> xr.Dataset:
     """EGO evaluations plus the stored refinement evaluations of ``DIR`` (if any)."""
     path = Path(out) / "refinement" / EvaluationStore.filename
@@ -102,6 +190,10 @@ def _append(evaluations: xr.Dataset, extra: xr.Dataset | None) -> xr.Dataset:
         return evaluations
     n = evaluations.sizes["eval"]
     extra = extra.assign_coords(eval=np.arange(n, n + extra.sizes["eval"]))
+    # stores written before evaluate() stopped keeping parameters as coordinates still have
+    # them (beta(eval), chi_len, ...): the variables are what counts
+    stray = [c for c in evaluations.coords if c not in extra.coords and c not in evaluations.dims]
+    evaluations = evaluations.drop_vars(stray)
     keep = [v for v in extra.data_vars if v in evaluations.data_vars]
     return xr.concat(
         [evaluations, extra[keep]],
@@ -118,7 +210,7 @@ def refine_emulators(
     evaluations: xr.Dataset,
     out: str | Path,
     options: PosteriorOptions,
-) -> tuple[xr.Dataset, list[EmulatorCheck]]:
+) -> tuple[xr.Dataset, list[EmulatorCheck] | list[ResidualCheck]]:
     """Run ``options.refine_rounds`` rounds of refinement; return all evaluations and checks.
 
     Parameters
@@ -134,11 +226,13 @@ def refine_emulators(
 
     Returns
     -------
-    (xarray.Dataset, list of EmulatorCheck)
+    (xarray.Dataset, list of EmulatorCheck or ResidualCheck)
         EGO plus refinement evaluations, and the check of each round run now.
     """
     from bayescal.infer import posterior
 
+    if options.likelihood == "residual":
+        return _refine_residual(study, evaluations, out, options)
     store = EvaluationStore(
         Path(out) / "refinement", study.names, {**evaluations.attrs, "content": "refinement"}
     )
@@ -159,6 +253,82 @@ def refine_emulators(
         logger.info("refinement %s", checks[-1].line())
         store.append(_record(study, theta, result, seed, real, batch=-(r + 1)))
     return _append(evaluations, store.data), checks
+
+
+def _refine_residual(
+    study: Study, evaluations: xr.Dataset, out: str | Path, options: PosteriorOptions
+) -> tuple[xr.Dataset, list[ResidualCheck]]:
+    """:func:`refine_emulators` for the residual likelihood (pooled draws, early stop)."""
+    from bayescal.infer.residual_posterior import realizations_of, residual_posterior
+
+    store = EvaluationStore(
+        Path(out) / "refinement", study.names, {**evaluations.attrs, "content": "refinement"}
+    )
+    done = 0 if store.data is None else np.unique(store.data["batch"].values).size
+    checks: list[ResidualCheck] = []
+    quick = dataclasses.replace(options, on_fail="ignore", progressbar=False, **_QUICK)
+    lower = [p.lower for p in study.parameters]
+    upper = [p.upper for p in study.parameters]
+    reference = realizations_of(study.reference)[0]
+    for r in range(done, options.refine_rounds):
+        data = _append(evaluations, store.data)
+        round_seed = _round_seed(options, r)
+        idata, blocks, _ = residual_posterior(
+            data,
+            study.discrepancy,
+            study.reference,
+            options=dataclasses.replace(quick, seed=round_seed),
+        )
+        ratio = emulator_variance_ratio(idata, blocks[0], list(study.names), lower, upper)
+        if all(v < STOP_RATIO for v in ratio.values()):
+            logger.info(
+                "refinement round %d: emulator variance below %.0f %% of sigma^2 in every "
+                "block %s; done",
+                r,
+                100 * STOP_RATIO,
+                {k: round(v, 3) for k, v in ratio.items()},
+            )
+            checks.append(
+                ResidualCheck(round=r, n=0, variance_ratio=ratio, score_rmse={}, coverage_2sd={})
+            )
+            break
+        gen = np.random.default_rng(round_seed)
+        theta = _feasible_draws(idata, options.refine_points, study.feasible, None, gen)
+        if len(theta) == 0:
+            logger.warning("refinement round %d: no feasible posterior draw; stopping", r)
+            break
+        seeds = np.unique(data["seed"].values)
+        seed = seeds[np.arange(len(theta)) % seeds.size].astype(np.int32)
+        real = np.zeros(len(theta), dtype=np.int64)
+        logger.info("refinement round %d: %d forward runs", r, len(theta))
+        result = evaluate(study, theta, real)
+        record = _record(study, theta, result, seed, real, batch=-(r + 1))
+        checks.append(_residual_check(r, idata, blocks[0], record, study, reference, ratio))
+        logger.info("refinement %s", checks[-1].line())
+        store.append(record)
+    return _append(evaluations, store.data), checks
+
+
+def _residual_check(r, idata, blocks, record, study, reference, ratio) -> ResidualCheck:
+    """Emulated against computed scores of the round's new runs (held out at that moment)."""
+    from bayescal.infer.residual_model import likelihood_residuals
+
+    residuals = likelihood_residuals(record, study.discrepancy, reference)
+    unit = np.asarray(record["unit"].values, dtype=float)
+    ok = np.all([np.isfinite(v).all(axis=1) for v in residuals.values()], axis=0)
+    rmse, cover = {}, {}
+    for b in blocks:
+        if not ok.any():
+            break
+        scores = b.emulator.project(residuals[b.name][ok])
+        mean, var = b.emulator.predict(unit[ok])
+        sigma = idata["posterior"][b.sigma_name].values
+        err = scores - mean
+        rmse[b.name] = float(np.sqrt(np.mean(err**2)) / np.sqrt(np.mean(sigma**2)))
+        cover[b.name] = float(np.mean(np.abs(err) <= 2 * np.sqrt(var + b.nugget)))
+    return ResidualCheck(
+        round=r, n=int(ok.sum()), variance_ratio=ratio, score_rmse=rmse, coverage_2sd=cover
+    )
 
 
 def _round_seed(options: PosteriorOptions, r: int) -> int:

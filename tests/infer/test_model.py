@@ -16,7 +16,7 @@ pytestmark = pytest.mark.usefixtures("pytensor_fast_compile")
 
 @pytest.fixture(scope="module")
 def data():
-    opts = PosteriorOptions(pooling="complete")
+    opts = PosteriorOptions(likelihood="floor", pooling="complete")
     return prepare(make_evaluations(n_seeds=2, n_per_seed=20, d=D), opts, rng=0)
 
 
@@ -59,7 +59,7 @@ def test_logp_equals_formula(data, likelihood):
 
 
 def test_unknown_prior_name(data):
-    opts = PosteriorOptions(pooling="complete", priors={"bta": ("uniform",)})
+    opts = PosteriorOptions(likelihood="floor", pooling="complete", priors={"bta": ("uniform",)})
     with pytest.raises(InputDataError, match="unknown parameters"):
         build_model(data, opts)
 
@@ -82,7 +82,7 @@ def _reparam(to_search=lambda v: {"u0": -v["v"] / 10.0}):
 
 def test_reparam_logp_is_prior_on_sampled_times_emulator_at_searched(data):
     """Uniform prior on the sampled (beta, v); the emulator sees u0 = -v / 10."""
-    opts = PosteriorOptions(pooling="complete", reparam=_reparam())
+    opts = PosteriorOptions(likelihood="floor", pooling="complete", reparam=_reparam())
     model = build_model(data, opts)
     assert {"beta", "v", "u0", "sigma"} <= set(model.named_vars)
     assert "u0" in [d.name for d in model.deterministics]
@@ -105,7 +105,9 @@ def test_reparam_logp_is_prior_on_sampled_times_emulator_at_searched(data):
 
 def test_reparam_errors(data):
     with pytest.raises(InputDataError, match=r"must return exactly \['u0'\]; got \['w'\]"):
-        opts = PosteriorOptions(pooling="complete", reparam=_reparam(lambda v: {"w": 1}))
+        opts = PosteriorOptions(
+            likelihood="floor", pooling="complete", reparam=_reparam(lambda v: {"w": 1})
+        )
         build_model(data, opts)
     with pytest.raises(InputDataError, match=r"need 2\.0 < 1\.0"):
         from bayescal.infer import Reparametrization
@@ -115,7 +117,7 @@ def test_reparam_errors(data):
 
 @pytest.mark.parametrize("pooling", ["partial", "none"])
 def test_reparam_per_seed_variables(pooling):
-    opts = PosteriorOptions(pooling=pooling, reparam=_reparam())
+    opts = PosteriorOptions(likelihood="floor", pooling=pooling, reparam=_reparam())
     per_seed = prepare(make_evaluations(n_seeds=2, n_per_seed=12, d=D), opts, rng=0)
     model = build_model(per_seed, opts)
     names = set(model.named_vars)
@@ -128,7 +130,7 @@ def test_reparam_per_seed_variables(pooling):
 
 def test_noise_error_scale_is_the_emulator_noise_sd(data):
     em = data.emulators[0]
-    opts = PosteriorOptions(pooling="complete", model_error_scale="noise")
+    opts = PosteriorOptions(likelihood="floor", pooling="complete", model_error_scale="noise")
     noise_sd = np.sqrt(em.noise) * em.y_std
     assert opts.error_scale([noise_sd]) == pytest.approx(max(noise_sd, 1e-3))
     assert opts.error_scale([0.0, 0.0]) == 1e-3
@@ -138,11 +140,13 @@ def test_noise_error_scale_is_the_emulator_noise_sd(data):
     want = scipy.stats.lognorm.logpdf(0.02, 0.5, scale=opts.error_scale([noise_sd]))
     assert float(logp(point)) == pytest.approx(want, abs=1e-7)
     with pytest.raises(InputDataError, match="model_error_scale must be > 0"):
-        PosteriorOptions(model_error_scale=0.0)
+        PosteriorOptions(likelihood="floor", model_error_scale=0.0)
 
 
 def test_fixed_model_error_is_a_constant_sigma(data):
-    opts = PosteriorOptions(pooling="complete", model_error_scale=0.07, model_error_spread=0.0)
+    opts = PosteriorOptions(
+        likelihood="floor", pooling="complete", model_error_scale=0.07, model_error_spread=0.0
+    )
     model = build_model(data, opts)
     assert "sigma" not in {v.name for v in model.free_RVs}
     logp = model.compile_logp(jacobian=False)
@@ -152,31 +156,3 @@ def test_fixed_model_error_is_a_constant_sigma(data):
     expected = -np.log(UPPER[:D] - LOWER[:D]).sum()
     expected += scipy.stats.norm.logpdf(data.floors[0], mean, np.sqrt(var + 0.07**2))
     assert float(logp(point)) == pytest.approx(float(expected), abs=1e-7)
-
-
-def test_floor_emulators_are_capped_gibbs_ones_not():
-    ev = make_evaluations(n_seeds=1, n_per_seed=20, d=D)
-    d = ev["discrepancy"].values
-    z = np.log(d[(ev["status"].values == 0) & np.isfinite(d)])
-    floor = prepare(ev, PosteriorOptions(pooling="complete", emulator_cap=0.2), rng=0)
-    np.testing.assert_allclose(floor.emulators[0].y, np.minimum(z, z.min() + 0.2))
-    gibbs = prepare(
-        ev, PosteriorOptions(pooling="complete", likelihood="gibbs", emulator_cap=0.2), rng=0
-    )
-    np.testing.assert_allclose(gibbs.emulators[0].y, z)
-
-
-def test_seeds_far_above_the_best_floor_are_left_out():
-    from bayescal.errors import ConvergenceWarning
-
-    ev = make_evaluations(n_seeds=3, n_per_seed=20, d=D)
-    stuck = ev["seed"].values == 1
-    ev["discrepancy"].values[stuck] *= 1.5  # log floor 0.405 above the others
-    with pytest.warns(ConvergenceWarning, match=r"seeds \[1\] left out"):
-        data = prepare(ev, PosteriorOptions(floor_tolerance=0.2), rng=0)
-    assert data.seeds == (0, 2) and data.excluded_seeds == (1,)
-    kept = prepare(ev, PosteriorOptions(floor_tolerance=None), rng=0)
-    assert kept.seeds == (0, 1, 2) and kept.excluded_seeds == ()
-    # the Gibbs likelihood uses no floor, hence drops nothing
-    gibbs = prepare(ev, PosteriorOptions(likelihood="gibbs"), rng=0)
-    assert gibbs.seeds == (0, 1, 2)

@@ -42,7 +42,7 @@ def test_logp_equals_formula(block):
     x, b = block
     cov = np.full(60, 0.01**2)
     noisy = residual_block(x, linear_residuals(x), name="g", noise_cov=cov, rng=0)
-    model = build_residual_model([b, noisy], names=NAMES, lower=LOWER, upper=UPPER)
+    model = build_residual_model([[b, noisy]], names=NAMES, lower=LOWER, upper=UPPER)
     logp = model.compile_logp(jacobian=False)
     theta = np.array([0.5, 22.0])
     unit = (theta - LOWER) / (UPPER - LOWER)
@@ -52,15 +52,18 @@ def test_logp_equals_formula(block):
         "b_interval__": np.log(unit[1] / (1 - unit[1])),
         "sigma_f_log__": np.log(sig["f"]),
         "sigma_g_log__": np.log(sig["g"]),
+        "sigma_tail_f_log__": np.log(2 * sig["f"]),
+        "sigma_tail_g_log__": np.log(2 * sig["g"]),
     }
     expected = -np.log(UPPER - LOWER).sum()
     for blk in (b, noisy):
         s = sig[blk.name]
         expected += scipy.stats.halfnorm.logpdf(s, scale=blk.sigma_scale)
+        expected += scipy.stats.halfnorm.logpdf(2 * s, scale=blk.tail_scale)
         mean, var = blk.emulator.predict(unit)
-        sd = np.sqrt(var + s**2 + blk.noise_var)
+        sd = np.sqrt(var + blk.nugget + s**2 + blk.noise_var)
         expected += scipy.stats.norm.logpdf(blk.target, mean, sd).sum()
-        tail = s**2 + blk.tail_var
+        tail = (2 * s) ** 2 + blk.tail_var
         expected += -0.5 * blk.tail_sq / tail - 0.5 * blk.tail_dof * np.log(2 * np.pi * tail)
     assert float(logp(point)) == pytest.approx(float(expected), rel=1e-9)
     # measured noise enters each component: var n_j = phi_j^T diag(cov) phi_j = 1e-4 here
@@ -72,9 +75,48 @@ def test_errors(block):
     with pytest.raises(InputDataError, match="noise_cov of block 'h'"):
         residual_block(x, linear_residuals(x), name="h", noise_cov=np.ones(3))
     with pytest.raises(InputDataError, match="lower < upper"):
-        build_residual_model([b], names=NAMES, lower=UPPER, upper=LOWER)
+        build_residual_model([[b]], names=NAMES, lower=UPPER, upper=LOWER)
     with pytest.raises(InputDataError, match="at least one"):
         build_residual_model([], names=NAMES, lower=LOWER, upper=UPPER)
+    with pytest.raises(InputDataError, match="same blocks"):
+        other = residual_block(x, linear_residuals(x), name="other", rng=0)
+        build_residual_model([[b], [other]], names=NAMES, lower=LOWER, upper=UPPER)
+
+
+def test_prior_scales_of_the_model_errors(block):
+    x, _ = block
+    noisy = linear_residuals(x) + 0.01 * np.random.default_rng(1).standard_normal((25, 60))
+    with_tail = residual_block(x, noisy, name="f", rng=0)
+    no_tail = residual_block(x, noisy, name="f", tail=False, rng=0)
+    assert with_tail.tail_dof == 58 and no_tail.tail_dof == 0
+    # per emulated component, and per direction outside the basis
+    best = noisy[np.argmin((noisy**2).sum(axis=1))]
+    basis = with_tail.emulator.basis
+    proj = basis.T @ best
+    assert with_tail.sigma_scale == pytest.approx(np.sqrt(np.mean(proj**2)))
+    rest = best - basis @ proj
+    assert with_tail.tail_scale == pytest.approx(np.sqrt(rest @ rest / 58))
+    assert no_tail.sigma_scale == with_tail.sigma_scale
+
+
+@pytest.mark.usefixtures("pytensor_fast_compile")
+def test_realizations_are_partially_pooled_with_one_sigma_per_block(block):
+    _, b = block
+    model = build_residual_model([[b], [b], [b]], names=NAMES, lower=LOWER, upper=UPPER)
+    names = set(model.named_vars)
+    assert {"a", "b", "a_realization", "tau", "eps", "sigma_f"} <= names
+    assert {"z_f_r0", "z_f_r1", "z_f_r2", "tail_f_r2", "sigma_tail_f"} <= names
+    assert model.named_vars_to_dims["a_realization"] == ("realization",)
+    from bayescal.infer import PosteriorOptions
+
+    none = build_residual_model(
+        [[b], [b]],
+        names=NAMES,
+        lower=LOWER,
+        upper=UPPER,
+        options=PosteriorOptions(pooling="none"),
+    )
+    assert "a_realization" in none.free_RVs[0].name and "tau" not in none.named_vars
 
 
 @pytest.mark.slow
@@ -84,7 +126,7 @@ def test_linear_twin_posterior_is_centred_on_the_truth(block):
     import pymc as pm
 
     _, b = block
-    model = build_residual_model([b], names=NAMES, lower=LOWER, upper=UPPER)
+    model = build_residual_model([[b]], names=NAMES, lower=LOWER, upper=UPPER)
     with model:
         idata = pm.sample(
             draws=500, tune=500, chains=2, random_seed=1, progressbar=False,
@@ -123,6 +165,6 @@ def test_blocks_of_a_run_and_their_model(toy_run):
     assert np.all(blocks[0].noise_var == 0) and np.all(blocks[1].noise_var > 0)
     lower = [p.lower for p in study.parameters]
     upper = [p.upper for p in study.parameters]
-    model = build_residual_model(blocks, names=study.names, lower=lower, upper=upper)
+    model = build_residual_model([blocks], names=study.names, lower=lower, upper=upper)
     assert {"sigma_gamma_xy_exy", "sigma_stress", "z_stress"} <= set(model.named_vars)
     assert np.isfinite(model.compile_logp()(model.initial_point()))

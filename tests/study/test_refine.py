@@ -18,7 +18,6 @@ def refined(tmp_path_factory):
     out = tmp_path_factory.mktemp("refine")
     evaluations = calibrate(study, out, budget=12, seeds=2)
     mtime = (out / "evaluations.nc").stat().st_mtime_ns
-    # both seeds of this short toy run, whatever their floors (floor_tolerance=None)
     opts = PosteriorOptions(
         draws=100,
         tune=100,
@@ -26,7 +25,6 @@ def refined(tmp_path_factory):
         seed=0,
         refine_rounds=2,
         refine_points=3,
-        floor_tolerance=None,
     )
     result = run_posterior(study, evaluations, out, options=opts, predictive_draws=0)
     return study, out, evaluations, mtime, opts, result
@@ -38,16 +36,16 @@ def test_refinement_points_are_stored_apart_and_used(refined):
     assert (out / "evaluations.nc").stat().st_mtime_ns == mtime  # EGO history untouched
     with xr.open_dataset(out / "refinement" / "evaluations.nc", engine="h5netcdf") as ds:
         extra = ds.load()
-    assert extra.sizes["eval"] == 2 * 2 * 3  # rounds x seeds x points
+    assert extra.sizes["eval"] == 2 * 3  # rounds x points (pooled draws: one emulator set)
     assert sorted(np.unique(extra["batch"].values)) == [-2, -1]
-    assert sorted(np.unique(extra["seed"].values)) == [0, 1]
+    assert sorted(np.unique(extra["seed"].values)) == [0, 1]  # labels spread over the seeds
     # refinement points are posterior draws that satisfy the study's constraint (the
     # posterior itself does not know it: infeasible draws are replaced)
     assert np.all(study.feasible(extra["theta"].values))
     cd = result.idata.constant_data
-    assert cd.sizes["eval"] == evaluations.sizes["eval"] + 12
+    assert cd.sizes["eval"] == evaluations.sizes["eval"] + 6
     text = (out / "report" / "posterior.md").read_text()
-    assert "emulators refined with 12 forward runs" in text
+    assert "emulators refined with 6 forward runs" in text
     assert text.count("emulator check, round") == 2
 
 
@@ -56,9 +54,9 @@ def test_rerun_reuses_stored_rounds(refined):
     study, out, evaluations, _, opts, _ = refined
     result = run_posterior(study, evaluations, out, options=opts, predictive_draws=0)
     with xr.open_dataset(out / "refinement" / "evaluations.nc", engine="h5netcdf") as ds:
-        assert ds.sizes["eval"] == 12
+        assert ds.sizes["eval"] == 6
     assert "emulator_checks" not in result.idata.posterior.attrs  # nothing new to check
-    assert result.idata.constant_data.sizes["eval"] == evaluations.sizes["eval"] + 12
+    assert result.idata.constant_data.sizes["eval"] == evaluations.sizes["eval"] + 6
 
 
 def test_refine_smoke(tmp_path, fake_nuts):
@@ -72,8 +70,8 @@ def test_refine_smoke(tmp_path, fake_nuts):
     )
     result = run_posterior(study, evaluations, tmp_path, options=opts, predictive_draws=0)
     with xr.open_dataset(tmp_path / "refinement" / "evaluations.nc", engine="h5netcdf") as ds:
-        assert ds.sizes["eval"] == 1 * 2 * 2  # rounds x seeds x points
-    assert result.idata.constant_data.sizes["eval"] == evaluations.sizes["eval"] + 4
+        assert ds.sizes["eval"] == 1 * 2  # rounds x points (pooled draws: one emulator set)
+    assert result.idata.constant_data.sizes["eval"] == evaluations.sizes["eval"] + 2
     assert result.idata.posterior.sizes["draw"] == 30
     assert "emulator check, round" in (tmp_path / "report" / "posterior.md").read_text()
 

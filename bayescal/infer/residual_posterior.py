@@ -1,0 +1,227 @@
+"""The default posterior: residual emulators of all evaluations, KOH likelihood, NUTS.
+
+``residual_posterior(evaluations, discrepancy, reference)`` fits one principal-component
+emulator per residual block and data realization on every evaluation (all EGO seeds together:
+they are repeats of one search, not independent data), measures the stress curve's noise,
+builds :func:`bayescal.infer.residual_model.build_residual_model`, samples it and assembles the
+InferenceData.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+
+import arviz as az
+import numpy as np
+import xarray as xr
+
+from bayescal.discrepancy import Discrepancy
+from bayescal.errors import InputDataError
+from bayescal.infer.options import PosteriorOptions
+from bayescal.infer.residual_model import ResidualBlock, build_residual_model, residual_blocks
+from bayescal.noise import StressNoise, stress_noise
+
+__all__ = ["fit_residual_blocks", "measured_stress_noise", "realizations_of", "residual_posterior"]
+
+logger = logging.getLogger(__name__)
+
+_EVAL_VARS = ("theta", "unit", "discrepancy", "status", "seed")
+
+
+def realizations_of(reference: xr.Dataset) -> list[xr.Dataset]:
+    """The reference split along its ``realization`` dim (itself when it has none)."""
+    if "realization" not in reference.dims:
+        return [reference]
+    return [reference.isel(realization=i) for i in range(reference.sizes["realization"])]
+
+
+def measured_stress_noise(discrepancy: Discrepancy, reference: xr.Dataset) -> StressNoise | None:
+    """Noise of one realization's stress curve (:func:`bayescal.noise.stress_noise`), or None.
+
+    None when the discrepancy has no stress term or the curve is too short to measure it (the
+    stress block's ``sigma`` then carries noise and model error together).
+    """
+    term = discrepancy.stress
+    if term is None:
+        return None
+    try:
+        return stress_noise(reference, variable=term.reference, strain=term.reference_strain)
+    except InputDataError as exc:
+        logger.warning("stress noise not measured (%s); sigma_stress carries it", exc)
+        return None
+
+
+def fit_residual_blocks(
+    evaluations: xr.Dataset,
+    discrepancy: Discrepancy,
+    reference: xr.Dataset,
+    *,
+    variance: float = 0.99,
+    measure_noise: bool = True,
+    rng: int | np.random.Generator | None = None,
+) -> list[list[ResidualBlock]]:
+    """Residual blocks per data realization, trained on all evaluations.
+
+    Parameters
+    ----------
+    evaluations : xarray.Dataset
+        With kept outputs (``output_<var>``, ``model_stress``) and ``unit``.
+    discrepancy : Discrepancy
+        Defines the blocks.
+    reference : xarray.Dataset
+        The data, with or without a ``realization`` dim.
+    variance : float
+        Variance fraction each block's components keep.
+    measure_noise : bool
+        Measure each realization's stress-curve noise (else ``sigma`` carries it).
+    rng : int, numpy Generator or None
+        Seed of the GP fits.
+
+    Returns
+    -------
+    list (per realization) of list of ResidualBlock
+    """
+    gen = np.random.default_rng(rng)
+    out = []
+    for ref in realizations_of(reference):
+        noise = measured_stress_noise(discrepancy, ref) if measure_noise else None
+        out.append(
+            residual_blocks(
+                evaluations,
+                discrepancy,
+                ref,
+                stress_noise=noise,
+                variance=variance,
+                rng=int(gen.integers(2**31 - 1)),
+            )
+        )
+    return out
+
+
+def _bounds(evaluations: xr.Dataset) -> tuple[list[str], np.ndarray, np.ndarray]:
+    names = [str(n) for n in evaluations["param"].values]
+    try:
+        lower = np.asarray(evaluations.attrs["param_lower"], dtype=float).reshape(-1)
+        upper = np.asarray(evaluations.attrs["param_upper"], dtype=float).reshape(-1)
+    except KeyError as exc:
+        raise InputDataError(
+            "evaluations need attrs 'param_lower' and 'param_upper' (the study bounds)."
+        ) from exc
+    return names, lower, upper
+
+
+def residual_constant_data(
+    evaluations: xr.Dataset,
+    realizations: Sequence[Sequence[ResidualBlock]],
+    names: Sequence[str],
+    lower: np.ndarray,
+    upper: np.ndarray,
+) -> xr.Dataset:
+    """The evaluations, each EGO seed's optimum and a summary of each block's emulator.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``theta``, ``unit``, ``discrepancy``, ``status``, ``seed`` (dim ``eval``);
+        ``best_theta(emulator, param)`` with ``emulator_seed`` (each EGO seed's optimum);
+        ``lower``, ``upper(param)``; per ``block`` (and ``realization``): ``n_components``,
+        ``explained``, ``sigma_scale``, ``noise_measured``, ``tail_dof``; with a stress block,
+        ``stress_leverage(stress_frame)``: the squared norm of each frame's row of its basis.
+    """
+    keep = [v for v in _EVAL_VARS if v in evaluations]
+    ds = evaluations[keep].reset_coords(drop=True).assign_coords(param=list(names))
+    d = np.asarray(evaluations["discrepancy"].values, dtype=float)
+    ok = np.isfinite(d)
+    if "status" in evaluations:
+        ok &= evaluations["status"].values == 0
+    seeds = np.asarray(evaluations["seed"].values, dtype=int)
+    labels = [int(s) for s in np.unique(seeds[ok])]
+    theta = evaluations["theta"].transpose("eval", "param").values
+    best = [
+        theta[np.flatnonzero(ok & (seeds == s))[np.argmin(d[ok & (seeds == s)])]] for s in labels
+    ]
+    ds["emulator_seed"] = ("emulator", np.asarray(labels, dtype=np.int64))
+    ds["best_theta"] = (("emulator", "param"), np.asarray(best).reshape(len(labels), len(names)))
+    ds["lower"] = ("param", np.asarray(lower, dtype=float))
+    ds["upper"] = ("param", np.asarray(upper, dtype=float))
+    dims = ("realization", "block")
+    ds = ds.assign_coords(block=[b.name for b in realizations[0]])
+    for key in ("n_components", "explained", "sigma_scale", "noise_measured", "tail_dof"):
+        values = [
+            [
+                float(
+                    getattr(b.emulator, key)
+                    if key in ("n_components", "explained")
+                    else getattr(b, key)
+                )
+                for b in blocks
+            ]
+            for blocks in realizations
+        ]
+        ds[f"block_{key}"] = (dims, np.asarray(values))
+    stress = [b for b in realizations[0] if b.name == "stress"]
+    if stress:  # how much of each frame's model error lies in the emulated directions
+        ds["stress_leverage"] = ("stress_frame", np.sum(stress[0].emulator.basis ** 2, axis=1))
+    return ds
+
+
+def residual_posterior(
+    evaluations: xr.Dataset,
+    discrepancy: Discrepancy,
+    reference: xr.Dataset,
+    *,
+    options: PosteriorOptions | None = None,
+    measure_noise: bool = True,
+) -> tuple[az.InferenceData, list[list[ResidualBlock]], dict]:
+    """Sample the residual-likelihood posterior.
+
+    Parameters
+    ----------
+    evaluations : xarray.Dataset
+        ``DIR/evaluations.nc`` (and refinement rows) with kept outputs.
+    discrepancy : Discrepancy
+        The study's (defines the blocks).
+    reference : xarray.Dataset
+        The data (``realization`` dim optional).
+    options : PosteriorOptions or None
+        Sampler settings, priors, ``reparam``, ``pooling`` over realizations.
+    measure_noise : bool
+        Measure the stress noise from the reference curve.
+
+    Returns
+    -------
+    idata, blocks, timings
+        The InferenceData (``posterior``, ``sample_stats``, ``prior``, ``constant_data``), the
+        fitted blocks per realization, and ``{"emulator_fit_s": ..., "sampling_wall_s": ...}``.
+    """
+    from bayescal.infer.sample import sample, seed_plan
+
+    opts = options if options is not None else PosteriorOptions()
+    plan = seed_plan(opts.seed)
+    names, lower, upper = _bounds(evaluations)
+    t0 = time.perf_counter()
+    blocks = fit_residual_blocks(
+        evaluations, discrepancy, reference, measure_noise=measure_noise, rng=plan.emulators
+    )
+    for i, bs in enumerate(blocks):
+        for b in bs:
+            logger.info(
+                "realization %d, block %s: %d components (%.1f %% of the variance), noise %s",
+                i,
+                b.name,
+                b.emulator.n_components,
+                100 * b.emulator.explained,
+                "measured" if b.noise_measured else "in sigma",
+            )
+    t1 = time.perf_counter()
+    model = build_residual_model(blocks, names=names, lower=lower, upper=upper, options=opts)
+    idata = sample(model, opts, seeds=plan)
+    t2 = time.perf_counter()
+    ours = residual_constant_data(evaluations, blocks, names, lower, upper)
+    if "constant_data" in idata.groups():  # the model's data containers (observed scores)
+        ours = xr.merge([idata["constant_data"], ours], combine_attrs="override")
+        del idata["constant_data"]
+    idata.add_groups(constant_data=ours)
+    return idata, blocks, {"emulator_fit_s": t1 - t0, "sampling_wall_s": t2 - t1}

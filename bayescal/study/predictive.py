@@ -1,0 +1,175 @@
+"""Posterior predictive of the stress–strain data: model runs plus model error plus noise.
+
+The residual likelihood says the data are the model's output at the parameters, plus a
+model-form error ``sigma_stress`` per compared frame, plus the curve's measured noise. Its
+predictive distribution of the data is therefore not the band of forward runs alone: each
+posterior draw's forward curve gets independent draws of both error terms (marginally per frame).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bayescal.errors import InputDataError
+from bayescal.study.study import Study
+
+if TYPE_CHECKING:
+    import arviz as az
+
+__all__ = ["StressPredictive", "stress_predictive"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class StressPredictive:
+    """Predictive stress curves at posterior draws.
+
+    Attributes
+    ----------
+    strain : ndarray, shape (frame,)
+        Strain of the model's frames.
+    model : ndarray, shape (n, frame)
+        Forward runs at posterior draws (GPa; NaN rows for failed runs).
+    data : ndarray, shape (n * replicates, frame)
+        The same plus model error and noise (GPa).
+    reference : ndarray, shape (m,)
+        The data's stress (GPa).
+    reference_strain : ndarray, shape (m,)
+        Its strain.
+    error_sd : float
+        Posterior mean of ``sqrt(sigma_stress^2 + noise_sd^2)`` (GPa).
+    """
+
+    strain: np.ndarray
+    model: np.ndarray
+    data: np.ndarray
+    reference: np.ndarray
+    reference_strain: np.ndarray
+    error_sd: float
+
+    def band(self, level: float = 0.9, *, of: str = "data") -> np.ndarray:
+        """Lower quantile, median and upper quantile per frame, shape ``(3, frame)``."""
+        rows = self.data if of == "data" else self.model
+        rows = rows[np.isfinite(rows).all(axis=1)]
+        return np.quantile(rows, [(1 - level) / 2, 0.5, (1 + level) / 2], axis=0)
+
+    def coverage(self, level: float = 0.9) -> float:
+        """Fraction of the data's points (within the model's strain range) inside the band."""
+        lo, _, hi = self.band(level)
+        inside = (self.reference_strain >= self.strain.min()) & (
+            self.reference_strain <= self.strain.max()
+        )
+        x = self.reference_strain[inside]
+        ref = self.reference[inside]
+        return float(
+            np.mean((ref >= np.interp(x, self.strain, lo)) & (ref <= np.interp(x, self.strain, hi)))
+        )
+
+    def median_peak(self) -> tuple[float, float]:
+        """Peak stress (GPa) of the median data curve and its strain."""
+        _, med, _ = self.band()
+        i = int(np.argmax(med))
+        return float(med[i]), float(self.strain[i])
+
+    def summary(self, level: float = 0.9) -> str:
+        """One line for the report."""
+        peak, at = self.median_peak()
+        ref_peak = int(np.argmax(self.reference))
+        return (
+            f"{level:.0%} predictive band of the data covers {100 * self.coverage(level):.0f} % "
+            f"of the reference stress points; median peak {peak:.3f} GPa at strain {at:.3f} "
+            f"(data {self.reference[ref_peak]:.3f} GPa at {self.reference_strain[ref_peak]:.3f}); "
+            f"model error + noise sd {self.error_sd:.3f} GPa"
+        )
+
+
+def _frame_model_error(idata: az.InferenceData, flat, idx: np.ndarray) -> np.ndarray:
+    """Model-error sd per frame at the selected draws, shape ``(n, frame)`` (or ``(n, 1)``).
+
+    ``sigma_stress`` acts in the emulated directions and ``sigma_tail_stress`` outside them, so
+    frame ``f`` has variance ``h_f sigma^2 + (1 - h_f) sigma_tail^2`` with ``h_f`` its leverage.
+    """
+    if "sigma_stress" not in flat:
+        return np.zeros((idx.size, 1))
+    inside = flat["sigma_stress"].values[idx][:, None] ** 2
+    cd = idata["constant_data"]
+    if "sigma_tail_stress" not in flat or "stress_leverage" not in cd:
+        return np.sqrt(inside)
+    h = np.asarray(cd["stress_leverage"].values)[None, :]
+    outside = flat["sigma_tail_stress"].values[idx][:, None] ** 2
+    return np.sqrt(h * inside + (1 - h) * outside)
+
+
+def stress_predictive(
+    study: Study,
+    idata: az.InferenceData,
+    *,
+    n_draws: int = 24,
+    replicates: int = 20,
+    rng: int | np.random.Generator | None = None,
+) -> StressPredictive:
+    """Forward runs at pooled posterior draws, with model error and measured noise added.
+
+    Parameters
+    ----------
+    study : Study
+        Forward model, stress term, reference (its first realization).
+    idata : arviz.InferenceData
+        A residual-likelihood posterior (pooled parameters, ``sigma_stress``); a posterior
+        without ``sigma_stress`` gets the forward runs' band only (``data == model``).
+    n_draws : int
+        Posterior draws run through the forward model.
+    replicates : int
+        Error draws per forward run.
+    rng : int, numpy Generator or None
+        Selects the draws and the errors.
+
+    Returns
+    -------
+    StressPredictive
+
+    Raises
+    ------
+    InputDataError
+        No stress term, no pooled parameters, or no feasible draw.
+    """
+    from bayescal.infer.residual_posterior import measured_stress_noise, realizations_of
+    from bayescal.study.evaluate import _call_forward
+
+    term = study.discrepancy.stress
+    post = idata["posterior"]
+    if term is None or not all(n in post for n in study.names):
+        raise InputDataError("the stress predictive needs a stress term and pooled parameters.")
+    reference = realizations_of(study.reference)[0]
+    gen = np.random.default_rng(rng)
+    flat = post.stack(sample=("chain", "draw"))
+    idx = gen.choice(flat.sizes["sample"], size=n_draws, replace=False)
+    theta = np.stack([flat[n].values[idx] for n in study.names], axis=-1)
+    sigma = _frame_model_error(idata, flat, idx)  # (n_draws, frame)
+    noise = measured_stress_noise(study.discrepancy, reference) if "sigma_stress" in flat else None
+    noise_sd = 0.0 if noise is None else noise.sd
+    ok = study.feasible(theta)
+    if not ok.any():
+        raise InputDataError("no posterior draw satisfies the study's constraint.")
+    model = _call_forward(study, theta[ok])
+    curves = model[term.model].transpose("sample", "frame").values.astype(float)
+    if "status" in model:
+        curves[model["status"].values != 0] = np.nan
+    sd = np.sqrt(sigma[ok] ** 2 + noise_sd**2)
+    if sd.shape[1] != curves.shape[1]:
+        sd = np.broadcast_to(sd[:, :1], curves.shape)
+    errors = gen.standard_normal((replicates, *curves.shape)) * sd[None]
+    data = (curves[None] + errors).reshape(-1, curves.shape[1])
+    ref = study.reference[term.reference]
+    if "realization" in ref.dims:
+        ref = ref.isel(realization=0)
+    return StressPredictive(
+        strain=np.asarray(model["strain"].values, dtype=float),
+        model=curves,
+        data=data,
+        reference=np.asarray(ref.values, dtype=float),
+        reference_strain=np.asarray(study.reference[term.reference_strain].values, dtype=float),
+        error_sd=float(np.sqrt(np.mean(sd**2))),
+    )
