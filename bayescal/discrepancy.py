@@ -109,14 +109,19 @@ class FieldTerm:
         return out
 
     def snapshot_residuals(self, reference: xr.Dataset, model: xr.Dataset) -> np.ndarray:
-        r"""Smooth residual vector per sample whose norm tracks the snapshot distances.
+        r"""Smooth residual vector per sample whose norm grows with the snapshot distances.
 
-        For snapshot ``k`` with reference basis :math:`U_r` and model projector
-        :math:`P_m = U_m U_m^T` the residual is :math:`\operatorname{vec}((I - U_r U_r^T) P_m
-        U_r) / K`: it depends on the model subspace only (not on its basis), is differentiable
-        in the model's parameters where the rank-``r`` singular gap is open, and its norm is
-        :math:`(\sum_i \sin^2\theta_i \cos^2\theta_i)^{1/2} \approx` the geodesic distance
-        for small principal angles :math:`\theta_i`. Zero exactly when the subspaces agree.
+        For snapshot ``k`` with reference basis :math:`U_r` and model basis :math:`U_m` the
+        residual is :math:`\operatorname{vec}(U_m Q - U_r) / K` with :math:`Q` the orthogonal
+        polar factor of :math:`U_m^T U_r` (the rotation that best aligns the two bases). It
+        depends on the model subspace only (not on its basis), is differentiable in the model's
+        parameters while every principal angle is below 90 degrees, is zero exactly when the
+        subspaces agree, and its norm is the Procrustes distance
+        :math:`2 (\sum_i \sin^2(\theta_i/2))^{1/2}`: about the geodesic distance for small
+        angles and increasing in every angle up to 90 degrees. (A projection residual
+        :math:`(I - U_r U_r^T) U_m U_m^T U_r`, of norm :math:`(\sum \sin^2\theta_i
+        \cos^2\theta_i)^{1/2}`, falls back to zero as the subspaces become orthogonal, so a
+        likelihood built on it favours fields unlike the data.)
 
         Returns
         -------
@@ -133,8 +138,8 @@ class FieldTerm:
             else:
                 ref_basis, rank = subspace(ref[k], energy=self.energy)
             U = subspace(mod[:, k], rank)  # (sample, pixel, rank)
-            r = U @ (np.swapaxes(U, -1, -2) @ ref_basis)
-            r = r - ref_basis @ (ref_basis.T @ r)
+            w, _, vt = np.linalg.svd(np.swapaxes(U, -1, -2) @ ref_basis)
+            r = U @ (w @ vt) - ref_basis
             parts.append(r.reshape(r.shape[0], -1) / K)
         return np.concatenate(parts, axis=1)
 

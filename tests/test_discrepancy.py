@@ -175,7 +175,7 @@ def test_residuals_zero_at_match_basis_invariant_and_linear(ref):
     norms = np.linalg.norm(R, axis=1)
     assert norms[1] / norms[0] == pytest.approx(2.0, rel=0.01)
     np.testing.assert_allclose(R[2], R[0], atol=1e-9 * norms[0])
-    # field part alone: per snapshot |r_k| K = sqrt(sum sin^2 cos^2) ~ geodesic distance
+    # field part alone: per snapshot |r_k| K = Procrustes distance ~ geodesic distance
     term = disc.fields[0]
     model = model_from(ref, gamma=gamma[:1], stress=stress[:1])
     r = term.snapshot_residuals(ref, model)[0]
@@ -184,6 +184,29 @@ def test_residuals_zero_at_match_basis_invariant_and_linear(ref):
     parts = np.split(r, np.cumsum(sizes)[:-1])
     per_snapshot = np.array([np.linalg.norm(p) for p in parts]) * len(sizes)
     np.testing.assert_allclose(per_snapshot, dist, rtol=1e-3)
+
+
+def test_field_residual_norm_is_the_procrustes_distance_and_grows(ref):
+    """Per snapshot, |r_k| K equals the Procrustes distance 2 (sum sin^2(theta/2))^(1/2) at
+    any angles (not only small ones), so it keeps growing as the model's fields turn away
+    from the data's: a likelihood on it cannot prefer fields unlike the data."""
+    from bayescal.discrepancy import FieldTerm
+
+    term = FieldTerm(metric="procrustes")
+    rng = np.random.default_rng(5)
+    base = ref["gamma_xy"].values
+    other = rng.normal(size=base.shape) * base.std()
+    mixes = np.linspace(0.0, 1.0, 6)
+    gamma = np.stack([(1 - a) * base + a * other for a in mixes])
+    model = model_from(ref, gamma=gamma, stress=np.tile(ref["stress"].values[::5], (6, 1)))
+    r = term.snapshot_residuals(ref, model)
+    dist = term.snapshot_distances(ref, model)  # (sample, snapshot)
+    sizes = [32 * k for k in term.ranks]
+    parts = np.split(r, np.cumsum(sizes)[:-1], axis=1)
+    per_snapshot = np.stack([np.linalg.norm(p, axis=1) for p in parts], axis=1) * len(sizes)
+    np.testing.assert_allclose(per_snapshot, dist, rtol=1e-8, atol=1e-12)
+    assert per_snapshot[0].max() < 1e-9
+    assert np.all(np.diff(per_snapshot.sum(axis=1)) > 0)
 
 
 def test_residuals_nan_for_failed_samples(ref):

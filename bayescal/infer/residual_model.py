@@ -61,6 +61,7 @@ __all__ = [
     "likelihood_residuals",
     "residual_block",
     "residual_blocks",
+    "shrink_far_residuals",
     "unique_points",
 ]
 
@@ -210,6 +211,7 @@ def residual_blocks(
     *,
     stress_noise: StressNoise | None = None,
     variance: float = 0.99,
+    far_factor: float | None = 5.0,
     rng: int | np.random.Generator | None = None,
 ) -> list[ResidualBlock]:
     """Residual blocks of a run's evaluations (all EGO seeds: one training set).
@@ -233,6 +235,9 @@ def residual_blocks(
         carries noise and model error together.
     variance : float
         Variance fraction kept by each block's principal components.
+    far_factor : float or None
+        Residual vectors longer than this many times the block's shortest one are shortened
+        to that length (:func:`shrink_far_residuals`); None keeps them.
     rng : int, numpy Generator or None
         Seed of the GP fits.
 
@@ -254,6 +259,7 @@ def residual_blocks(
     gen = np.random.default_rng(rng)
     out = []
     for name, r in blocks.items():
+        r = shrink_far_residuals(r, keep, factor=far_factor)
         cov = None
         term = discrepancy.stress if name == "stress" else None
         is_stress = term is not None
@@ -292,6 +298,39 @@ def likelihood_residuals(
         _, scale = discrepancy.stress.residual_map(reference, evaluations["strain"].values)
         blocks["stress"] = blocks["stress"] / scale
     return blocks
+
+
+def shrink_far_residuals(
+    residuals: np.ndarray, rows: np.ndarray, *, factor: float | None
+) -> np.ndarray:
+    """Shorten residual vectors longer than ``factor`` times the shortest, keeping directions.
+
+    Where a block's residual is several times the best fit's, its likelihood is negligible
+    whatever its exact length (with the model error near the best fit's misfit, ``exp(-12)``
+    per direction at 5 times). Left at full length, such points (CuZr: the stress cliff below
+    chi0 of about 1000 K, up to 20 times the best stress misfit) set the GPs' output scale and
+    short lengthscales, so that everywhere between evaluations the emulator's variance is
+    hundreds of times the model error and the posterior settles where nothing was evaluated.
+    Shortened, they still say "far from the data" in the same direction.
+
+    Parameters
+    ----------
+    residuals : ndarray, shape (n, m)
+    rows : ndarray of int
+        Rows that count (finite, distinct points); the shortest is taken among them.
+    factor : float or None
+        None returns ``residuals`` unchanged.
+
+    Returns
+    -------
+    ndarray, shape (n, m)
+    """
+    if factor is None:
+        return residuals
+    norm = np.linalg.norm(residuals, axis=1)
+    limit = factor * max(float(np.min(norm[rows])), 1e-300)
+    scale = np.minimum(1.0, limit / np.where(norm > 0, norm, 1.0))
+    return residuals * scale[:, None]
 
 
 def unique_points(unit: np.ndarray, ok: np.ndarray) -> np.ndarray:
