@@ -23,6 +23,10 @@ not white: it lies mostly in the directions the parameters move (the stress peak
 ``sigma`` per entry, pinned by the many directions outside the basis, would declare that misfit
 impossible and push the posterior to wherever the emulator is unsure. A field block's entries
 are a pixel-wise embedding of a few principal angles per snapshot; it has no tail term.
+With no more emulated components than parameters the scores carry no information on
+``sigma_b`` (the parameters can fit them exactly): its prior scale, from the best fit's misfit,
+then sets how wide the posterior is (the simulation-based calibration in
+``tests/infer/test_residual_sbc.py`` therefore uses more components than parameters).
 
 ``sigma_b`` is shared by the data realizations (the model's error does not depend on which
 sample of the material was simulated); the parameters are per realization with a population
@@ -134,6 +138,7 @@ def residual_block(
     noise_cov: ArrayLike | None = None,
     tail: bool = True,
     sigma_scale: float | None = None,
+    tail_scale: float | None = None,
     variance: float = 0.99,
     rng: int | np.random.Generator | None = None,
 ) -> ResidualBlock:
@@ -156,6 +161,8 @@ def residual_block(
         Scale of the half-normal prior of ``sigma_b``; None derives it from the best evaluation
         (see Returns). A fixed value makes the prior independent of the data (simulation-based
         calibration).
+    tail_scale : float or None
+        The same for the tail's ``sigma_tail``.
     variance : float
         Variance fraction the principal components keep.
     rng : int, numpy Generator or None
@@ -199,7 +206,11 @@ def residual_block(
             if sigma_scale is None
             else float(sigma_scale)
         ),
-        tail_scale=float(max(np.sqrt(rest @ rest / max(m - k, 1)), 1e-12)),
+        tail_scale=(
+            float(max(np.sqrt(rest @ rest / max(m - k, 1)), 1e-12))
+            if tail_scale is None
+            else float(tail_scale)
+        ),
         noise_measured=noise_cov is not None,
     )
 

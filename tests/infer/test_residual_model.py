@@ -168,3 +168,14 @@ def test_blocks_of_a_run_and_their_model(toy_run):
     model = build_residual_model([blocks], names=study.names, lower=lower, upper=upper)
     assert {"sigma_gamma_xy_exy", "sigma_stress", "z_stress"} <= set(model.named_vars)
     assert np.isfinite(model.compile_logp()(model.initial_point()))
+
+
+def test_far_residuals_are_shortened_not_turned():
+    from bayescal.infer.residual_model import shrink_far_residuals
+
+    r = np.array([[1.0, 0.0], [0.0, 3.0], [-40.0, 30.0], [np.nan, np.nan]])
+    out = shrink_far_residuals(r, np.array([0, 1, 2]), factor=5.0)
+    np.testing.assert_array_equal(out[:2], r[:2])  # within 5x the shortest: unchanged
+    assert np.linalg.norm(out[2]) == pytest.approx(5.0)  # 50 -> 5 x 1
+    np.testing.assert_allclose(out[2] / np.linalg.norm(out[2]), r[2] / 50.0)
+    assert shrink_far_residuals(r, np.array([0, 1, 2]), factor=None) is r
