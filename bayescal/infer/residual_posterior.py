@@ -23,7 +23,13 @@ from bayescal.infer.options import PosteriorOptions
 from bayescal.infer.residual_model import ResidualBlock, build_residual_model, residual_blocks
 from bayescal.noise import StressNoise, stress_noise
 
-__all__ = ["fit_residual_blocks", "measured_stress_noise", "realizations_of", "residual_posterior"]
+__all__ = [
+    "fit_residual_blocks",
+    "measured_stress_noise",
+    "realizations_of",
+    "residual_posterior",
+    "starting_point",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -217,7 +223,11 @@ def residual_posterior(
             )
     t1 = time.perf_counter()
     model = build_residual_model(blocks, names=names, lower=lower, upper=upper, options=opts)
-    idata = sample(model, opts, seeds=plan)
+    initvals = None
+    if len(blocks) == 1 or opts.pooling == "complete":  # one parameter set to start
+        initvals = starting_point(blocks, names, lower, upper, opts, rng=plan.sampler)
+        logger.info("chains start at %s", {k: float(v) for k, v in initvals.items()})
+    idata = sample(model, opts, seeds=plan, initvals=initvals)
     t2 = time.perf_counter()
     ours = residual_constant_data(evaluations, blocks, names, lower, upper)
     if "constant_data" in idata.groups():  # the model's data containers (observed scores)
@@ -225,3 +235,56 @@ def residual_posterior(
         del idata["constant_data"]
     idata.add_groups(constant_data=ours)
     return idata, blocks, {"emulator_fit_s": t1 - t0, "sampling_wall_s": t2 - t1}
+
+
+def starting_point(
+    realizations: Sequence[Sequence[ResidualBlock]],
+    names: Sequence[str],
+    lower: np.ndarray,
+    upper: np.ndarray,
+    options: PosteriorOptions,
+    *,
+    n: int = 4000,
+    rng: int | np.random.Generator | None = None,
+) -> dict[str, np.ndarray]:
+    """The best of ``n`` points of the sampled box under the likelihood: where chains start.
+
+    The residual posterior of a calibration is often one narrow mode (CuZr: chi0 within about
+    3 % of its range) beside a broad plateau of worse fits; chains started at random jitter
+    settle on the plateau and stay there (4 chains, 2 on each, R-hat 1.8). Scoring uniform
+    points of the sampled box with the likelihood (emulator means and variances, each
+    ``sigma_b`` at its prior scale) and starting every chain at the best puts them in the
+    mode; NUTS's warm-up then finds its width.
+
+    Returns
+    -------
+    dict of str to ndarray
+        Initial values (constrained space) of the sampled parameters and of the ``sigma``
+        variables, for :func:`bayescal.infer.sample` (``initvals``).
+    """
+    gen = np.random.default_rng(rng)
+    sampled, s_lo, s_hi = list(names), np.asarray(lower), np.asarray(upper)
+    if options.reparam is not None:
+        r = options.reparam
+        sampled, s_lo, s_hi = list(r.names), np.array(r.lower), np.array(r.upper)
+    cand = s_lo + (s_hi - s_lo) * gen.random((n, len(sampled)))
+    values = {k: cand[:, j] for j, k in enumerate(sampled)}
+    if options.reparam is not None:
+        values |= {
+            k: np.asarray(v, dtype=float) for k, v in options.reparam.to_search(values).items()
+        }
+    unit = (np.stack([values[k] for k in names], axis=-1) - lower) / (upper - lower)
+    inside = np.all((unit >= 0) & (unit <= 1), axis=1)
+    score = np.where(inside, 0.0, -np.inf)
+    for blocks in realizations:
+        for b in blocks:
+            mean, var = b.emulator.predict(np.clip(unit, 0, 1))
+            total = var + b.nugget + b.sigma_scale**2 + b.noise_var
+            score += -0.5 * np.sum((b.target - mean) ** 2 / total + np.log(total), axis=1)
+    best = int(np.argmax(score))
+    start = {k: np.asarray(cand[best, j]) for j, k in enumerate(sampled)}
+    for b in realizations[0]:
+        start[b.sigma_name] = np.asarray(b.sigma_scale)
+        if b.tail_dof:
+            start[b.tail_sigma_name] = np.asarray(b.tail_scale)
+    return start

@@ -86,7 +86,11 @@ def _backend_kwargs(options: PosteriorOptions) -> dict:
 
 
 def sample(
-    model: pm.Model, options: PosteriorOptions, *, seeds: SeedPlan | None = None
+    model: pm.Model,
+    options: PosteriorOptions,
+    *,
+    seeds: SeedPlan | None = None,
+    initvals: dict[str, np.ndarray] | None = None,
 ) -> az.InferenceData:
     """Sample a model with NUTS (nutpie or PyMC's) and draw from its prior (predictive).
 
@@ -99,6 +103,10 @@ def sample(
         ``prior_draws``, ``progressbar`` and ``seed`` (when ``seeds`` is None).
     seeds : SeedPlan or None
         Precomputed seeds (``posterior`` passes its own so that emulators and chains agree).
+    initvals : dict or None
+        Where every chain starts (constrained values by variable name), with no jitter on the
+        parameters (only the variables not given are jittered); None: PyMC's default
+        (jittered support points).
 
     Returns
     -------
@@ -112,22 +120,28 @@ def sample(
     with model, warnings.catch_warnings():
         # PyMC's own notes on potentials in prior predictive draws are expected here.
         warnings.filterwarnings("ignore", message=".*Potential.*", category=UserWarning)
-        idata = pm.sample(
-            draws=options.draws,
-            tune=options.tune,
-            chains=options.chains,
-            cores=options.n_cores,
-            target_accept=options.accept,
-            random_seed=plan.sampler,
-            progressbar=options.progressbar,
-            compute_convergence_checks=False,
-            return_inferencedata=True,
-            **_backend_kwargs(options),
-        )
+        idata: az.InferenceData
+        if initvals is not None and options.nuts_sampler == "nutpie":
+            idata = _nutpie_from(model, options, plan, initvals)
+        else:
+            idata = pm.sample(
+                draws=options.draws,
+                tune=options.tune,
+                chains=options.chains,
+                cores=options.n_cores,
+                target_accept=options.accept,
+                random_seed=plan.sampler,
+                progressbar=options.progressbar,
+                compute_convergence_checks=False,
+                return_inferencedata=True,
+                **({} if initvals is None else {"initvals": initvals, "init": "adapt_diag"}),
+                **_backend_kwargs(options),
+            )
         # nutpie also stores the unconstrained values (``beta_interval__``, ...)
-        unconstrained = [v for v in idata.posterior.data_vars if str(v).endswith("__")]
-        idata.posterior = idata.posterior.drop_vars(unconstrained)
-        idata.posterior.attrs["nuts_sampler"] = options.nuts_sampler
+        post = idata["posterior"]
+        unconstrained = [v for v in post.data_vars if str(v).endswith("__")]
+        idata["posterior"] = post.drop_vars(unconstrained)
+        idata["posterior"].attrs["nuts_sampler"] = options.nuts_sampler
         if options.prior_draws:
             # numba, as nutpie's log density: no C compilation (about 15 s on a fresh machine)
             idata.extend(
@@ -138,6 +152,27 @@ def sample(
                 )
             )
     return idata
+
+
+def _nutpie_from(
+    model: pm.Model, options: PosteriorOptions, plan: SeedPlan, initvals: dict
+) -> az.InferenceData:
+    """NUTS of nutpie from given initial values (``pm.sample`` does not pass them to nutpie)."""
+    import nutpie
+
+    jitter = {rv for rv in model.free_RVs if rv.name not in initvals}
+    compiled = nutpie.compile_pymc_model(model, initial_points=initvals, jitter_rvs=jitter)
+    return nutpie.sample(
+        compiled,
+        draws=options.draws,
+        tune=options.tune,
+        chains=options.chains,
+        target_accept=options.accept,
+        seed=plan.sampler,
+        progress_bar=options.progressbar,
+        cores=options.n_cores,
+        low_rank_modified_mass_matrix=True,
+    )
 
 
 def posterior(
