@@ -43,7 +43,12 @@ def main() -> None:
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            idata = posterior(evaluations, options=opts)
+            idata = posterior(
+                evaluations,
+                options=opts,
+                discrepancy=study.discrepancy,
+                reference=study.reference,
+            )
         wall = time.perf_counter() - t0
         a = idata.posterior.attrs
         rows[sampler] = (wall, _steps(idata), a["max_rhat"], a["min_ess_bulk"], a["divergences"])

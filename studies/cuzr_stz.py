@@ -62,7 +62,7 @@ def build(
     local_quadratic: bool = False,
     polish: int | float = 0.0,
     refine_rounds: int = 0,
-    draws: int = 2000,
+    draws: int = 4000,
 ) -> Study:
     """The CuZr calibration.
 
@@ -77,20 +77,12 @@ def build(
     searches the paper's box in (beta, u0, c0, s_y) directly. The posterior is in both cases
     sampled in (beta, u0, c0, s_y) with the paper's uniform prior (``PosteriorOptions.reparam``).
 
-    ``refine_rounds`` > 0 refines the posterior's emulators with forward runs at posterior
-    draws before the final posterior (``bayescal.study.refine``; 8 runs per seed per round).
-    ``draws`` is the NUTS draws per chain (4 chains).
-
-    The README's run, ``--seeds 2 --budget 60 --set refine_rounds=2 --set draws=20000``: two
-    seeds of 60 agree (d 0.5805 / 0.5797, chi0 1291 / 1363 K) but leave the posterior broad in
-    chi0 (94 % HDI 717-6239 K; 8 seeds x 100 pool to 1265-1475 K), and a broad posterior needs
-    both the refinement (emulators trained on EGO's points alone put mass where no point was
-    made: max R-hat 1.07 without it) and the draws (``benchmarks/posterior_settings.py``: max
-    R-hat and min bulk ESS 1.036 and 109 with 2000, 1.004 and 404 with 8000, 1.002 and 532
-    with 10000; the README uses 20000 for margin at the same wall time). Its chi0 posterior
-    peaks at 1300 K with a thin tail to the upper bound, and its predictive stress band is
-    wide (peak 0.9-1.5 GPa): two seeds say where the optimum is, not yet how sharp. Two seeds
-    of 40 ended at d 0.69 / 0.63, apart in chi0 (1906 / 1372 K).
+    ``refine_rounds`` > 0 refines the posterior's residual emulators with forward runs at
+    posterior draws before the final posterior (``bayescal.study.refine``; 8 runs per round,
+    stopping early once the emulators are precise where the posterior lives). ``draws`` is
+    the NUTS draws per chain (4 chains). The posterior is the residual likelihood
+    (``bayescal.infer.residual_model``): the field and stress residuals of all seeds'
+    evaluations, a learned model error per block and the stress curve's measured noise.
     """
     data = load_cuzr()
     pe0 = data["pe"].isel(frame=0).values

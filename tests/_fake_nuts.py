@@ -19,8 +19,11 @@ from bayescal.infer.options import PosteriorOptions
 from bayescal.infer.sample import SeedPlan, seed_plan
 
 
-def fake_sample(model, options: PosteriorOptions, *, seeds: SeedPlan | None = None):
-    """Prior draws shaped as ``options.chains`` x ``options.draws`` posterior draws."""
+def fake_sample(model, options: PosteriorOptions, *, seeds: SeedPlan | None = None, initvals=None):
+    """Prior draws shaped as ``options.chains`` x ``options.draws`` posterior draws.
+
+    ``initvals`` (where real chains would start) is accepted and unused.
+    """
     import pymc as pm
 
     plan = seeds if seeds is not None else seed_plan(options.seed)
