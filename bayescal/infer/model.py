@@ -31,7 +31,11 @@ evaluations train its own GP emulator, giving mean ``m_k`` and latent variance `
     8-seed run to 0.13, with a tail to 0.29 reaching parameters 45 % above the floor), and
     NUTS crosses that funnel slowly. Its width is therefore a stated tolerance more than a
     property of the data, and several seeds multiply one floor likelihood each although
-    they searched the same data: use it only where no residuals are kept.
+    they searched the same data: use it only where the residual likelihood cannot be used.
+    Two safeguards belong to this likelihood. Each emulator is fitted on values clipped at
+    ``floor + emulator_cap`` (a cliff in ``g(d)`` far from the floor would otherwise force a
+    short lengthscale everywhere). Seeds whose floor lies more than ``floor_tolerance`` above
+    the best seed's are left out (their search stopped in another basin).
 ``"gibbs"``
     A generalised-Bayes (Gibbs) posterior ``p(theta) exp(-d(theta) / T)`` with ``d`` the emulator
     mean back on the discrepancy scale (``exp(m)`` for ``log``, the median). When ``d`` is a
@@ -58,6 +62,7 @@ Coordinates
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -67,7 +72,7 @@ import xarray as xr
 
 from bayescal._pytensor_blas import configure_pytensor_blas
 from bayescal.emulate import GPEmulator, fit_emulator
-from bayescal.errors import InputDataError
+from bayescal.errors import ConvergenceWarning, InputDataError
 from bayescal.infer.options import PosteriorOptions
 from bayescal.infer.priors import partially_pooled, prior_variable
 
@@ -100,6 +105,9 @@ class CalibrationData:
         Best observed discrepancy of each emulator's training set, on the emulated scale.
     best_theta : ndarray, shape (K, d)
         The EGO optimum (physical units) of each emulator's training set.
+    excluded_seeds : tuple of int
+        Seeds left out because their search did not reach the best seeds' level
+        (``PosteriorOptions.floor_tolerance``).
     """
 
     names: tuple[str, ...]
@@ -109,6 +117,7 @@ class CalibrationData:
     emulators: tuple[GPEmulator, ...]
     floors: np.ndarray
     best_theta: np.ndarray
+    excluded_seeds: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.emulators) != len(self.seeds) or len(self.floors) != len(self.seeds):
@@ -187,9 +196,12 @@ def prepare(
     labels = [label for label, _ in groups]
     rngs = dict(zip(labels, np.random.default_rng(rng).spawn(len(groups)), strict=True))
     emulators, floors, best = [], [], []
+    groups, excluded = _converged_groups(groups, d, options)
     for label, mask in groups:
         child = rngs[label]
-        em = fit_emulator(unit[mask], d[mask], transform=options.transform, rng=child)
+        em = fit_emulator(
+            unit[mask], d[mask], transform=options.transform, cap=options.cap, rng=child
+        )
         i = int(np.argmin(em.y))
         emulators.append(em)
         floors.append(em.y[i])
@@ -203,7 +215,37 @@ def prepare(
         emulators=tuple(emulators),
         floors=np.asarray(floors),
         best_theta=np.asarray(best),
+        excluded_seeds=excluded,
     )
+
+
+def _converged_groups(
+    groups: list[tuple[int, np.ndarray]], d: np.ndarray, options: PosteriorOptions
+) -> tuple[list[tuple[int, np.ndarray]], tuple[int, ...]]:
+    """Drop seeds whose best ``g(d)`` is more than ``floor_tolerance`` above the best seed's.
+
+    Such a search stopped in another basin (CuZr, 8 x 100: seed 4 at d 0.777 in the hot corner,
+    the others 0.554-0.575). Its floor is not an observation of the attainable discrepancy, and
+    with it the floor likelihood can only be met by a large model error ``sigma`` (0.26 against
+    0.13 without it) that spreads every seed's posterior over the whole box.
+    """
+    tol = options.floor_tolerance
+    if tol is None or len(groups) < 2 or options.likelihood != "floor":
+        return groups, ()
+    raw = np.array([np.min(d[mask]) for _, mask in groups])  # every group has >= 3 points
+    best = np.log(raw) if options.transform == "log" else raw
+    keep = best <= best.min() + tol
+    excluded = tuple(label for (label, _), k in zip(groups, keep, strict=True) if not k)
+    if excluded:
+        warnings.warn(
+            f"seeds {list(excluded)} left out of the posterior: their best discrepancy "
+            f"{np.round(raw[~keep], 4).tolist()} is more than floor_tolerance={tol} above the "
+            "best seed's; their searches did not reach its basin (rerun them with a larger "
+            "budget, or set floor_tolerance=None).",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    return [grp for grp, k in zip(groups, keep, strict=True) if k], excluded
 
 
 def _free_parameters(

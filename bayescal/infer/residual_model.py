@@ -140,6 +140,7 @@ def residual_block(
     sigma_scale: float | None = None,
     tail_scale: float | None = None,
     variance: float = 0.99,
+    max_components: int | None = None,
     rng: int | np.random.Generator | None = None,
 ) -> ResidualBlock:
     """Fit a block's component emulator and compute the data's side of its likelihood.
@@ -165,6 +166,8 @@ def residual_block(
         The same for the tail's ``sigma_tail``.
     variance : float
         Variance fraction the principal components keep.
+    max_components : int or None
+        Upper bound on the number of components.
     rng : int, numpy Generator or None
         Seed of the GP fits.
 
@@ -176,7 +179,9 @@ def residual_block(
         informative scales (the model error is not larger than the best fit's misfit by much).
     """
     r = np.asarray(residuals, dtype=np.float64)
-    emulator = fit_components(x_unit, r, name=name, variance=variance, rng=rng)
+    emulator = fit_components(
+        x_unit, r, name=name, variance=variance, max_components=max_components, rng=rng
+    )
     basis, center = emulator.basis, emulator.center
     target = -(basis.T @ center)
     outside = -center - basis @ target  # (I - Phi Phi^T)(0 - c)
@@ -222,6 +227,7 @@ def residual_blocks(
     *,
     stress_noise: StressNoise | None = None,
     variance: float = 0.99,
+    max_components: int | None = 12,
     far_factor: float | None = 5.0,
     rng: int | np.random.Generator | None = None,
 ) -> list[ResidualBlock]:
@@ -246,6 +252,8 @@ def residual_blocks(
         carries noise and model error together.
     variance : float
         Variance fraction kept by each block's principal components.
+    max_components : int or None
+        At most this many components per block (each is a GP in the log density).
     far_factor : float or None
         Residual vectors longer than this many times the block's shortest one are shortened
         to that length (:func:`shrink_far_residuals`); None keeps them.
@@ -285,6 +293,7 @@ def residual_blocks(
                 noise_cov=cov,
                 tail=is_stress,
                 variance=variance,
+                max_components=max_components,
                 rng=int(gen.integers(2**31 - 1)),
             )
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import warnings
@@ -235,6 +236,7 @@ def posterior(
             )
         idata, _, timings = residual_posterior(evaluations, discrepancy, reference, options=options)
         names = [str(n) for n in evaluations["param"].values]
+        excluded = []
     else:
         t0 = time.perf_counter()
         data = prepare(evaluations, options, rng=plan.emulators)
@@ -244,12 +246,14 @@ def posterior(
         timings = {"emulator_fit_s": t1 - t0, "sampling_wall_s": time.perf_counter() - t1}
         idata.add_groups(constant_data=constant_data(evaluations, data))
         names = list(data.names)
+        excluded = [int(k) for k in data.excluded_seeds]
     if options.reparam is not None:
         idata["posterior"].attrs["sampled_names"] = list(options.reparam.names)
     diag = diagnose(idata, rhat_max=options.rhat_max, ess_min=options.ess_min)
     attrs = {
         **provenance(evaluations),
         "param_names": names,
+        "excluded_seeds": json.dumps(excluded),
         "pooling": options.pooling,
         "likelihood": options.likelihood,
         "options": options.to_json(),

@@ -15,6 +15,7 @@ defaults of :class:`~bayescal.infer.PosteriorOptions`), and writes
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -246,6 +247,7 @@ def write_posterior_report(
         f"- EGO seeds: {int(np.unique(evaluations['seed'].values).size)}, "
         f"evaluations: {evaluations.sizes['eval']}",
         *_block_lines(idata),
+        *_excluded_lines(post_attrs),
         f"- NUTS: {post_attrs.get('nuts_sampler', 'pymc')}",
         f"- emulator fit {float(post_attrs.get('emulator_fit_s', np.nan)):.1f} s, "
         f"sampling {float(post_attrs.get('sampling_wall_s', np.nan)):.1f} s",
@@ -298,6 +300,17 @@ def _block_lines(idata: az.InferenceData) -> list[str]:
             f"{np.median(sigma):.4g} [{lo:.4g}, {hi:.4g}]; {noise}"
         )
     return lines
+
+
+def _excluded_lines(attrs: dict) -> list[str]:
+    """Report line on seeds left out (``PosteriorOptions.floor_tolerance``), if any."""
+    excluded = json.loads(str(attrs.get("excluded_seeds", "[]")))
+    if not excluded:
+        return []
+    return [
+        f"- seeds {excluded} left out of the posterior: their best discrepancy is more than "
+        "floor_tolerance above the best seed's (their searches did not reach its basin)"
+    ]
 
 
 def _refinement_lines(evaluations: xr.Dataset, attrs: dict) -> list[str]:

@@ -156,3 +156,33 @@ def test_fixed_model_error_is_a_constant_sigma(data):
     expected = -np.log(UPPER[:D] - LOWER[:D]).sum()
     expected += scipy.stats.norm.logpdf(data.floors[0], mean, np.sqrt(var + 0.07**2))
     assert float(logp(point)) == pytest.approx(float(expected), abs=1e-7)
+
+
+def test_floor_emulators_are_capped_gibbs_ones_not():
+    ev = make_evaluations(n_seeds=1, n_per_seed=20, d=D)
+    d = ev["discrepancy"].values
+    z = np.log(d[(ev["status"].values == 0) & np.isfinite(d)])
+    floor = prepare(
+        ev, PosteriorOptions(likelihood="floor", pooling="complete", emulator_cap=0.2), rng=0
+    )
+    np.testing.assert_allclose(floor.emulators[0].y, np.minimum(z, z.min() + 0.2))
+    gibbs = prepare(
+        ev, PosteriorOptions(pooling="complete", likelihood="gibbs", emulator_cap=0.2), rng=0
+    )
+    np.testing.assert_allclose(gibbs.emulators[0].y, z)
+
+
+def test_seeds_far_above_the_best_floor_are_left_out():
+    from bayescal.errors import ConvergenceWarning
+
+    ev = make_evaluations(n_seeds=3, n_per_seed=20, d=D)
+    stuck = ev["seed"].values == 1
+    ev["discrepancy"].values[stuck] *= 1.5  # log floor 0.405 above the others
+    with pytest.warns(ConvergenceWarning, match=r"seeds \[1\] left out"):
+        data = prepare(ev, PosteriorOptions(likelihood="floor", floor_tolerance=0.2), rng=0)
+    assert data.seeds == (0, 2) and data.excluded_seeds == (1,)
+    kept = prepare(ev, PosteriorOptions(likelihood="floor", floor_tolerance=None), rng=0)
+    assert kept.seeds == (0, 1, 2) and kept.excluded_seeds == ()
+    # the Gibbs likelihood uses no floor, hence drops nothing
+    gibbs = prepare(ev, PosteriorOptions(likelihood="gibbs"), rng=0)
+    assert gibbs.seeds == (0, 1, 2)

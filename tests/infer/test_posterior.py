@@ -159,6 +159,7 @@ def test_complete_and_no_pooling_and_warning(evaluations):
         ({"priors": {"beta": ("cauchy", 1.0)}}, "prior of 'beta'"),
         ({"priors": {"beta": ("normal", 1.0, -1.0)}}, "sd must be > 0"),
         ({"sampler": "stan"}, "sampler"),
+        ({"emulator_cap": 0.0}, "emulator_cap"),
         ({"model_error_spread": -0.1}, "model_error_spread"),
     ],
 )

@@ -24,11 +24,11 @@ def _readme_run_options() -> dict:
 
 def test_readme_options_reach_the_cuzr_posterior() -> None:
     options = _readme_run_options()
-    assert set(options) == {"refine_rounds"}
+    assert set(options) == {"refine_rounds", "draws"}
     study = load_study(ROOT / "studies" / "cuzr_stz.py", **options)
     assert study.posterior.refine_rounds == options["refine_rounds"] > 0
-    assert study.posterior.likelihood == "residual"
-    assert load_study(ROOT / "studies" / "cuzr_stz.py").posterior.draws == 4000
+    assert study.posterior.draws == options["draws"]
+    assert load_study(ROOT / "studies" / "cuzr_stz.py").posterior.draws == 2000
 
 
 def test_unknown_study_option_is_refused() -> None:
