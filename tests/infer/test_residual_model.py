@@ -120,12 +120,18 @@ def test_realizations_are_partially_pooled_with_one_sigma_per_block(block):
 
 
 @pytest.mark.slow
-def test_linear_twin_posterior_is_centred_on_the_truth(block):
+def test_exact_twin_posterior_is_centred_on_the_truth(block):
     """Residuals exactly zero at the truth: the posterior concentrates there and the learned
-    model error is small against the residuals' spread."""
+    model error is small against the residuals' spread. The residuals have quadratic terms
+    too (four components for two parameters): with no more components than parameters the
+    scores say nothing about ``sigma`` and its prior would set the width."""
     import pymc as pm
 
-    _, b = block
+    x, _ = block
+    t = np.linspace(0, 1, 60)
+    curved = ((x - TRUTH_UNIT) ** 2) @ np.stack([np.cos(np.pi * t), t**2 - 0.3])
+    b = residual_block(x, linear_residuals(x) + 3 * curved, name="f", variance=0.99999, rng=0)
+    assert b.emulator.n_components > len(NAMES)
     model = build_residual_model([[b]], names=NAMES, lower=LOWER, upper=UPPER)
     with model:
         idata = pm.sample(
