@@ -79,7 +79,7 @@ from bayescal.infer.priors import partially_pooled, prior_variable
 if TYPE_CHECKING:
     import pymc as pm
 
-__all__ = ["CalibrationData", "build_model", "prepare"]
+__all__ = ["CalibrationData", "build_model", "evaluation_bounds", "prepare"]
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +126,8 @@ class CalibrationData:
             raise InputDataError(f"need lower < upper; got {self.lower} and {self.upper}.")
 
 
-def _bounds(evaluations: xr.Dataset, d: int) -> tuple[np.ndarray, np.ndarray]:
+def evaluation_bounds(evaluations: xr.Dataset, d: int) -> tuple[np.ndarray, np.ndarray]:
+    """The study bounds in the evaluations' attrs ``param_lower``/``param_upper``, shape (d,)."""
     try:
         lower = np.asarray(evaluations.attrs["param_lower"], dtype=float).reshape(-1)
         upper = np.asarray(evaluations.attrs["param_upper"], dtype=float).reshape(-1)
@@ -170,7 +171,7 @@ def prepare(
     if missing:
         raise InputDataError(f"evaluations lack variables {missing}; need {list(_REQUIRED)}.")
     names = tuple(str(n) for n in evaluations["param"].values)
-    lower, upper = _bounds(evaluations, len(names))
+    lower, upper = evaluation_bounds(evaluations, len(names))
     theta = evaluations["theta"].transpose("eval", "param").values.astype(float)
     if "unit" in evaluations:
         unit = evaluations["unit"].transpose("eval", "param").values.astype(float)

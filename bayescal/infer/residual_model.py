@@ -61,10 +61,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ResidualBlock",
+    "block_label",
     "build_residual_model",
     "likelihood_residuals",
     "residual_block",
     "residual_blocks",
+    "sampled_box",
     "shrink_far_residuals",
     "unique_points",
 ]
@@ -112,12 +114,12 @@ class ResidualBlock:
     @property
     def sigma_name(self) -> str:
         """Name of the block's model-error sd in the PyMC model (``sigma_<label>``)."""
-        return f"sigma_{_block_label(self.name)}"
+        return f"sigma_{block_label(self.name)}"
 
     @property
     def tail_sigma_name(self) -> str:
         """Name of the model-error sd outside the basis (``sigma_tail_<label>``)."""
-        return f"sigma_tail_{_block_label(self.name)}"
+        return f"sigma_tail_{block_label(self.name)}"
 
     @property
     def nugget(self) -> np.ndarray:
@@ -360,7 +362,8 @@ def unique_points(unit: np.ndarray, ok: np.ndarray) -> np.ndarray:
     return idx[np.sort(first)]
 
 
-def _block_label(name: str) -> str:
+def block_label(name: str) -> str:
+    """A block name as it appears in variable names (``"gamma_xy:exy"`` -> ``"gamma_xy_exy"``)."""
     return re.sub(r"\W", "_", name)  # "gamma_xy:exy" -> "gamma_xy_exy"
 
 
@@ -420,10 +423,7 @@ def build_residual_model(
         raise InputDataError(f"every realization needs the same blocks; got {labels}.")
     n_real = len(realizations)
     grouped = n_real > 1 and opts.pooling != "complete"
-    sampled, s_lo, s_hi = list(names), lo, hi
-    if opts.reparam is not None:
-        r = opts.reparam
-        sampled, s_lo, s_hi = list(r.names), np.array(r.lower), np.array(r.upper)
+    sampled, s_lo, s_hi = sampled_box(names, lo, hi, opts)
     unknown = sorted(set(opts.priors) - set(sampled))
     if unknown:
         raise InputDataError(f"priors given for unknown parameters {unknown}; known: {sampled}.")
@@ -455,6 +455,16 @@ def build_residual_model(
             for b in blocks:
                 _block_likelihood(b, x, sigmas[b.name], tails.get(b.name), suffix)
     return model
+
+
+def sampled_box(
+    names: Sequence[str], lower: np.ndarray, upper: np.ndarray, options: PosteriorOptions
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The sampled parameters and their bounds: the searched ones, or ``options.reparam``'s."""
+    r = options.reparam
+    if r is None:
+        return list(names), np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+    return list(r.names), np.array(r.lower), np.array(r.upper)
 
 
 def _sampled_parameters(
@@ -510,7 +520,7 @@ def _block_likelihood(block: ResidualBlock, x, sigma, tail_sigma, suffix: str) -
     import pymc as pm
     import pytensor.tensor as pt
 
-    label = _block_label(block.name) + suffix
+    label = block_label(block.name) + suffix
     mean, var = block.emulator.pytensor_mean_var(x)
     sd = pt.sqrt(var + block.nugget + sigma**2 + block.noise_var)
     target = pm.Data(f"target_{label}", block.target)

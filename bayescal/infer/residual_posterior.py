@@ -19,8 +19,14 @@ import xarray as xr
 
 from bayescal.discrepancy import Discrepancy
 from bayescal.errors import InputDataError
+from bayescal.infer.model import evaluation_bounds
 from bayescal.infer.options import PosteriorOptions
-from bayescal.infer.residual_model import ResidualBlock, build_residual_model, residual_blocks
+from bayescal.infer.residual_model import (
+    ResidualBlock,
+    build_residual_model,
+    residual_blocks,
+    sampled_box,
+)
 from bayescal.noise import StressNoise, stress_noise
 
 __all__ = [
@@ -104,18 +110,6 @@ def fit_residual_blocks(
             )
         )
     return out
-
-
-def _bounds(evaluations: xr.Dataset) -> tuple[list[str], np.ndarray, np.ndarray]:
-    names = [str(n) for n in evaluations["param"].values]
-    try:
-        lower = np.asarray(evaluations.attrs["param_lower"], dtype=float).reshape(-1)
-        upper = np.asarray(evaluations.attrs["param_upper"], dtype=float).reshape(-1)
-    except KeyError as exc:
-        raise InputDataError(
-            "evaluations need attrs 'param_lower' and 'param_upper' (the study bounds)."
-        ) from exc
-    return names, lower, upper
 
 
 def residual_constant_data(
@@ -206,7 +200,8 @@ def residual_posterior(
 
     opts = options if options is not None else PosteriorOptions()
     plan = seed_plan(opts.seed)
-    names, lower, upper = _bounds(evaluations)
+    names = [str(n) for n in evaluations["param"].values]
+    lower, upper = evaluation_bounds(evaluations, len(names))
     t0 = time.perf_counter()
     blocks = fit_residual_blocks(
         evaluations, discrepancy, reference, measure_noise=measure_noise, rng=plan.emulators
@@ -263,10 +258,7 @@ def starting_point(
         variables, for :func:`bayescal.infer.sample` (``initvals``).
     """
     gen = np.random.default_rng(rng)
-    sampled, s_lo, s_hi = list(names), np.asarray(lower), np.asarray(upper)
-    if options.reparam is not None:
-        r = options.reparam
-        sampled, s_lo, s_hi = list(r.names), np.array(r.lower), np.array(r.upper)
+    sampled, s_lo, s_hi = sampled_box(names, lower, upper, options)
     cand = s_lo + (s_hi - s_lo) * gen.random((n, len(sampled)))
     values = {k: cand[:, j] for j, k in enumerate(sampled)}
     if options.reparam is not None:

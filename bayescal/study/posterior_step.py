@@ -278,6 +278,8 @@ def write_posterior_report(
 
 def _block_lines(idata: az.InferenceData) -> list[str]:
     """Report lines on the residual blocks (emulator size, model error, noise), if any."""
+    from bayescal.infer.residual_model import block_label
+
     cd, post = idata["constant_data"], idata["posterior"]
     if "block" not in cd.coords:
         return []
@@ -286,7 +288,7 @@ def _block_lines(idata: az.InferenceData) -> list[str]:
         comps = cd["block_n_components"].values[:, j]
         explained = cd["block_explained"].values[:, j]
         measured = bool(cd["block_noise_measured"].values[0, j])
-        label = "sigma_" + "".join(c if c.isalnum() or c == "_" else "_" for c in str(name))
+        label = "sigma_" + block_label(str(name))
         sigma = post[label].values if label in post else np.array([np.nan])
         lo, hi = np.quantile(sigma, [0.03, 0.97])
         noise = (

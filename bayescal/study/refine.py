@@ -233,10 +233,7 @@ def refine_emulators(
 
     if options.likelihood == "residual":
         return _refine_residual(study, evaluations, out, options)
-    store = EvaluationStore(
-        Path(out) / "refinement", study.names, {**evaluations.attrs, "content": "refinement"}
-    )
-    done = 0 if store.data is None else np.unique(store.data["batch"].values).size
+    store, done = _refinement_store(study, evaluations, out)
     checks: list[EmulatorCheck] = []
     quick = dataclasses.replace(options, on_fail="ignore", progressbar=False, **_QUICK)
     for r in range(done, options.refine_rounds):
@@ -255,20 +252,26 @@ def refine_emulators(
     return _append(evaluations, store.data), checks
 
 
+def _refinement_store(
+    study: Study, evaluations: xr.Dataset, out: str | Path
+) -> tuple[EvaluationStore, int]:
+    """``DIR/refinement``'s store and the number of rounds it already holds."""
+    store = EvaluationStore(
+        Path(out) / "refinement", study.names, {**evaluations.attrs, "content": "refinement"}
+    )
+    return store, 0 if store.data is None else np.unique(store.data["batch"].values).size
+
+
 def _refine_residual(
     study: Study, evaluations: xr.Dataset, out: str | Path, options: PosteriorOptions
 ) -> tuple[xr.Dataset, list[ResidualCheck]]:
     """:func:`refine_emulators` for the residual likelihood (pooled draws, early stop)."""
     from bayescal.infer.residual_posterior import realizations_of, residual_posterior
 
-    store = EvaluationStore(
-        Path(out) / "refinement", study.names, {**evaluations.attrs, "content": "refinement"}
-    )
-    done = 0 if store.data is None else np.unique(store.data["batch"].values).size
+    store, done = _refinement_store(study, evaluations, out)
     checks: list[ResidualCheck] = []
     quick = dataclasses.replace(options, on_fail="ignore", progressbar=False, **_QUICK)
-    lower = [p.lower for p in study.parameters]
-    upper = [p.upper for p in study.parameters]
+    lower, upper = study.bounds.T
     reference = realizations_of(study.reference)[0]
     for r in range(done, options.refine_rounds):
         data = _append(evaluations, store.data)
