@@ -5,7 +5,7 @@ Kontolati et al., Acta Materialia 2021 (arXiv:2103.00779): calibrate the coarse-
 and stress–strain curve, with ``chi_inf = beta (max U_final - u0) T_Z`` derived and the known
 constraint that no cell of the last MD frame maps below 20 K.
 
-Run: ``bayescal run studies/cuzr_stz.py --out runs/cuzr`` (8 seeds) or with ``--seeds 2``.
+Run: ``bayescal run studies/cuzr_stz.py --out runs/cuzr`` (2 seeds x 60), or ``--seeds 8``.
 
 Each EGO round asks ``batch_size`` (default 4) points per seed, and all seeds' points go to the
 STZ solver as one batch in this process: from 4 runs on, the batch runs through the
@@ -21,7 +21,7 @@ import torch
 
 from bayescal.datasets import load_cuzr
 from bayescal.discrepancy import Discrepancy
-from bayescal.infer import PosteriorOptions, Reparametrization
+from bayescal.infer import PosteriorOptions, Reparametrization, SampledCoordinates
 from bayescal.optimize import EGOOptions
 from bayescal.study import Parameter, Study
 from models import stz
@@ -47,9 +47,49 @@ CHI0 = Parameter(
 )
 
 
+def _beta_range(chi0, pe0_mean: float, lib=np):
+    """The beta interval that keeps u0 = pe0_mean - chi0 / (beta T_Z) in U0's bounds."""
+    low = lib.maximum(BETA.lower, chi0 / ((pe0_mean - U0.lower) * T_Z))
+    high = lib.minimum(BETA.upper, chi0 / ((pe0_mean - U0.upper) * T_Z))
+    return low, high
+
+
+def _chi0_coordinates(pe0_mean: float) -> SampledCoordinates:
+    """NUTS in (chi0, w, c0, s_y), beta at fraction w of its range at that chi0.
+
+    The data fix chi0 and leave beta free along it: an axis here, a narrow curve in (beta,
+    u0), and in (beta, chi0) the u0 bounds would be a wall across the valley at small beta.
+    """
+    import pytensor.tensor as pt
+
+    def to_prior(v):
+        low, high = _beta_range(v["chi0"], pe0_mean, pt)
+        beta = low + (high - low) * v["w"]
+        u0 = pe0_mean - v["chi0"] / (beta * T_Z)
+        return {"beta": beta, "u0": u0, "c0": v["c0"], "s_y": v["s_y"]}
+
+    def from_prior(v):
+        chi0 = v["beta"] * (pe0_mean - v["u0"]) * T_Z
+        low, high = _beta_range(chi0, pe0_mean)
+        return {"chi0": chi0, "w": (v["beta"] - low) / (high - low)}
+
+    return SampledCoordinates(
+        names=("chi0", "w", "c0", "s_y"),
+        lower=(
+            BETA.lower * (pe0_mean - U0.upper) * T_Z,
+            0.0,
+            C0.lower,
+            S_Y.lower,
+        ),
+        upper=(BETA.upper * (pe0_mean - U0.lower) * T_Z, 1.0, C0.upper, S_Y.upper),
+        to_prior=to_prior,
+        from_prior=from_prior,
+    )
+
+
 def build(
     budget: int = 60,
-    seeds: int = 8,
+    seeds: int = 2,
     n_init: int = 20,
     steps_per_frame: int = 60,
     chi_min: float = 20.0,
@@ -79,8 +119,8 @@ def build(
 
     ``refine_rounds`` > 0 refines the posterior's emulators with forward runs at posterior
     draws before the final posterior (``bayescal.study.refine``; 8 runs per seed per round).
-    ``draws`` is the NUTS draws per chain (4 chains). The posterior uses the floor likelihood
-    (``bayescal.infer.model``): the emulated log d within a stated 0.1 of each seed's best.
+    ``draws`` is the NUTS draws per chain (4 chains). The posterior is the library's default,
+    the emulated-residual likelihood (``bayescal.infer.residual_model``).
     """
     data = load_cuzr()
     pe0 = data["pe"].isel(frame=0).values
@@ -96,27 +136,14 @@ def build(
 
     pe0_mean = float(pe0.mean())
     derived = {}
-    # The floor likelihood with a stated tolerance (0.1 in log d, about 10 % above the best
-    # seed's floor), log d clipped at floor + 1 (the cliff below chi0 ~ 1000 K) and seeds more
-    # than 22 % above the best left out. The residual likelihood (the library default) does
-    # not yet handle these data: it converges on the hot plateau (chi0 ~ 4750 K, no stress
-    # peak); see bayescal.infer.residual_model and issue 22's note.
-    posterior_kw = {
-        "seed": seed,
-        "draws": draws,
-        "refine_rounds": refine_rounds,
-        "likelihood": "floor",
-        "model_error_scale": 0.1,
-        "model_error_spread": 0.0,
-        "emulator_cap": 1.0,
-        "floor_tolerance": 0.2,
-    }
+    posterior_kw = {"seed": seed, "draws": draws, "refine_rounds": refine_rounds}
     posterior = PosteriorOptions(**posterior_kw)
     if search == "chi0":
         derived["u0"] = lambda p: pe0_mean - p["chi0"] / (p["beta"] * T_Z)
-        # the posterior keeps the paper's prior, uniform in (beta, u0, c0, s_y); its emulators
-        # take chi0 (a uniform prior on the searched box would put most mass on (beta, chi0)
-        # pairs whose u0 lies outside the paper's bounds, where no evaluation was made)
+        # the posterior keeps the paper's prior, uniform in (beta, u0, c0, s_y), mapped onto
+        # the searched (beta, chi0, c0, s_y) with its Jacobian (a uniform prior on the searched
+        # box would put most mass on (beta, chi0) pairs whose u0 lies outside the paper's
+        # bounds, where no evaluation was made)
         posterior = PosteriorOptions(
             **posterior_kw,
             reparam=Reparametrization(
@@ -124,6 +151,7 @@ def build(
                 lower=(BETA.lower, U0.lower, C0.lower, S_Y.lower),
                 upper=(BETA.upper, U0.upper, C0.upper, S_Y.upper),
                 to_search=lambda v: {"chi0": v["beta"] * (pe0_mean - v["u0"]) * T_Z},
+                sampled=_chi0_coordinates(pe0_mean),
             ),
         )
 

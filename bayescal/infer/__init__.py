@@ -13,6 +13,7 @@ from bayescal.infer.options import (
     PosteriorOptions,
     PriorSpec,
     Reparametrization,
+    SampledCoordinates,
 )
 from bayescal.infer.output import (
     constant_data,
@@ -34,6 +35,7 @@ __all__ = [
     "PosteriorOptions",
     "PriorSpec",
     "Reparametrization",
+    "SampledCoordinates",
     # sampling
     "SeedPlan",
     "build_model",

@@ -21,6 +21,7 @@ __all__ = [
     "PosteriorOptions",
     "PriorSpec",
     "Reparametrization",
+    "SampledCoordinates",
     "Sampler",
 ]
 
@@ -49,6 +50,57 @@ def _check_prior(name: str, spec: PriorSpec) -> None:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SampledCoordinates:
+    """The coordinates NUTS moves in, when neither the prior's nor the search's suit it.
+
+    A posterior is easiest to sample where its ridges lie along coordinate axes and its
+    support is a box (the sampler's transforms send box edges to infinity; a constraint inside
+    the box is a wall that ends trajectories as divergences). The prior keeps being the one
+    stated on :class:`Reparametrization` ``names``: its density at ``to_prior(values)`` times
+    ``|det d(names)/d(sampled)|``, which PyTensor computes. The CuZr study samples
+    ``(chi0, w, c0, s_y)`` with ``beta`` at fraction ``w`` of the range that keeps ``u0`` in
+    its bounds at that ``chi0``: the data fix chi0 and leave beta free along it, while in
+    ``(beta, u0)`` that valley is a narrow curve and in ``(beta, chi0)`` the ``u0`` bounds
+    are a wall across it.
+
+    Attributes
+    ----------
+    names : tuple of str
+        Sampled coordinates (may share names with the prior's, e.g. ``c0``).
+    lower, upper : tuple of float
+        Their box.
+    to_prior : callable
+        ``f(values) -> dict``: PyTensor scalars of ``names`` to every name of the
+        reparametrisation (arithmetic, ``pt.maximum``/``pt.minimum``: NUTS needs gradients).
+        Every point of the box must map inside the prior's box, one to one.
+    from_prior : callable
+        The inverse on NumPy arrays, ``f(values) -> dict`` from the prior's names to ``names``
+        (the chains' starting point).
+    """
+
+    names: tuple[str, ...]
+    lower: tuple[float, ...]
+    upper: tuple[float, ...]
+    to_prior: Callable[[Mapping[str, Any]], Mapping[str, Any]]
+    from_prior: Callable[[Mapping[str, Any]], Mapping[str, Any]]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", tuple(str(n) for n in self.names))
+        object.__setattr__(self, "lower", tuple(float(v) for v in self.lower))
+        object.__setattr__(self, "upper", tuple(float(v) for v in self.upper))
+        if not self.names or len(set(self.names)) != len(self.names):
+            raise InputDataError(f"SampledCoordinates.names must be unique; got {self.names}.")
+        if not len(self.lower) == len(self.upper) == len(self.names):
+            raise InputDataError("SampledCoordinates needs one lower and upper bound per name.")
+        for n, lo, hi in zip(self.names, self.lower, self.upper, strict=True):
+            if not lo < hi:
+                raise InputDataError(f"SampledCoordinates bounds of {n!r}: need {lo} < {hi}.")
+        for f in ("to_prior", "from_prior"):
+            if not callable(getattr(self, f)):
+                raise InputDataError(f"SampledCoordinates.{f} must be callable.")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Reparametrization:
     """Sample the posterior in other coordinates than the ones EGO searched.
 
@@ -72,12 +124,17 @@ class Reparametrization:
         ``()`` or ``(K,)``); the result maps every searched name that is not in ``names`` to a
         PyTensor expression of them (arithmetic only, so NUTS gets gradients). The searched
         values must fall inside the searched bounds (the emulators are not trusted outside).
+        Also called with NumPy arrays (the chains' starting point).
+    sampled : SampledCoordinates or None
+        Coordinates for NUTS other than ``names`` (the residual likelihood only): the prior
+        stays the one on ``names``, mapped onto them with its Jacobian. None samples ``names``.
     """
 
     names: tuple[str, ...]
     lower: tuple[float, ...]
     upper: tuple[float, ...]
     to_search: Callable[[Mapping[str, Any]], Mapping[str, Any]]
+    sampled: SampledCoordinates | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "names", tuple(str(n) for n in self.names))
@@ -92,6 +149,10 @@ class Reparametrization:
                 raise InputDataError(f"Reparametrization bounds of {n!r}: need {lo} < {hi}.")
         if not callable(self.to_search):
             raise InputDataError(f"to_search must be callable; got {self.to_search!r}.")
+        if self.sampled is not None and not isinstance(self.sampled, SampledCoordinates):
+            raise InputDataError(
+                f"Reparametrization.sampled must be SampledCoordinates; got {self.sampled!r}."
+            )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

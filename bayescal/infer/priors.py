@@ -7,9 +7,10 @@ from typing import Any, cast
 
 import numpy as np
 
-from bayescal.infer.options import PriorSpec
+from bayescal.errors import InputDataError
+from bayescal.infer.options import PriorSpec, Reparametrization
 
-__all__ = ["partially_pooled", "prior_variable"]
+__all__ = ["partially_pooled", "prior_through_map", "prior_variable"]
 
 
 def prior_variable(
@@ -98,3 +99,76 @@ def partially_pooled(
         for j, n in enumerate(names)
     }
     return members, pop
+
+
+def prior_through_map(
+    sampled: Mapping[str, Any],
+    reparam: Reparametrization,
+    priors: Mapping[str, PriorSpec],
+) -> dict[str, Any]:
+    """Put the prior of ``reparam.names`` on the variables of ``reparam.sampled``.
+
+    Adds the potential ``prior_<names>``: the log prior density at the mapped point (uniform
+    or truncated normal specs; ``-inf`` outside ``reparam``'s bounds, with a relative
+    tolerance of 1e-9 of each range for rounding) plus ``log |det J|`` of the map from the
+    sampled values to ``names``; and a deterministic per name of ``reparam`` not sampled.
+
+    Parameters
+    ----------
+    sampled : mapping of str to TensorVariable
+        The variables of ``reparam.sampled.names``, scalars, flat over its box (inside a model
+        context).
+    reparam : Reparametrization
+        With ``sampled``.
+    priors : mapping of str to PriorSpec
+        Priors of ``reparam.names`` (uniform when missing; callables are not supported here).
+
+    Returns
+    -------
+    dict of str to TensorVariable
+        Every sampled name and every name of ``reparam``.
+
+    Raises
+    ------
+    InputDataError
+        ``to_prior`` not returning every name of ``reparam``, fewer or more sampled
+        coordinates than names, or a callable prior.
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    coords = reparam.sampled
+    if coords is None:
+        raise InputDataError("prior_through_map needs Reparametrization.sampled.")
+    computed = dict(coords.to_prior(sampled))
+    if sorted(computed) != sorted(reparam.names) or len(coords.names) != len(reparam.names):
+        raise InputDataError(
+            f"SampledCoordinates.to_prior must return exactly {sorted(reparam.names)} from as "
+            f"many coordinates; got {sorted(computed)} from {list(coords.names)}."
+        )
+    mapped = [pt.as_tensor_variable(computed[n]) for n in reparam.names]
+    wrt = [sampled[n] for n in coords.names]
+    jac = pt.stack([pt.stack(pt.grad(m, wrt, disconnected_inputs="ignore")) for m in mapped])
+    logp = pt.log(pt.abs(pt.nlinalg.det(jac)))
+    inside = pt.as_tensor_variable(np.array(True))
+    for n, v, lo, hi in zip(reparam.names, mapped, reparam.lower, reparam.upper, strict=True):
+        tol = 1e-9 * (hi - lo)
+        inside = pt.and_(inside, pt.and_(pt.ge(v, lo - tol), pt.le(v, hi + tol)))
+        spec = priors.get(n, ("uniform",))
+        if callable(spec):
+            raise InputDataError(
+                f"prior of {n!r}: a callable prior cannot be mapped onto sampled coordinates; "
+                "use ('uniform',) or ('normal', mu, sd)."
+            )
+        if spec[0] == "normal":
+            _, mu, sd = cast("tuple[str, float, float]", spec)
+            dist = pm.TruncatedNormal.dist(mu=float(mu), sigma=float(sd), lower=lo, upper=hi)
+            logp = logp + pm.logp(dist, pt.clip(v, lo, hi))
+        else:
+            logp = logp - np.log(hi - lo)
+    pm.Potential("prior_" + "_".join(reparam.names), pt.switch(inside, logp, -np.inf))
+    values = dict(sampled)
+    for n, v in zip(reparam.names, mapped, strict=True):
+        if n not in values:
+            values[n] = pm.Deterministic(n, v)
+    return values

@@ -16,13 +16,27 @@ basis of the block:
   (``sigma_tail_<block>``) its own model error. It does not depend on the parameters; it is
   kept for blocks whose entries are separate observations (the stress block: one entry per
   compared frame, in GPa, without the discrepancy's peak weights), where it gives the model
-  error of the frames' predictive distribution outside the emulated directions.
+  error of the frames' predictive distribution outside the emulated directions;
+- a block whose components leave variance unexplained and whose entries are not separate
+  observations (a field term: a pixel embedding of a few principal angles per snapshot, whose
+  residuals are mostly the simulator's chaos, so that only a few components have skill) has
+  instead the model's own residual outside the basis, ``S_b(theta) = ||(I - Phi_b Phi_b^T)
+  r_b(theta)||^2``, emulated by a GP of ``log S_b``: the observed zero against it is
+  ``N(0, tau_b^2)`` in each of ``nu_b`` directions, ``-S_b / (2 tau_b^2) - nu_b/2 log(2 pi
+  tau_b^2)`` with ``S_b`` at its log-normal mean. ``nu_b`` is the participation ratio
+  ``(sum lambda)^2 / sum lambda^2`` of the covariance of those outside parts over the training
+  evaluations: the number of directions in which the model's output varies there. Without this
+  term the likelihood would ignore most of a field's misfit (on CuZr about two thirds of the
+  field residuals' variance lies outside the skilled components, and its size differs by a
+  factor of two between the best fits and the hot plateau of chi0 > 3000 K, which the
+  emulated directions alone do not tell apart).
 
 The model error inside the emulated directions has its own scale because a best fit's misfit is
 not white: it lies mostly in the directions the parameters move (the stress peak), and one
 ``sigma`` per entry, pinned by the many directions outside the basis, would declare that misfit
 impossible and push the posterior to wherever the emulator is unsure. A field block's entries
-are a pixel-wise embedding of a few principal angles per snapshot; it has no tail term.
+are a pixel-wise embedding of a few principal angles per snapshot; it has no data tail (its
+outside part is emulated instead).
 With no more emulated components than parameters the scores carry no information on
 ``sigma_b`` (the parameters can fit them exactly): its prior scale, from the best fit's misfit,
 then sets how wide the posterior is (the simulation-based calibration in
@@ -49,7 +63,7 @@ from numpy.typing import ArrayLike
 from bayescal._pytensor_blas import configure_pytensor_blas
 from bayescal.compared_outputs import residual_blocks_from_outputs
 from bayescal.discrepancy import Discrepancy
-from bayescal.emulate import ComponentEmulator, fit_components
+from bayescal.emulate import ComponentEmulator, GPEmulator, fit_components, fit_emulator
 from bayescal.errors import InputDataError
 from bayescal.noise import StressNoise
 
@@ -64,6 +78,7 @@ __all__ = [
     "block_label",
     "build_residual_model",
     "likelihood_residuals",
+    "prior_box",
     "residual_block",
     "residual_blocks",
     "sampled_box",
@@ -95,6 +110,11 @@ class ResidualBlock:
         unused without a tail).
     noise_measured : bool
         Whether ``noise_var`` was measured (else ``sigma_b`` carries noise and model error).
+    outside : GPEmulator or None
+        GP of the log squared norm of the model's residual outside the basis (blocks without a
+        data tail whose components leave variance unexplained; see the module docstring).
+    outside_dof : float
+        Effective number of directions of that part (its participation ratio).
     """
 
     emulator: ComponentEmulator
@@ -105,6 +125,8 @@ class ResidualBlock:
     sigma_scale: float
     tail_scale: float = 1.0
     noise_measured: bool = False
+    outside: GPEmulator | None = None
+    outside_dof: float = 0.0
 
     @property
     def name(self) -> str:
@@ -125,6 +147,44 @@ class ResidualBlock:
     def nugget(self) -> np.ndarray:
         """The GPs' fitted noise variance of each component, shape ``(k,)``."""
         return np.array([gp.noise_sd**2 for gp in self.emulator.gps])
+
+    @property
+    def has_tail_sigma(self) -> bool:
+        """Whether the block has a model error outside the basis (``sigma_tail_<label>``)."""
+        return bool(self.tail_dof) or self.outside is not None
+
+    def log_likelihood(
+        self, x_unit: ArrayLike, sigma: float | None = None, tail_sigma: float | None = None
+    ) -> np.ndarray:
+        """The block's log likelihood at points, with emulator means and variances (NumPy).
+
+        Parameters
+        ----------
+        x_unit : array_like, shape (n, d)
+        sigma, tail_sigma : float or None
+            Model-error sds; None takes their prior scales.
+
+        Returns
+        -------
+        ndarray, shape (n,)
+        """
+        x = np.asarray(x_unit, dtype=np.float64)
+        s = self.sigma_scale if sigma is None else sigma
+        t2 = (self.tail_scale if tail_sigma is None else tail_sigma) ** 2
+        mean, var = self.emulator.predict(x)
+        total = var + self.nugget + s**2 + self.noise_var
+        out = -0.5 * np.sum((self.target - mean) ** 2 / total + np.log(2 * np.pi * total), -1)
+        if self.tail_dof:
+            tail = t2 + self.tail_var
+            out = out - 0.5 * self.tail_sq / tail - 0.5 * self.tail_dof * np.log(2 * np.pi * tail)
+        if self.outside is not None:
+            m, v = self.outside.predict(x)
+            out = (
+                out
+                - 0.5 * np.exp(m + 0.5 * v) / t2
+                - 0.5 * self.outside_dof * np.log(2 * np.pi * t2)
+            )
+        return out
 
     @property
     def tail_var(self) -> float:
@@ -159,13 +219,15 @@ def residual_block(
         Covariance (or per-entry variance) of the data's noise in this block; None: not measured.
     tail : bool
         Whether the entries are separate observations, so that the part of the observed residual
-        outside the basis enters the likelihood (see the module docstring).
+        outside the basis enters the likelihood (see the module docstring). Otherwise, when the
+        components hold less than ``variance`` of the residuals' variance, the model's residual
+        outside the basis is emulated (``outside``) and enters instead.
     sigma_scale : float or None
         Scale of the half-normal prior of ``sigma_b``; None derives it from the best evaluation
         (see Returns). A fixed value makes the prior independent of the data (simulation-based
         calibration).
     tail_scale : float or None
-        The same for the tail's ``sigma_tail``.
+        The same for ``sigma_tail`` (the data tail's or the emulated outside part's).
     variance : float
         Variance fraction the principal components keep.
     max_components : int or None
@@ -177,8 +239,10 @@ def residual_block(
     -------
     ResidualBlock
         ``sigma_scale`` is the RMS per component of the best evaluation's residual projected onto
-        the basis, ``tail_scale`` the RMS per direction of its part outside the basis: weakly
-        informative scales (the model error is not larger than the best fit's misfit by much).
+        the basis, ``tail_scale`` the RMS per direction of its part outside the basis (over
+        ``m - k`` directions with a data tail, ``outside_dof`` with an emulated outside part):
+        weakly informative scales (the model error is not larger than the best fit's misfit by
+        much).
     """
     r = np.asarray(residuals, dtype=np.float64)
     emulator = fit_components(
@@ -202,6 +266,12 @@ def residual_block(
     best = r[int(np.argmin(np.sum(r**2, axis=1)))]
     inside = basis.T @ best
     rest = best - basis @ inside
+    outside_gp, outside_dof, rest_dof = None, 0.0, max(m - k, 1)
+    if not tail and emulator.explained < variance:
+        outside_gp, outside_dof = _outside_emulator(
+            x_unit, r, basis, int(np.random.default_rng(rng).integers(2**31 - 1))
+        )
+        rest_dof = outside_dof
     return ResidualBlock(
         emulator=emulator,
         target=target,
@@ -214,12 +284,32 @@ def residual_block(
             else float(sigma_scale)
         ),
         tail_scale=(
-            float(max(np.sqrt(rest @ rest / max(m - k, 1)), 1e-12))
+            float(max(np.sqrt(rest @ rest / rest_dof), 1e-12))
             if tail_scale is None
             else float(tail_scale)
         ),
         noise_measured=noise_cov is not None,
+        outside=outside_gp,
+        outside_dof=outside_dof,
     )
+
+
+def _outside_emulator(
+    x_unit: ArrayLike, residuals: np.ndarray, basis: np.ndarray, seed: int
+) -> tuple[GPEmulator, float]:
+    """GP of ``log ||(I - Phi Phi^T) r||^2`` and the participation ratio of those parts' spread."""
+    rest = residuals - (residuals @ basis) @ basis.T
+    sq = np.sum(rest**2, axis=1)
+    spread = rest - rest.mean(axis=0)
+    gram = spread @ spread.T  # same nonzero eigenvalues as spread^T spread
+    dof = float(np.trace(gram) ** 2 / max(np.sum(gram**2), 1e-300))
+    gp = fit_emulator(
+        np.asarray(x_unit, dtype=np.float64),
+        np.log(np.maximum(sq, 1e-300)),
+        transform="none",
+        rng=seed,
+    )
+    return gp, max(dof, 1.0)
 
 
 def residual_blocks(
@@ -387,7 +477,8 @@ def build_residual_model(
     lower, upper : array_like, shape (d,)
         The searched box.
     options : PosteriorOptions or None
-        Uses ``priors`` (uniform by default), ``reparam`` (sample other coordinates),
+        Uses ``priors`` (uniform by default), ``reparam`` (sample other coordinates: its names,
+        or its ``sampled`` coordinates under the prior stated in its names),
         ``pooling`` (over realizations: ``"partial"``, ``"complete"`` or ``"none"``) and
         ``spread_scale``.
 
@@ -397,13 +488,15 @@ def build_residual_model(
         Free variables: the sampled parameters by name (one realization, or complete pooling),
         or ``<name>_realization`` (dim ``realization``) around the population values by name
         (partial pooling; ``tau``, ``eps``) or alone (no pooling); ``sigma_<block>`` and, with
-        a tail, ``sigma_tail_<block>``. Searched parameters not sampled (``reparam``) are
-        deterministics under the same scheme.
-        Observed ``z_<block>`` (``z_<block>_r<i>`` with several realizations); potential
-        ``tail_<block>`` for blocks with a tail. The observed scores and the tail's squared
-        norm are data containers ``target_<block>`` and ``tail_sq_<block>``, so a compiled
-        model can be reused for other data with the same emulators (``pm.set_data``, nutpie's
-        ``with_data``). Block names with characters other than
+        a tail or an emulated outside part, ``sigma_tail_<block>``. Searched parameters not
+        sampled (``reparam``) are deterministics under the same scheme.
+        Observed ``z_<block>`` (``z_<block>_r<i>`` with several realizations); potentials
+        ``tail_<block>`` (blocks with a data tail) and ``outside_<block>`` (blocks with an
+        emulated outside part). The observed scores and the tail's squared norm are data
+        containers ``target_<block>`` and ``tail_sq_<block>``, so a compiled model can be reused
+        for other data with the same emulators (``pm.set_data``, nutpie's ``with_data``; an
+        outside part is fitted to one data set's residuals and is not swapped). Block names with
+        characters other than
         letters, digits and ``_`` have them replaced by ``_``.
     """
     configure_pytensor_blas()
@@ -424,16 +517,26 @@ def build_residual_model(
     n_real = len(realizations)
     grouped = n_real > 1 and opts.pooling != "complete"
     sampled, s_lo, s_hi = sampled_box(names, lo, hi, opts)
-    unknown = sorted(set(opts.priors) - set(sampled))
+    mapped = opts.reparam is not None and opts.reparam.sampled is not None
+    known = list(opts.reparam.names) if mapped else sampled
+    unknown = sorted(set(opts.priors) - set(known))
     if unknown:
-        raise InputDataError(f"priors given for unknown parameters {unknown}; known: {sampled}.")
+        raise InputDataError(f"priors given for unknown parameters {unknown}; known: {known}.")
+    if mapped and grouped:
+        raise InputDataError(
+            "Reparametrization.sampled needs one parameter set (one data realization or "
+            "pooling='complete'); drop it to sample the reparametrisation's names."
+        )
     coords: dict[str, list] = {"param": sampled, "block": labels[0]}
     if grouped:
         coords["realization"] = list(range(n_real))
     with pm.Model(coords=coords) as model:
-        values = _sampled_parameters(sampled, s_lo, s_hi, opts, grouped)
-        if opts.reparam is not None:
-            values = _searched_from_sampled(values, names, opts, grouped)
+        if mapped:
+            values = _mapped_parameters(sampled, s_lo, s_hi, names, opts)
+        else:
+            values = _sampled_parameters(sampled, s_lo, s_hi, opts, grouped)
+            if opts.reparam is not None:
+                values = _searched_from_sampled(values, names, opts, grouped)
         unit = (pt.stack([values[n] for n in names], axis=-1) - lo) / (hi - lo)
         sigmas = {
             b.name: pm.HalfNormal(
@@ -447,7 +550,7 @@ def build_residual_model(
                 b.tail_sigma_name, sigma=max(max(bs[i].tail_scale for bs in realizations), 1e-12)
             )
             for i, b in enumerate(realizations[0])
-            if b.tail_dof
+            if b.has_tail_sigma
         }
         for i, blocks in enumerate(realizations):
             x = unit[i] if grouped else unit
@@ -460,7 +563,22 @@ def build_residual_model(
 def sampled_box(
     names: Sequence[str], lower: np.ndarray, upper: np.ndarray, options: PosteriorOptions
 ) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """The sampled parameters and their bounds: the searched ones, or ``options.reparam``'s."""
+    """The sampled parameters and their bounds.
+
+    The searched ones, ``options.reparam``'s names, or its ``sampled`` coordinates.
+    """
+    r = options.reparam
+    if r is None:
+        return list(names), np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+    if r.sampled is not None:
+        return list(r.sampled.names), np.array(r.sampled.lower), np.array(r.sampled.upper)
+    return list(r.names), np.array(r.lower), np.array(r.upper)
+
+
+def prior_box(
+    names: Sequence[str], lower: np.ndarray, upper: np.ndarray, options: PosteriorOptions
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The parameters the prior is stated in and their bounds (``options.reparam``'s names)."""
     r = options.reparam
     if r is None:
         return list(names), np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
@@ -488,6 +606,23 @@ def _sampled_parameters(
         names, lo, hi, priors, group="realization", spread_scale=opts.spread_scale
     )
     return members
+
+
+def _mapped_parameters(
+    sampled: list[str], lo: np.ndarray, hi: np.ndarray, names: Sequence[str], opts
+) -> dict:
+    """Flat variables on ``reparam.sampled``'s box carrying the prior of ``reparam.names``."""
+    import pymc as pm
+
+    from bayescal.infer.priors import prior_through_map
+
+    flat = {n: pm.Uniform(n, float(a), float(b)) for n, a, b in zip(sampled, lo, hi, strict=True)}
+    values = prior_through_map(flat, opts.reparam, opts.priors)
+    missing = [n for n in names if n not in values]
+    if missing:
+        computed = dict(opts.reparam.to_search(values))
+        values |= {n: pm.Deterministic(n, computed[n]) for n in missing}
+    return values
 
 
 def _searched_from_sampled(values: dict, names: Sequence[str], opts, grouped: bool) -> dict:
@@ -531,4 +666,14 @@ def _block_likelihood(block: ResidualBlock, x, sigma, tail_sigma, suffix: str) -
         pm.Potential(
             f"tail_{label}",
             -0.5 * tail_sq / tail - 0.5 * block.tail_dof * pt.log(2 * np.pi * tail),
+        )
+    if block.outside is not None:
+        from bayescal.emulate import gp_mean_var
+
+        log_sq, log_var = gp_mean_var(x, block.outside)
+        tau2 = tail_sigma**2
+        pm.Potential(
+            f"outside_{label}",
+            -0.5 * pt.exp(log_sq + 0.5 * log_var) / tau2
+            - 0.5 * block.outside_dof * pt.log(2 * np.pi * tau2),
         )

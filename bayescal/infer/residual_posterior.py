@@ -24,6 +24,7 @@ from bayescal.infer.options import PosteriorOptions
 from bayescal.infer.residual_model import (
     ResidualBlock,
     build_residual_model,
+    prior_box,
     residual_blocks,
     sampled_box,
 )
@@ -127,7 +128,8 @@ def residual_constant_data(
         ``theta``, ``unit``, ``discrepancy``, ``status``, ``seed`` (dim ``eval``);
         ``best_theta(emulator, param)`` with ``emulator_seed`` (each EGO seed's optimum);
         ``lower``, ``upper(param)``; per ``block`` (and ``realization``): ``n_components``,
-        ``explained``, ``sigma_scale``, ``noise_measured``, ``tail_dof``; with a stress block,
+        ``explained``, ``sigma_scale``, ``noise_measured``, ``tail_dof``, ``outside_dof`` (0:
+        no emulated outside part); with a stress block,
         ``stress_leverage(stress_frame)``: the squared norm of each frame's row of its basis.
     """
     keep = [v for v in _EVAL_VARS if v in evaluations]
@@ -148,7 +150,14 @@ def residual_constant_data(
     ds["upper"] = ("param", np.asarray(upper, dtype=float))
     dims = ("realization", "block")
     ds = ds.assign_coords(block=[b.name for b in realizations[0]])
-    for key in ("n_components", "explained", "sigma_scale", "noise_measured", "tail_dof"):
+    for key in (
+        "n_components",
+        "explained",
+        "sigma_scale",
+        "noise_measured",
+        "tail_dof",
+        "outside_dof",
+    ):
         values = [
             [
                 float(
@@ -242,12 +251,13 @@ def starting_point(
     n: int = 4000,
     rng: int | np.random.Generator | None = None,
 ) -> dict[str, np.ndarray]:
-    """The best of ``n`` points of the sampled box under the likelihood: where chains start.
+    """The best of ``n`` prior points under the likelihood: where chains start.
 
     The residual posterior of a calibration is often one narrow mode (CuZr: chi0 within about
     3 % of its range) beside a broad plateau of worse fits; chains started at random jitter
     settle on the plateau and stay there (4 chains, 2 on each, R-hat 1.8). Scoring uniform
-    points of the sampled box with the likelihood (emulator means and variances, each
+    points of the box the prior is stated in (the reparametrisation's, if any) with the
+    likelihood (emulator means and variances, each
     ``sigma_b`` at its prior scale) and starting every chain at the best puts them in the
     mode; NUTS's warm-up then finds its width.
 
@@ -258,9 +268,9 @@ def starting_point(
         variables, for :func:`bayescal.infer.sample` (``initvals``).
     """
     gen = np.random.default_rng(rng)
-    sampled, s_lo, s_hi = sampled_box(names, lower, upper, options)
-    cand = s_lo + (s_hi - s_lo) * gen.random((n, len(sampled)))
-    values = {k: cand[:, j] for j, k in enumerate(sampled)}
+    stated, p_lo, p_hi = prior_box(names, lower, upper, options)
+    cand = p_lo + (p_hi - p_lo) * gen.random((n, len(stated)))
+    values = {k: cand[:, j] for j, k in enumerate(stated)}
     if options.reparam is not None:
         values |= {
             k: np.asarray(v, dtype=float) for k, v in options.reparam.to_search(values).items()
@@ -270,13 +280,17 @@ def starting_point(
     score = np.where(inside, 0.0, -np.inf)
     for blocks in realizations:
         for b in blocks:
-            mean, var = b.emulator.predict(np.clip(unit, 0, 1))
-            total = var + b.nugget + b.sigma_scale**2 + b.noise_var
-            score += -0.5 * np.sum((b.target - mean) ** 2 / total + np.log(total), axis=1)
+            score += b.log_likelihood(np.clip(unit, 0, 1))
     best = int(np.argmax(score))
-    start = {k: np.asarray(cand[best, j]) for j, k in enumerate(sampled)}
+    sampled, _, _ = sampled_box(names, lower, upper, options)
+    at = {k: np.asarray(v, dtype=float)[best : best + 1] for k, v in values.items()}
+    if options.reparam is not None and options.reparam.sampled is not None:
+        at |= {
+            k: np.asarray(v, dtype=float) for k, v in options.reparam.sampled.from_prior(at).items()
+        }
+    start = {k: np.asarray(at[k][0]) for k in sampled}
     for b in realizations[0]:
         start[b.sigma_name] = np.asarray(b.sigma_scale)
-        if b.tail_dof:
+        if b.has_tail_sigma:
             start[b.tail_sigma_name] = np.asarray(b.tail_scale)
     return start

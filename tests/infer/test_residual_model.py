@@ -185,3 +185,53 @@ def test_far_residuals_are_shortened_not_turned():
     assert np.linalg.norm(out[2]) == pytest.approx(5.0)  # 50 -> 5 x 1
     np.testing.assert_allclose(out[2] / np.linalg.norm(out[2]), r[2] / 50.0)
     assert shrink_far_residuals(r, np.array([0, 1, 2]), factor=None) is r
+
+
+def chaotic_residuals(u: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A smooth mode plus white chaos whose size grows with the first parameter (400 entries).
+
+    The chaos has no principal component a GP can predict, but its norm is a smooth function of
+    the point: the part of the misfit the emulated components cannot see.
+    """
+    t = np.linspace(0, 1, 400)
+    smooth = (u[:, 1:2] - TRUTH_UNIT[1]) * np.sin(np.pi * t) / np.sqrt(t.size / 2)
+    size = 0.05 + 0.4 * u[:, :1]
+    return smooth + size * rng.standard_normal((u.shape[0], t.size)) / np.sqrt(t.size)
+
+
+@pytest.mark.usefixtures("pytensor_fast_compile")
+def test_field_block_emulates_the_misfit_outside_its_components():
+    gen = np.random.default_rng(3)
+    x = gen.random((30, 2))
+    b = residual_block(x, chaotic_residuals(x, gen), name="f", tail=False, rng=0)
+    assert b.emulator.explained < 0.99 and b.outside is not None and b.tail_dof == 0
+    # the chaos spreads over many directions: far more than the one emulated component
+    assert 10 < b.outside_dof <= 30
+    low, high = np.array([[0.05, 0.6]]), np.array([[0.95, 0.6]])
+    # chaos of sd 0.07 at the low end, 0.43 at the high end: only the outside part sees it
+    assert b.log_likelihood(low)[0] > b.log_likelihood(high)[0] + 100
+    model = build_residual_model([[b]], names=NAMES, lower=LOWER, upper=UPPER)
+    assert {"sigma_f", "sigma_tail_f"} <= set(model.named_vars) and "outside_f" in model.named_vars
+    logp = model.compile_logp(jacobian=False)
+    theta = LOWER + (UPPER - LOWER) * low[0]
+    point = {
+        "a_interval__": np.log(low[0, 0] / (1 - low[0, 0])),
+        "b_interval__": np.log(low[0, 1] / (1 - low[0, 1])),
+        "sigma_f_log__": np.log(0.03),
+        "sigma_tail_f_log__": np.log(0.01),
+    }
+    expected = (
+        -np.log(UPPER - LOWER).sum()
+        + scipy.stats.halfnorm.logpdf(0.03, scale=b.sigma_scale)
+        + scipy.stats.halfnorm.logpdf(0.01, scale=b.tail_scale)
+        + b.log_likelihood(low, sigma=0.03, tail_sigma=0.01)[0]
+    )
+    assert np.all(theta > LOWER)
+    assert float(logp(point)) == pytest.approx(float(expected), rel=1e-9)
+
+
+def test_blocks_with_a_data_tail_or_full_variance_have_no_outside_part(block):
+    x, b = block
+    assert b.outside is None  # a data tail (the stress block's kind)
+    full = residual_block(x, linear_residuals(x), name="g", tail=False, rng=0)
+    assert full.outside is None and not full.has_tail_sigma  # nothing left outside
