@@ -57,6 +57,12 @@ def _parser() -> argparse.ArgumentParser:
     post.add_argument("out", type=Path, help="output directory of a run")
     post.add_argument("--seed", type=int, help="root seed of emulators and chains")
     post.add_argument("--quiet", action="store_true", help="no progress bar")
+    post.add_argument(
+        "--per-seed",
+        action="store_true",
+        help="also sample one posterior per EGO seed from its own evaluations (a diagnostic "
+        "of how robust the search was; residual likelihood)",
+    )
 
     outputs = sub.add_parser(
         "outputs",
@@ -114,7 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _outputs(args.out)
         if args.command == "posterior":
             study, evaluations = _load_run(args.out)
-            return _posterior(study, evaluations, args.out, seed=args.seed, quiet=args.quiet)
+            status = _posterior(study, evaluations, args.out, seed=args.seed, quiet=args.quiet)
+            if args.per_seed:
+                _per_seed(study, evaluations, args.out, seed=args.seed)
+            return status
         return _report(args)
     except BayescalError as exc:
         print(f"bayescal: error: {exc}", file=sys.stderr)
@@ -190,6 +199,37 @@ def _posterior(study, evaluations, out: Path, *, seed: int | None = None, quiet:
     message = "posterior diagnostics failed: " + "; ".join(diag.failures)
     print(f"bayescal: warning: {message}", file=sys.stderr)
     return 1
+
+
+def _per_seed(study, evaluations, out: Path, *, seed: int | None) -> None:
+    """Print and write (``DIR/report/per_seed.md``) the per-EGO-seed posterior intervals."""
+    from bayescal.errors import InputDataError
+    from bayescal.infer.residual_posterior import per_seed_hdi
+    from bayescal.study import posterior_options
+
+    options = posterior_options(study, seed=seed, progressbar=False)
+    if options.likelihood != "residual":
+        raise InputDataError("--per-seed needs the residual likelihood.")
+    table = per_seed_hdi(evaluations, study.discrepancy, study.reference, options=options)
+    names = [str(n) for n in table["param"].values]
+    lines = [
+        f"# Posterior per EGO seed ({100 * table.attrs['hdi_prob']:.0f} % HDI, own evaluations)",
+        "",
+        "| seed | " + " | ".join(names) + " | max R-hat | min ESS |",
+        "|---" * (len(names) + 3) + "|",
+    ]
+    for s in table["seed"].values:
+        row = table.sel(seed=s)
+        bounds = zip(row["lower"].values, row["upper"].values, strict=True)
+        cells = [f"[{lo:.4g}, {hi:.4g}]" for lo, hi in bounds]
+        lines.append(
+            f"| {int(s)} | " + " | ".join(cells) + f" | {float(row['max_rhat']):.3f} | "
+            f"{float(row['min_ess_bulk']):.0f} |"
+        )
+    text = "\n".join(lines) + "\n"
+    (out / "report").mkdir(exist_ok=True)
+    (out / "report" / "per_seed.md").write_text(text)
+    print(text)
 
 
 def _load_run(out: Path):

@@ -151,6 +151,7 @@ def build(
                 lower=(BETA.lower, U0.lower, C0.lower, S_Y.lower),
                 upper=(BETA.upper, U0.upper, C0.upper, S_Y.upper),
                 to_search=lambda v: {"chi0": v["beta"] * (pe0_mean - v["u0"]) * T_Z},
+                from_search=lambda v: {"u0": pe0_mean - v["chi0"] / (v["beta"] * T_Z)},
                 sampled=_chi0_coordinates(pe0_mean),
             ),
         )

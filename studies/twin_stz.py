@@ -112,13 +112,9 @@ def build(
     for p in base.parameters:
         if not p.lower <= truth[p.name] <= p.upper:
             raise ValueError(f"truth {p.name}={truth[p.name]} outside [{p.lower}, {p.upper}]")
-    # the floor is near 0 here (an exact model): the CuZr study's cap and seed tolerance,
-    # relative to the floor on the log scale, would clip nearly every evaluation
-    posterior = dataclasses.replace(base.posterior, emulator_cap=None, floor_tolerance=None)
     return dataclasses.replace(
         base,
         name="twin_stz",
-        posterior=posterior,
         reference=reference,
         truth=truth,
         description="STZ twin experiment with known parameters.",

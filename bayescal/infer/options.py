@@ -128,6 +128,10 @@ class Reparametrization:
     sampled : SampledCoordinates or None
         Coordinates for NUTS other than ``names`` (the residual likelihood only): the prior
         stays the one on ``names``, mapped onto them with its Jacobian. None samples ``names``.
+    from_search : callable or None
+        The inverse of ``to_search`` on NumPy arrays: searched values to every one of ``names``
+        that is not searched. Lets the chains start at the best evaluated point (a narrow
+        posterior, as of a noise-free twin, may hold none of the random prior points tried).
     """
 
     names: tuple[str, ...]
@@ -135,6 +139,7 @@ class Reparametrization:
     upper: tuple[float, ...]
     to_search: Callable[[Mapping[str, Any]], Mapping[str, Any]]
     sampled: SampledCoordinates | None = None
+    from_search: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "names", tuple(str(n) for n in self.names))
@@ -149,6 +154,8 @@ class Reparametrization:
                 raise InputDataError(f"Reparametrization bounds of {n!r}: need {lo} < {hi}.")
         if not callable(self.to_search):
             raise InputDataError(f"to_search must be callable; got {self.to_search!r}.")
+        if self.from_search is not None and not callable(self.from_search):
+            raise InputDataError(f"from_search must be callable; got {self.from_search!r}.")
         if self.sampled is not None and not isinstance(self.sampled, SampledCoordinates):
             raise InputDataError(
                 f"Reparametrization.sampled must be SampledCoordinates; got {self.sampled!r}."

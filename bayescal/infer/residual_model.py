@@ -415,15 +415,19 @@ def likelihood_residuals(
 def shrink_far_residuals(
     residuals: np.ndarray, rows: np.ndarray, *, factor: float | None
 ) -> np.ndarray:
-    """Shorten residual vectors longer than ``factor`` times the shortest, keeping directions.
+    """Shorten the longest residual vectors, keeping their directions.
 
-    Where a block's residual is several times the best fit's, its likelihood is negligible
-    whatever its exact length (with the model error near the best fit's misfit, ``exp(-12)``
-    per direction at 5 times). Left at full length, such points (CuZr: the stress cliff below
-    chi0 of about 1000 K, up to 20 times the best stress misfit) set the GPs' output scale and
-    short lengthscales, so that everywhere between evaluations the emulator's variance is
-    hundreds of times the model error and the posterior settles where nothing was evaluated.
-    Shortened, they still say "far from the data" in the same direction.
+    The limit is ``factor`` times the shortest vector's length, or the median length if that
+    is larger. Where a block's residual is several times the best fit's, its likelihood is
+    negligible whatever its exact length (with the model error near the best fit's misfit,
+    ``exp(-12)`` per direction at 5 times). Left at full length, such points (CuZr: the stress
+    cliff below chi0 of about 1000 K, up to 20 times the best stress misfit) set the GPs'
+    output scale and short lengthscales, so that everywhere between evaluations the emulator's
+    variance is hundreds of times the model error and the posterior settles where nothing was
+    evaluated. Shortened, they still say "far from the data" in the same direction. The median
+    keeps that message where the best fit is nearly exact (a noise-free twin: 5 times a best
+    misfit of 0.002 is the size of the emulator's own error, and the emulated residual would be
+    "small" everywhere).
 
     Parameters
     ----------
@@ -440,7 +444,7 @@ def shrink_far_residuals(
     if factor is None:
         return residuals
     norm = np.linalg.norm(residuals, axis=1)
-    limit = factor * max(float(np.min(norm[rows])), 1e-300)
+    limit = max(factor * float(np.min(norm[rows])), float(np.median(norm[rows])), 1e-300)
     scale = np.minimum(1.0, limit / np.where(norm > 0, norm, 1.0))
     return residuals * scale[:, None]
 

@@ -33,6 +33,7 @@ from bayescal.noise import StressNoise, stress_noise
 __all__ = [
     "fit_residual_blocks",
     "measured_stress_noise",
+    "per_seed_hdi",
     "realizations_of",
     "residual_posterior",
     "starting_point",
@@ -229,7 +230,11 @@ def residual_posterior(
     model = build_residual_model(blocks, names=names, lower=lower, upper=upper, options=opts)
     initvals = None
     if len(blocks) == 1 or opts.pooling == "complete":  # one parameter set to start
-        initvals = starting_point(blocks, names, lower, upper, opts, rng=plan.sampler)
+        ok = np.isfinite(np.asarray(evaluations["discrepancy"].values, dtype=float))
+        theta = evaluations["theta"].transpose("eval", "param").values[ok]
+        initvals = starting_point(
+            blocks, names, lower, upper, opts, evaluated=theta, rng=plan.sampler
+        )
         logger.info("chains start at %s", {k: float(v) for k, v in initvals.items()})
     idata = sample(model, opts, seeds=plan, initvals=initvals)
     t2 = time.perf_counter()
@@ -241,6 +246,73 @@ def residual_posterior(
     return idata, blocks, {"emulator_fit_s": t1 - t0, "sampling_wall_s": t2 - t1}
 
 
+def per_seed_hdi(
+    evaluations: xr.Dataset,
+    discrepancy: Discrepancy,
+    reference: xr.Dataset,
+    *,
+    options: PosteriorOptions | None = None,
+    hdi_prob: float = 0.94,
+) -> xr.Dataset:
+    """HDIs of the posterior from each EGO seed's own evaluations: how robust the search was.
+
+    EGO seeds are repeats of one search, so the posterior pools their evaluations into one
+    emulator set; this diagnostic instead samples one posterior per seed from its own
+    evaluations (its EGO and polish rows; refinement rows, drawn from the pooled posterior, are
+    left out). Seeds whose intervals disagree searched different regions, and the pooled
+    posterior rests on the union of what they found.
+
+    Parameters
+    ----------
+    evaluations : xarray.Dataset
+        With kept outputs, ``seed`` and ``batch`` (refinement rows have ``batch < 0``).
+    discrepancy, reference, options
+        As for :func:`residual_posterior`.
+    hdi_prob : float
+        Mass of the intervals.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``lower``, ``upper``, ``mean`` with dims ``(seed, param)`` over the searched and
+        sampled parameters, and ``max_rhat``, ``min_ess_bulk`` per seed.
+
+    Raises
+    ------
+    InputDataError
+        A seed with fewer than 3 distinct finished evaluations (from the emulator fit).
+    """
+    opts = options if options is not None else PosteriorOptions()
+    wanted = [str(n) for n in evaluations["param"].values]
+    if opts.reparam is not None:
+        wanted += [n for n in opts.reparam.names if n not in wanted]
+    seeds = np.asarray(evaluations["seed"].values, dtype=int)
+    own = np.asarray(evaluations["batch"].values, dtype=int) >= 0
+    rows = []
+    labels = [int(s) for s in np.unique(seeds[own])]
+    for s in labels:
+        subset = evaluations.isel(eval=np.flatnonzero(own & (seeds == s)))
+        idata, _, _ = residual_posterior(subset, discrepancy, reference, options=opts)
+        post = idata["posterior"]
+        names = [n for n in wanted if n in post and post[n].ndim == 2]
+        summary = az.summary(idata, var_names=names, hdi_prob=hdi_prob)
+        rows.append(
+            xr.Dataset(
+                {
+                    "lower": ("param", summary.iloc[:, 2].to_numpy(dtype=float)),
+                    "upper": ("param", summary.iloc[:, 3].to_numpy(dtype=float)),
+                    "mean": ("param", summary["mean"].to_numpy(dtype=float)),
+                    "max_rhat": float(summary["r_hat"].max()),
+                    "min_ess_bulk": float(summary["ess_bulk"].min()),
+                },
+                coords={"param": names},
+            )
+        )
+    out = xr.concat(rows, dim="seed", join="inner").assign_coords(seed=labels)
+    out.attrs["hdi_prob"] = hdi_prob
+    return out
+
+
 def starting_point(
     realizations: Sequence[Sequence[ResidualBlock]],
     names: Sequence[str],
@@ -248,18 +320,25 @@ def starting_point(
     upper: np.ndarray,
     options: PosteriorOptions,
     *,
+    evaluated: np.ndarray | None = None,
     n: int = 4000,
     rng: int | np.random.Generator | None = None,
 ) -> dict[str, np.ndarray]:
-    """The best of ``n`` prior points under the likelihood: where chains start.
+    """The best of ``n`` prior points and the evaluated points under the likelihood.
 
     The residual posterior of a calibration is often one narrow mode (CuZr: chi0 within about
-    3 % of its range) beside a broad plateau of worse fits; chains started at random jitter
-    settle on the plateau and stay there (4 chains, 2 on each, R-hat 1.8). Scoring uniform
-    points of the box the prior is stated in (the reparametrisation's, if any) with the
-    likelihood (emulator means and variances, each
-    ``sigma_b`` at its prior scale) and starting every chain at the best puts them in the
-    mode; NUTS's warm-up then finds its width.
+    3 % of its range; a noise-free twin: 0.1 %) beside a broad plateau of worse fits; chains
+    started at random jitter settle on the plateau and stay there. Scoring uniform points of
+    the box the prior is stated in (the reparametrisation's, if any) and the evaluated points
+    with the likelihood (emulator means and variances, each ``sigma_b`` at its prior scale)
+    and starting every chain at the best puts them in the mode; NUTS's warm-up then finds its
+    width. Evaluated points count where they can be stated in the prior's coordinates (no
+    reparametrisation, or one with ``from_search``) and lie in its box.
+
+    Parameters
+    ----------
+    evaluated : ndarray, shape (m, d), optional
+        Searched parameter values of evaluations (physical units).
 
     Returns
     -------
@@ -268,27 +347,36 @@ def starting_point(
         variables, for :func:`bayescal.infer.sample` (``initvals``).
     """
     gen = np.random.default_rng(rng)
+    r = options.reparam
     stated, p_lo, p_hi = prior_box(names, lower, upper, options)
     cand = p_lo + (p_hi - p_lo) * gen.random((n, len(stated)))
     values = {k: cand[:, j] for j, k in enumerate(stated)}
-    if options.reparam is not None:
-        values |= {
-            k: np.asarray(v, dtype=float) for k, v in options.reparam.to_search(values).items()
-        }
+    if r is not None:
+        values |= {k: np.asarray(v, dtype=float) for k, v in r.to_search(values).items()}
+    if evaluated is not None and len(evaluated) and (r is None or r.from_search is not None):
+        theta = np.asarray(evaluated, dtype=float).reshape(-1, len(names))
+        more = {k: theta[:, j] for j, k in enumerate(names)}
+        if r is not None:
+            more |= {k: np.asarray(v, dtype=float) for k, v in r.from_search(more).items()}
+        values = {k: np.concatenate([v, more[k]]) for k, v in values.items()}
     unit = (np.stack([values[k] for k in names], axis=-1) - lower) / (upper - lower)
+    prior = np.stack([values[k] for k in stated], axis=-1)
     inside = np.all((unit >= 0) & (unit <= 1), axis=1)
+    inside &= np.all((prior >= p_lo) & (prior <= p_hi), axis=1)
     score = np.where(inside, 0.0, -np.inf)
     for blocks in realizations:
         for b in blocks:
             score += b.log_likelihood(np.clip(unit, 0, 1))
     best = int(np.argmax(score))
-    sampled, _, _ = sampled_box(names, lower, upper, options)
+    sampled, s_lo, s_hi = sampled_box(names, lower, upper, options)
     at = {k: np.asarray(v, dtype=float)[best : best + 1] for k, v in values.items()}
-    if options.reparam is not None and options.reparam.sampled is not None:
-        at |= {
-            k: np.asarray(v, dtype=float) for k, v in options.reparam.sampled.from_prior(at).items()
-        }
-    start = {k: np.asarray(at[k][0]) for k in sampled}
+    if r is not None and r.sampled is not None:
+        at |= {k: np.asarray(v, dtype=float) for k, v in r.sampled.from_prior(at).items()}
+    margin = 1e-6 * (s_hi - s_lo)  # box edges are at infinity in NUTS's coordinates
+    start = {
+        k: np.asarray(np.clip(at[k][0], s_lo[j] + margin[j], s_hi[j] - margin[j]))
+        for j, k in enumerate(sampled)
+    }
     for b in realizations[0]:
         start[b.sigma_name] = np.asarray(b.sigma_scale)
         if b.has_tail_sigma:

@@ -185,6 +185,11 @@ def test_far_residuals_are_shortened_not_turned():
     assert np.linalg.norm(out[2]) == pytest.approx(5.0)  # 50 -> 5 x 1
     np.testing.assert_allclose(out[2] / np.linalg.norm(out[2]), r[2] / 50.0)
     assert shrink_far_residuals(r, np.array([0, 1, 2]), factor=None) is r
+    # a nearly exact best fit: the median length (here 3) is the limit, not 5 x 0.001
+    exact = np.array([[1e-3, 0.0], [0.0, 3.0], [-40.0, 30.0], [2.0, 0.0], [0.0, 4.0]])
+    out = shrink_far_residuals(exact, np.arange(5), factor=5.0)
+    np.testing.assert_array_equal(out[[0, 1, 3]], exact[[0, 1, 3]])
+    np.testing.assert_allclose(np.linalg.norm(out[[2, 4]], axis=1), 3.0)
 
 
 def chaotic_residuals(u: np.ndarray, rng: np.random.Generator) -> np.ndarray:

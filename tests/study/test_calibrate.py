@@ -254,10 +254,14 @@ def test_cli_posterior_smoke(tmp_path, capsys, fake_nuts):
     assert first.sizes["draw"] == 50
     assert (out / "report" / "posterior.md").stat().st_size > 0
     before = (out / "evaluations.nc").stat().st_mtime_ns
-    assert main(["posterior", str(out), "--seed", "5", "--quiet"]) == 1
+    assert main(["posterior", str(out), "--seed", "5", "--quiet", "--per-seed"]) == 1
     assert (out / "evaluations.nc").stat().st_mtime_ns == before
     again = read_posterior(out / "posterior.nc").posterior
     assert again.attrs["sampler_seed"] != first.attrs["sampler_seed"]
+    # one posterior per EGO seed from its own evaluations, as a table of intervals
+    rows = (out / "report" / "per_seed.md").read_text().splitlines()
+    assert rows[2].startswith("| seed | tau_peak |")
+    assert [r.split("|")[1].strip() for r in rows[4:]] == ["0", "1"]
 
 
 @pytest.mark.slow
