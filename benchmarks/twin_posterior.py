@@ -5,8 +5,9 @@ prints, per searched parameter, the truth, the pooled 94 % HDI, whether it conta
 and its width in % of the parameter's range (issue 22's noise-free twin asks for containment
 and widths below 5 % of the range for beta, chi0 and s_y, 10 % for c0), then R-hat and ESS.
 
-Run: ``.venv/bin/bayescal run studies/twin_stz.py --out runs/twin --budget 100`` (about 12
-minutes on 2 cores), then ``.venv/bin/python benchmarks/twin_posterior.py runs/twin``.
+Run: ``.venv/bin/bayescal run studies/twin_stz.py --out runs/twin --budget 100`` (about 15
+minutes on 2 cores: 8 for EGO, 6 for 3 refinement rounds and the posterior), then
+``.venv/bin/python benchmarks/twin_posterior.py runs/twin``.
 """
 
 from __future__ import annotations

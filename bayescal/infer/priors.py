@@ -148,7 +148,8 @@ def prior_through_map(
         )
     mapped = [pt.as_tensor_variable(computed[n]) for n in reparam.names]
     wrt = [sampled[n] for n in coords.names]
-    jac = pt.stack([pt.stack(pt.grad(m, wrt, disconnected_inputs="ignore")) for m in mapped])
+    rows = [cast("list[Any]", pt.grad(m, wrt, disconnected_inputs="ignore")) for m in mapped]
+    jac = pt.stack([pt.stack(row) for row in rows])
     logp = pt.log(pt.abs(pt.nlinalg.det(jac)))
     inside = pt.as_tensor_variable(np.array(True))
     for n, v, lo, hi in zip(reparam.names, mapped, reparam.lower, reparam.upper, strict=True):

@@ -522,7 +522,7 @@ def build_residual_model(
     grouped = n_real > 1 and opts.pooling != "complete"
     sampled, s_lo, s_hi = sampled_box(names, lo, hi, opts)
     mapped = opts.reparam is not None and opts.reparam.sampled is not None
-    known = list(opts.reparam.names) if mapped else sampled
+    known = list(opts.reparam.names) if opts.reparam is not None and mapped else sampled
     unknown = sorted(set(opts.priors) - set(known))
     if unknown:
         raise InputDataError(f"priors given for unknown parameters {unknown}; known: {known}.")

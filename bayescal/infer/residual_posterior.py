@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import arviz as az
 import numpy as np
@@ -295,13 +296,13 @@ def per_seed_hdi(
         idata, _, _ = residual_posterior(subset, discrepancy, reference, options=opts)
         post = idata["posterior"]
         names = [n for n in wanted if n in post and post[n].ndim == 2]
-        summary = az.summary(idata, var_names=names, hdi_prob=hdi_prob)
+        summary: Any = az.summary(idata, var_names=names, hdi_prob=hdi_prob)  # a DataFrame
         rows.append(
             xr.Dataset(
                 {
-                    "lower": ("param", summary.iloc[:, 2].to_numpy(dtype=float)),
-                    "upper": ("param", summary.iloc[:, 3].to_numpy(dtype=float)),
-                    "mean": ("param", summary["mean"].to_numpy(dtype=float)),
+                    "lower": ("param", np.asarray(summary.iloc[:, 2], dtype=float)),
+                    "upper": ("param", np.asarray(summary.iloc[:, 3], dtype=float)),
+                    "mean": ("param", np.asarray(summary["mean"], dtype=float)),
                     "max_rhat": float(summary["r_hat"].max()),
                     "min_ess_bulk": float(summary["ess_bulk"].min()),
                 },
@@ -353,11 +354,12 @@ def starting_point(
     values = {k: cand[:, j] for j, k in enumerate(stated)}
     if r is not None:
         values |= {k: np.asarray(v, dtype=float) for k, v in r.to_search(values).items()}
-    if evaluated is not None and len(evaluated) and (r is None or r.from_search is not None):
+    inverse = None if r is None else r.from_search
+    if evaluated is not None and len(evaluated) and (r is None or inverse is not None):
         theta = np.asarray(evaluated, dtype=float).reshape(-1, len(names))
         more = {k: theta[:, j] for j, k in enumerate(names)}
-        if r is not None:
-            more |= {k: np.asarray(v, dtype=float) for k, v in r.from_search(more).items()}
+        if inverse is not None:
+            more |= {k: np.asarray(v, dtype=float) for k, v in inverse(more).items()}
         values = {k: np.concatenate([v, more[k]]) for k, v in values.items()}
     unit = (np.stack([values[k] for k in names], axis=-1) - lower) / (upper - lower)
     prior = np.stack([values[k] for k in stated], axis=-1)
