@@ -140,10 +140,10 @@ def build(
     posterior = PosteriorOptions(**posterior_kw)
     if search == "chi0":
         derived["u0"] = lambda p: pe0_mean - p["chi0"] / (p["beta"] * T_Z)
-        # the posterior keeps the paper's prior, uniform in (beta, u0, c0, s_y), mapped onto
-        # the searched (beta, chi0, c0, s_y) with its Jacobian (a uniform prior on the searched
+        # the posterior keeps the paper's prior, uniform in (beta, u0, c0, s_y), and NUTS moves
+        # in (chi0, w, c0, s_y) under it (with its Jacobian); a uniform prior on the searched
         # box would put most mass on (beta, chi0) pairs whose u0 lies outside the paper's
-        # bounds, where no evaluation was made)
+        # bounds, where no evaluation was made
         posterior = PosteriorOptions(
             **posterior_kw,
             reparam=Reparametrization(
@@ -151,7 +151,7 @@ def build(
                 lower=(BETA.lower, U0.lower, C0.lower, S_Y.lower),
                 upper=(BETA.upper, U0.upper, C0.upper, S_Y.upper),
                 to_search=lambda v: {"chi0": v["beta"] * (pe0_mean - v["u0"]) * T_Z},
-                from_search=lambda v: {"u0": pe0_mean - v["chi0"] / (v["beta"] * T_Z)},
+                from_search=lambda v: {"u0": derived["u0"](v)},
                 sampled=_chi0_coordinates(pe0_mean),
             ),
         )
