@@ -49,6 +49,21 @@ def _check_prior(name: str, spec: PriorSpec) -> None:
     )
 
 
+def _named_box(obj: Any) -> None:
+    """Normalise and check ``obj.names``, ``obj.lower`` and ``obj.upper`` (a frozen dataclass)."""
+    kind = type(obj).__name__
+    object.__setattr__(obj, "names", tuple(str(n) for n in obj.names))
+    object.__setattr__(obj, "lower", tuple(float(v) for v in obj.lower))
+    object.__setattr__(obj, "upper", tuple(float(v) for v in obj.upper))
+    if not obj.names or len(set(obj.names)) != len(obj.names):
+        raise InputDataError(f"{kind}.names must be unique; got {obj.names}.")
+    if not len(obj.lower) == len(obj.upper) == len(obj.names):
+        raise InputDataError(f"{kind} needs one lower and one upper bound per name.")
+    for n, lo, hi in zip(obj.names, obj.lower, obj.upper, strict=True):
+        if not lo < hi:
+            raise InputDataError(f"{kind} bounds of {n!r}: need {lo} < {hi}.")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SampledCoordinates:
     """The coordinates NUTS moves in, when neither the prior's nor the search's suit it.
@@ -85,16 +100,7 @@ class SampledCoordinates:
     from_prior: Callable[[Mapping[str, Any]], Mapping[str, Any]]
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "names", tuple(str(n) for n in self.names))
-        object.__setattr__(self, "lower", tuple(float(v) for v in self.lower))
-        object.__setattr__(self, "upper", tuple(float(v) for v in self.upper))
-        if not self.names or len(set(self.names)) != len(self.names):
-            raise InputDataError(f"SampledCoordinates.names must be unique; got {self.names}.")
-        if not len(self.lower) == len(self.upper) == len(self.names):
-            raise InputDataError("SampledCoordinates needs one lower and upper bound per name.")
-        for n, lo, hi in zip(self.names, self.lower, self.upper, strict=True):
-            if not lo < hi:
-                raise InputDataError(f"SampledCoordinates bounds of {n!r}: need {lo} < {hi}.")
+        _named_box(self)
         for f in ("to_prior", "from_prior"):
             if not callable(getattr(self, f)):
                 raise InputDataError(f"SampledCoordinates.{f} must be callable.")
@@ -142,16 +148,7 @@ class Reparametrization:
     from_search: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "names", tuple(str(n) for n in self.names))
-        object.__setattr__(self, "lower", tuple(float(v) for v in self.lower))
-        object.__setattr__(self, "upper", tuple(float(v) for v in self.upper))
-        if not self.names or len(set(self.names)) != len(self.names):
-            raise InputDataError(f"Reparametrization.names must be unique; got {self.names}.")
-        if not len(self.lower) == len(self.upper) == len(self.names):
-            raise InputDataError("Reparametrization needs one lower and one upper bound per name.")
-        for n, lo, hi in zip(self.names, self.lower, self.upper, strict=True):
-            if not lo < hi:
-                raise InputDataError(f"Reparametrization bounds of {n!r}: need {lo} < {hi}.")
+        _named_box(self)
         if not callable(self.to_search):
             raise InputDataError(f"to_search must be callable; got {self.to_search!r}.")
         if self.from_search is not None and not callable(self.from_search):
