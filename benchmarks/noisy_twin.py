@@ -93,6 +93,8 @@ def main() -> None:
                 prior_draws=0,
             )
             idata, _, _ = residual_posterior(evaluations, study.discrepancy, ref, options=opts)
+            rhat = az.rhat(idata, var_names=list(study.names))
+            print(f"{run.name:>12} {k:>4} max R-hat {max(float(rhat[n]) for n in study.names):.3f}")
             for p in study.parameters:
                 lo, hi = az.hdi(idata["posterior"][p.name], hdi_prob=0.94)[p.name].values
                 inside = bool(lo <= study.truth[p.name] <= hi)
