@@ -4,7 +4,7 @@ For each finished twin run (``studies/twin_stz.py`` with its truth) and each of 
 noise draws, the run's reference gets
 
 - stress noise with the level and autocorrelation measured on the CuZr MD curve
-  (:func:`bayescal.noise.stress_noise`), drawn over all its points;
+  (:func:`bayescal.noise.stress_noise`), correlated by strain as on the MD curve;
 - independent per-cell noise on the compared field, with sd ``--field-fraction`` times each
   snapshot's spatial sd;
 
@@ -45,14 +45,19 @@ def noisy_reference(
     *,
     field: str,
     field_fraction: float,
+    md_strain: np.ndarray,
     rng: np.random.Generator,
 ) -> xr.Dataset:
-    """``reference`` plus stress noise of ``noise``'s covariance and per-cell field noise."""
+    """``reference`` plus stress noise of ``noise``'s covariance and per-cell field noise.
+
+    The stress noise's correlation between two points of the reference curve is the measured
+    one at the MD curve's points nearest in strain (``md_strain``, the grid it was measured on).
+    """
     out = reference.copy(deep=True)
-    n = out.sizes["stress_frame"]
-    cov = noise.covariance(np.arange(n))
-    w, v = np.linalg.eigh(cov)
-    out["stress"].values += (v * np.sqrt(np.clip(w, 0, None))) @ rng.standard_normal(n)
+    strain = np.asarray(out["stress_strain"].values, dtype=float)
+    nearest = np.abs(strain[:, None] - md_strain[None, :]).argmin(axis=1)
+    w, v = np.linalg.eigh(noise.covariance(nearest))
+    out["stress"].values += (v * np.sqrt(np.clip(w, 0, None))) @ rng.standard_normal(strain.size)
     values = out[field].values  # (frame, y, x)
     spread = values.reshape(values.shape[0], -1).std(axis=1)[:, None, None]
     out[field].values = values + field_fraction * spread * rng.standard_normal(values.shape)
@@ -68,7 +73,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    measured = stress_noise(load_cuzr())
+    md = load_cuzr()
+    measured = stress_noise(md)
+    md_strain = np.asarray(md["stress_strain"].values, dtype=float)
     print(
         f"stress noise: sd {measured.sd:.4f} GPa, lag-1 autocorrelation {measured.acf[1]:.2f}; "
         f"field noise: {args.field_fraction:g} x each snapshot's spatial sd"
@@ -85,7 +92,12 @@ def main() -> None:
         field = study.discrepancy.fields[0].reference
         for k in range(args.draws):
             ref = noisy_reference(
-                study.reference, measured, field=field, field_fraction=args.field_fraction, rng=gen
+                study.reference,
+                measured,
+                field=field,
+                field_fraction=args.field_fraction,
+                md_strain=md_strain,
+                rng=gen,
             )
             opts = dataclasses.replace(
                 posterior_options(study, seed=args.seed + k, progressbar=False),
