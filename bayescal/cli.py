@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bayescal.errors import BayescalError
+from bayescal.errors import BayescalError, InputDataError
 
 __all__ = ["main"]
 
@@ -120,6 +120,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _outputs(args.out)
         if args.command == "posterior":
             study, evaluations = _load_run(args.out)
+            if args.per_seed and study.posterior.likelihood != "residual":
+                raise InputDataError(
+                    f"--per-seed needs the residual likelihood; the study {study.name!r} uses "
+                    f"{study.posterior.likelihood!r}."
+                )
             status = _posterior(study, evaluations, args.out, seed=args.seed, quiet=args.quiet)
             if args.per_seed:
                 _per_seed(study, evaluations, args.out, seed=args.seed)
@@ -203,13 +208,10 @@ def _posterior(study, evaluations, out: Path, *, seed: int | None = None, quiet:
 
 def _per_seed(study, evaluations, out: Path, *, seed: int | None) -> None:
     """Print and write (``DIR/report/per_seed.md``) the per-EGO-seed posterior intervals."""
-    from bayescal.errors import InputDataError
     from bayescal.infer.residual_posterior import per_seed_hdi
     from bayescal.study import posterior_options
 
     options = posterior_options(study, seed=seed, progressbar=False)
-    if options.likelihood != "residual":
-        raise InputDataError("--per-seed needs the residual likelihood.")
     table = per_seed_hdi(evaluations, study.discrepancy, study.reference, options=options)
     names = [str(n) for n in table["param"].values]
     lines = [
