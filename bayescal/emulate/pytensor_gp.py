@@ -164,6 +164,8 @@ def gp_mean_var_stacked(
     r = pt.sqrt(r2 + _R2_EPS)
     kern = outputscale[:, None] * (1.0 + _SQRT5 * r + (5.0 / 3.0) * r2) * pt.exp(-_SQRT5 * r)
     mean = y_mean + y_std * (mean_constant + pt.sum(kern * stack("alpha"), axis=-1))
-    v = pt.sum(kern[:, None, :] * stack("chol_inv"), axis=-1)  # (k, n): L^{-1} k*
+    # (k, n): L^{-1} k*, as a batched matrix-vector product (BLAS; an elementwise product and
+    # sum would build a (k, n, n) temporary at every gradient evaluation)
+    v = pt.matmul(stack("chol_inv"), kern[:, :, None])[:, :, 0]
     var = y_std**2 * pt.maximum(outputscale - pt.sum(v * v, axis=-1), 0.0)
     return mean, var

@@ -74,6 +74,7 @@ if TYPE_CHECKING:
     from bayescal.infer.options import PosteriorOptions
 
 __all__ = [
+    "MAX_TRAINING_POINTS",
     "ResidualBlock",
     "block_label",
     "build_residual_model",
@@ -83,6 +84,7 @@ __all__ = [
     "residual_blocks",
     "sampled_box",
     "shrink_far_residuals",
+    "training_subset",
     "unique_points",
 ]
 
@@ -312,6 +314,9 @@ def _outside_emulator(
     return gp, max(dof, 1.0)
 
 
+MAX_TRAINING_POINTS = 400
+
+
 def residual_blocks(
     evaluations: xr.Dataset,
     discrepancy: Discrepancy,
@@ -321,6 +326,7 @@ def residual_blocks(
     variance: float = 0.99,
     max_components: int | None = 12,
     far_factor: float | None = 5.0,
+    max_points: int | None = MAX_TRAINING_POINTS,
     rng: int | np.random.Generator | None = None,
 ) -> list[ResidualBlock]:
     """Residual blocks of a run's evaluations (all EGO seeds: one training set).
@@ -349,6 +355,10 @@ def residual_blocks(
     far_factor : float or None
         Residual vectors longer than this many times the block's shortest one are shortened
         to that length (:func:`shrink_far_residuals`); None keeps them.
+    max_points : int or None
+        At most this many distinct evaluations train the emulators
+        (:func:`training_subset`); None keeps all. The log density's cost grows with the
+        square of this number (the emulators' variances).
     rng : int, numpy Generator or None
         Seed of the GP fits.
 
@@ -367,10 +377,16 @@ def residual_blocks(
             f"only {keep.size} distinct evaluations with finite outputs; the residual "
             "emulators need at least 3."
         )
+    shrunk = {name: shrink_far_residuals(r, keep, factor=far_factor) for name, r in blocks.items()}
+    if max_points is not None:
+        misfit = sum(
+            np.sum(r**2, axis=1) / max(float(np.median(np.sum(r[keep] ** 2, axis=1))), 1e-300)
+            for r in shrunk.values()
+        )
+        keep = training_subset(unit, misfit, keep, max_points)
     gen = np.random.default_rng(rng)
     out = []
-    for name, r in blocks.items():
-        r = shrink_far_residuals(r, keep, factor=far_factor)
+    for name, r in shrunk.items():
         cov = None
         term = discrepancy.stress if name == "stress" else None
         is_stress = term is not None
@@ -447,6 +463,51 @@ def shrink_far_residuals(
     limit = max(factor * float(np.min(norm[rows])), float(np.median(norm[rows])), 1e-300)
     scale = np.minimum(1.0, limit / np.where(norm > 0, norm, 1.0))
     return residuals * scale[:, None]
+
+
+def training_subset(
+    unit: np.ndarray, misfit: np.ndarray, rows: np.ndarray, max_points: int
+) -> np.ndarray:
+    """At most ``max_points`` of ``rows``: the best fits, then the rest spread over the box.
+
+    Half of the points are those of smallest ``misfit`` (where the posterior lives, the
+    emulators must be accurate); the others are added one at a time, each the remaining point
+    farthest from those chosen (in the unit cube), so that regions of poor fit stay covered and
+    the emulators keep predicting poor fits there instead of reverting to the mean.
+
+    Parameters
+    ----------
+    unit : ndarray, shape (n, d)
+        Evaluated points in the unit cube.
+    misfit : ndarray, shape (n,)
+        Smaller is better.
+    rows : ndarray of int
+        Candidate rows (finite, distinct).
+    max_points : int
+        Size of the subset (at least 3).
+
+    Returns
+    -------
+    ndarray of int
+        Chosen rows, in increasing order.
+    """
+    if max_points < 3:
+        raise ValueError(f"max_points must be at least 3; got {max_points}.")
+    rows = np.asarray(rows)
+    if rows.size <= max_points:
+        return rows
+    order = rows[np.argsort(misfit[rows], kind="stable")]
+    chosen = list(order[: max_points // 2])
+    rest = order[max_points // 2 :]
+    gap = np.full(rest.size, np.inf)
+    for c in chosen:
+        gap = np.minimum(gap, np.linalg.norm(unit[rest] - unit[c], axis=1))
+    while len(chosen) < max_points:
+        i = int(np.argmax(gap))
+        chosen.append(rest[i])
+        gap = np.minimum(gap, np.linalg.norm(unit[rest] - unit[rest[i]], axis=1))
+        gap[i] = -1.0
+    return np.sort(np.asarray(chosen))
 
 
 def unique_points(unit: np.ndarray, ok: np.ndarray) -> np.ndarray:

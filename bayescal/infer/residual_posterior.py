@@ -23,6 +23,7 @@ from bayescal.errors import InputDataError
 from bayescal.infer.model import evaluation_bounds
 from bayescal.infer.options import PosteriorOptions
 from bayescal.infer.residual_model import (
+    MAX_TRAINING_POINTS,
     ResidualBlock,
     build_residual_model,
     prior_box,
@@ -75,6 +76,7 @@ def fit_residual_blocks(
     *,
     variance: float = 0.99,
     measure_noise: bool = True,
+    max_points: int | None = MAX_TRAINING_POINTS,
     rng: int | np.random.Generator | None = None,
 ) -> list[list[ResidualBlock]]:
     """Residual blocks per data realization, trained on all evaluations.
@@ -91,6 +93,9 @@ def fit_residual_blocks(
         Variance fraction each block's components keep.
     measure_noise : bool
         Measure each realization's stress-curve noise (else ``sigma`` carries it).
+    max_points : int or None
+        At most this many evaluations train the emulators (see
+        :func:`bayescal.infer.residual_model.training_subset`).
     rng : int, numpy Generator or None
         Seed of the GP fits.
 
@@ -109,6 +114,7 @@ def fit_residual_blocks(
                 ref,
                 stress_noise=noise,
                 variance=variance,
+                max_points=max_points,
                 rng=int(gen.integers(2**31 - 1)),
             )
         )

@@ -7,7 +7,11 @@ import pytest
 import scipy.stats
 
 from bayescal.errors import InputDataError
-from bayescal.infer.residual_model import build_residual_model, residual_block
+from bayescal.infer.residual_model import (
+    build_residual_model,
+    residual_block,
+    training_subset,
+)
 
 NAMES = ("a", "b")
 LOWER, UPPER = np.array([0.0, 10.0]), np.array([1.0, 30.0])
@@ -174,6 +178,8 @@ def test_blocks_of_a_run_and_their_model(toy_run):
     model = build_residual_model([blocks], names=study.names, lower=lower, upper=upper)
     assert {"sigma_gamma_xy_exy", "sigma_stress", "z_stress"} <= set(model.named_vars)
     assert np.isfinite(model.compile_logp()(model.initial_point()))
+    few = residual_blocks(ev, study.discrepancy, ref, max_points=12, rng=0)
+    assert [b.emulator.gps[0].n_train for b in few] == [12, 12]
 
 
 def test_far_residuals_are_shortened_not_turned():
@@ -240,3 +246,21 @@ def test_blocks_with_a_data_tail_or_full_variance_have_no_outside_part(block):
     assert b.outside is None  # a data tail (the stress block's kind)
     full = residual_block(x, linear_residuals(x), name="g", tail=False, rng=0)
     assert full.outside is None and not full.has_tail_sigma  # nothing left outside
+
+
+def test_training_subset_keeps_the_best_fits_and_covers_the_box():
+    rng = np.random.default_rng(3)
+    unit = rng.random((500, 2))
+    misfit = np.sum((unit - TRUTH_UNIT) ** 2, axis=1)
+    rows = np.arange(500)
+    np.testing.assert_array_equal(training_subset(unit, misfit, rows[:40], 50), rows[:40])
+    chosen = training_subset(unit, misfit, rows, 100)
+    assert chosen.size == 100 and np.unique(chosen).size == 100
+    best = np.argsort(misfit)[:50]
+    assert set(best) <= set(chosen)
+    # every corner of the box has a chosen point nearby, although the best half is central
+    for corner in ([0, 0], [0, 1], [1, 0], [1, 1]):
+        assert np.min(np.linalg.norm(unit[chosen] - corner, axis=1)) < 0.15
+    np.testing.assert_array_equal(chosen, training_subset(unit, misfit, rows, 100))
+    with pytest.raises(ValueError, match="max_points"):
+        training_subset(unit, misfit, rows, 2)
