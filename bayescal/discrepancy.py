@@ -108,6 +108,15 @@ class FieldTerm:
             out[:, k] = distance(ref_basis, subspace(mod[:, k], rank), metric=self.metric)
         return out
 
+    def snapshot_sizes(self, reference: xr.Dataset) -> tuple[int, ...]:
+        """Length of each snapshot's part of :meth:`snapshot_residuals` (pixels x rank)."""
+        ref = _at_strains(reference[self.reference], self.strains)
+        if self.ranks is not None:
+            return tuple(ref.shape[1] * r for r in self.ranks)
+        return tuple(
+            ref.shape[1] * subspace(ref[k], energy=self.energy)[1] for k in range(len(ref))
+        )
+
     def snapshot_residuals(self, reference: xr.Dataset, model: xr.Dataset) -> np.ndarray:
         r"""Smooth residual vector per sample whose norm grows with the snapshot distances.
 
@@ -372,6 +381,18 @@ class Discrepancy:
         out = np.full((model.sizes["sample"], good_rows.shape[1]), np.nan)
         out[ok] = good_rows
         return out
+
+    def residual_parts(self, reference: xr.Dataset) -> tuple[int, ...]:
+        """Lengths of the snapshot parts that start :meth:`residuals`; the rest is the stress.
+
+        With the weighted residual vector ``r`` of :meth:`residuals`, the sum of the Euclidean
+        norms of these parts plus the sum of the absolute values of the rest is the discrepancy
+        with each snapshot's geodesic distance replaced by its Procrustes distance
+        ``2 (sum_i sin^2(theta_i / 2))^{1/2}`` (equal to second order in the angles) and the
+        stress normalised by the number of frames (the original's normalisation when no frame
+        matches exactly): :func:`bayescal.optimize.composite.procrustes_discrepancy`.
+        """
+        return tuple(n for term in self.fields for n in term.snapshot_sizes(reference))
 
     def combine_residuals(
         self, fields: Sequence[np.ndarray], stress: np.ndarray | None

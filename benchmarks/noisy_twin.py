@@ -106,7 +106,14 @@ def main() -> None:
             )
             idata, _, _ = residual_posterior(evaluations, study.discrepancy, ref, options=opts)
             rhat = az.rhat(idata, var_names=list(study.names))
-            print(f"{run.name:>12} {k:>4} max R-hat {max(float(rhat[n]) for n in study.names):.3f}")
+            chains = idata["posterior"][list(study.names)].median("draw")
+            per_chain = "; ".join(
+                f"{n} " + " ".join(f"{v:.4g}" for v in chains[n].values) for n in study.names
+            )
+            print(
+                f"{run.name:>12} {k:>4} max R-hat {max(float(rhat[n]) for n in study.names):.3f}"
+                f"; per-chain medians: {per_chain}"
+            )
             for p in study.parameters:
                 lo, hi = az.hdi(idata["posterior"][p.name], hdi_prob=0.94)[p.name].values
                 inside = bool(lo <= study.truth[p.name] <= hi)

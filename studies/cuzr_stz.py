@@ -103,6 +103,7 @@ def build(
     polish: int | float = 0.0,
     refine_rounds: int = 0,
     draws: int = 2000,
+    surrogate: str = "scalar",
 ) -> Study:
     """The CuZr calibration.
 
@@ -119,8 +120,9 @@ def build(
 
     ``refine_rounds`` > 0 refines the posterior's emulators with forward runs at posterior
     draws before the final posterior (``bayescal.study.refine``; 8 runs per seed per round).
-    ``draws`` is the NUTS draws per chain (4 chains). The posterior is the library's default,
-    the emulated-residual likelihood (``bayescal.infer.residual_model``).
+    ``draws`` is the NUTS draws per chain (4 chains). ``surrogate="composite"`` runs EGO on
+    GPs of the residual vector's principal parts (``EGOOptions.surrogate``). The posterior is
+    the library's default, the emulated-residual likelihood (``bayescal.infer.residual_model``).
     """
     data = load_cuzr()
     pe0 = data["pe"].isel(frame=0).values
@@ -206,6 +208,7 @@ def build(
             # or u0) gets a 10x smaller difference step: d saturates beyond ~0.3 % of its range
             polish=polish,
             polish_fd_step=(2e-3, 2e-4, 2e-3, 2e-3),
+            surrogate=surrogate,
         ),
         description="STZ calibrated to MD of a CuZr glass sheared to 50 % (paper's setup).",
     )

@@ -93,6 +93,7 @@ def build(
     local_quadratic: bool = False,
     polish: int | float = 0.4,
     refine_rounds: int = 3,
+    surrogate: str = "scalar",
 ) -> Study:
     truth = {"beta": beta, "u0": u0, "c0": c0, "s_y": s_y}
     base = build_cuzr(
@@ -108,6 +109,7 @@ def build(
         local_quadratic=local_quadratic,
         polish=polish,
         refine_rounds=refine_rounds,
+        surrogate=surrogate,
     )
     reference = _synthetic(tuple(sorted(truth.items())), steps_per_frame)
     if search == "chi0":  # the truth in the searched coordinates

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from botorch.acquisition import LogExpectedImprovement, qLogExpectedImprovement
 from botorch.acquisition.acquisition import AcquisitionFunction
+from botorch.acquisition.objective import MCAcquisitionObjective
 from botorch.exceptions.warnings import OptimizationWarning
 from botorch.models.model import Model
 from botorch.optim import optimize_acqf
@@ -95,6 +96,7 @@ def propose_batch(
     mc_samples: int,
     seed: int,
     pending: np.ndarray | None = None,
+    objective: MCAcquisitionObjective | None = None,
 ) -> np.ndarray | None:
     """Propose ``q`` points maximising expected improvement over ``best_z`` (maximisation).
 
@@ -134,6 +136,9 @@ def propose_batch(
     pending : ndarray, shape (k, d), optional
         Points already in the batch (chosen by another rule): they are ``X_pending`` of every
         new point and lead the returned batch.
+    objective : MCAcquisitionObjective, optional
+        Map from the model's (multi-output) samples to the maximised quantity; with it every
+        point uses ``qLogExpectedImprovement`` (composite EGO, ``best_z`` on its scale).
 
     Returns
     -------
@@ -143,13 +148,13 @@ def propose_batch(
     torch_bounds = torch.as_tensor(bounds, dtype=DTYPE)
     chosen: list[np.ndarray] = [] if pending is None else list(np.atleast_2d(pending))
     for i in range(q):
-        if q == 1 and not chosen:
+        if q == 1 and not chosen and objective is None:
             acq: AcquisitionFunction = LogExpectedImprovement(model, best_f=best_z)
         else:
             sampler = SobolQMCNormalSampler(torch.Size([mc_samples]), seed=seed + i)
             x_pending = torch.as_tensor(np.array(chosen), dtype=DTYPE) if chosen else None
             acq = qLogExpectedImprovement(
-                model, best_f=best_z, sampler=sampler, X_pending=x_pending
+                model, best_f=best_z, sampler=sampler, X_pending=x_pending, objective=objective
             )
         blocked = np.concatenate([avoid, np.array(chosen).reshape(-1, avoid.shape[1])])
         raw = candidates[_far(candidates, blocked, avoid_radius)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import cast
 
 import numpy as np
@@ -13,6 +13,7 @@ from botorch.utils.sampling import manual_seed
 
 from bayescal.errors import InputDataError, NumericsWarning, StudyDefinitionError
 from bayescal.optimize.acquisition import propose_batch, raw_candidates
+from bayescal.optimize.composite import fit_residual_surrogate
 from bayescal.optimize.lhs import as_feasible_mask, latin_hypercube, sobol
 from bayescal.optimize.options import EGOOptions, default_n_init
 from bayescal.optimize.quadratic import fit_quadratic, n_quadratic_terms, quadratic_step
@@ -87,6 +88,7 @@ class EGO:
         options: EGOOptions = EGOOptions(),  # noqa: B008  (frozen, hence safe)
         seed: int | np.random.SeedSequence = 0,
         feasible: Callable[[np.ndarray], np.ndarray] | None = None,
+        residual_parts: Sequence[int] | None = None,
     ) -> None:
         if isinstance(dim, bool) or not isinstance(dim, int | np.integer) or dim < 1:
             raise InputDataError(f"dim must be a positive int; got {dim!r}.")
@@ -115,14 +117,21 @@ class EGO:
                 f"EGOOptions.local_from={options.local_from} is a fraction of a budget, which "
                 "EGO does not know; pass options.for_budget(budget)."
             )
+        if options.surrogate == "composite" and not residual_parts:
+            raise InputDataError(
+                "EGOOptions.surrogate='composite' needs residual_parts, the lengths of the "
+                "residual vector's snapshot parts (Discrepancy.residual_parts)."
+            )
         self.options = options
         self.feasible = feasible
+        self.residual_parts = tuple(int(p) for p in residual_parts or ())
         q = options.batch_size
         n_init = default_n_init(self.dim) if options.n_init is None else options.n_init
         self.n_init = q * math.ceil(n_init / q)
         self._x = np.empty((0, self.dim))
         self._y = np.empty(0)
         self._status = np.empty(0, dtype=np.int8)
+        self._residuals: np.ndarray | None = None  # (n, m), NaN rows where not told
         self._design: np.ndarray | None = None
         self._cache: tuple[int, np.ndarray] | None = None
 
@@ -202,7 +211,13 @@ class EGO:
         return float(radius)
 
     # ------------------------------------------------------------------------------ tell
-    def tell(self, x: np.ndarray, y: np.ndarray, status: np.ndarray | None = None) -> None:
+    def tell(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        status: np.ndarray | None = None,
+        residuals: np.ndarray | None = None,
+    ) -> None:
         """Record evaluations.
 
         Parameters
@@ -213,6 +228,9 @@ class EGO:
             Values; NaN/inf allowed (the point is then recorded FAILED).
         status : array_like of int, shape (m,), optional
             :class:`EvalStatus` codes; default OK where ``y`` is finite, else FAILED.
+        residuals : array_like, shape (m, n_residual), optional
+            Residual vectors of the evaluations (NaN rows where unknown), for
+            ``options.surrogate == "composite"``.
 
         Raises
         ------
@@ -247,6 +265,7 @@ class EGO:
                 st[bad] = EvalStatus.FAILED
         if self.options.log_y and np.any(y[st == EvalStatus.OK] <= 0):
             raise InputDataError("options.log_y needs every OK value > 0; got a value <= 0.")
+        self._tell_residuals(len(y), residuals)
         self._x = np.concatenate([self._x, np.clip(x, 0.0, 1.0)])
         self._y = np.concatenate([self._y, y])
         self._status = np.concatenate([self._status, st])
@@ -258,6 +277,25 @@ class EGO:
             self.n_told,
             "none" if best is None else f"{best[1]:.6g}",
         )
+
+    def _tell_residuals(self, m: int, residuals: np.ndarray | None) -> None:
+        """Append ``m`` residual rows (NaN rows when ``residuals`` is None)."""
+        if residuals is None:
+            if self._residuals is not None:
+                pad = np.full((m, self._residuals.shape[1]), np.nan)
+                self._residuals = np.concatenate([self._residuals, pad])
+            return
+        r = np.asarray(residuals, dtype=float)
+        if r.ndim != 2 or r.shape[0] != m:
+            raise InputDataError(f"tell: residuals must have shape ({m}, n); got {r.shape}.")
+        if self._residuals is None:
+            self._residuals = np.full((self.n_told, r.shape[1]), np.nan)
+        if r.shape[1] != self._residuals.shape[1]:
+            raise InputDataError(
+                f"tell: residual vectors of length {r.shape[1]} after ones of length "
+                f"{self._residuals.shape[1]}."
+            )
+        self._residuals = np.concatenate([self._residuals, r])
 
     # ------------------------------------------------------------------------------- ask
     def _child(self, *key: int) -> np.random.SeedSequence:
@@ -337,7 +375,7 @@ class EGO:
         t = np.log(y_ok) if opts.log_y else y_ok
         incumbent = x_ok[np.argmin(t)]
         unit = np.array([np.zeros(self.dim), np.ones(self.dim)])
-        pending = None
+        pending, near = None, None
         if opts.local and self.n_told >= opts.local_from:
             near = np.argsort(np.linalg.norm(x_ok - incumbent, axis=1), kind="stable")
             box = np.clip(incumbent + np.outer([-1, 1], self.local_radius()), 0.0, 1.0)
@@ -352,7 +390,15 @@ class EGO:
             input_bounds[1] = np.maximum(input_bounds[1], input_bounds[0] + 1e-6)
         else:
             box = input_bounds = unit
-        model = fit_gp(x_ok, -t, input_bounds=input_bounds, seed=seed)
+        objective = None
+        r_ok = self._composite_rows(ok, near)
+        if r_ok is not None:
+            surrogate = fit_residual_surrogate(
+                x_ok, r_ok, self.residual_parts, input_bounds=input_bounds, seed=seed
+            )
+            model, objective, best_z = surrogate.model, surrogate.objective(), -surrogate.best_log_d
+        else:
+            model, best_z = fit_gp(x_ok, -t, input_bounds=input_bounds, seed=seed), float(-t.min())
         candidates = raw_candidates(
             opts.raw_samples,
             box=box,
@@ -363,7 +409,8 @@ class EGO:
         with manual_seed(seed):
             return propose_batch(
                 model,
-                best_z=float(-t.min()),
+                best_z=best_z,
+                objective=objective,
                 q=opts.batch_size - (0 if pending is None else 1),
                 bounds=box,
                 candidates=candidates,
@@ -375,6 +422,22 @@ class EGO:
                 seed=seed,
                 pending=pending,
             )
+
+    def _composite_rows(self, ok: np.ndarray, near: np.ndarray | None) -> np.ndarray | None:
+        """Residual rows of the GP's training points for the composite surrogate, or None.
+
+        None (the scalar GP is used) unless ``options.surrogate == "composite"`` and every
+        training point has a finite residual vector.
+        """
+        if self.options.surrogate != "composite" or self._residuals is None:
+            return None
+        rows = self._residuals[ok]
+        if near is not None:
+            rows = rows[near[: self.options.local_n]]
+        if not np.isfinite(rows).all():
+            logger.info("ask: residual vectors missing; scalar GP instead of the composite one")
+            return None
+        return rows
 
     def _quadratic_turn(self) -> bool:
         """Whether this local batch starts with the quadratic model's point."""

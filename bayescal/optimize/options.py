@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from bayescal.errors import InputDataError
 
@@ -145,6 +146,12 @@ class EGOOptions:
     polish_fd_step : float or tuple of float
         Forward-difference step(s) of the polish in the unit cube (one per parameter or one
         for all).
+    surrogate : {"scalar", "composite"}
+        ``"scalar"``: one GP of the objective. ``"composite"``: GPs of the residual vector's
+        principal parts and ``qLogEI`` on the discrepancy computed from their joint samples
+        (:mod:`bayescal.optimize.composite`); it needs residual vectors told with every
+        evaluation (:func:`bayescal.study.calibrate` does so) and falls back to the scalar GP
+        where they are missing.
     """
 
     n_init: int | None = None
@@ -166,6 +173,7 @@ class EGOOptions:
     avoid_radius: float = 1e-3
     polish: int | float = 0
     polish_fd_step: float | tuple[float, ...] = 1e-3
+    surrogate: Literal["scalar", "composite"] = "scalar"
 
     def for_budget(self, budget: int) -> EGOOptions:
         """These options with a fractional ``local_from`` resolved against ``budget``.
@@ -214,6 +222,10 @@ class EGOOptions:
             _check_float("polish_fd_step", step, 1e-9, 0.5, "Use e.g. 1e-3.")
         if self.tol is not None:
             _check_float("tol", self.tol, 0.0, math.inf, "Use None to never stop early.")
+        if self.surrogate not in ("scalar", "composite"):
+            raise InputDataError(
+                f"EGOOptions.surrogate must be 'scalar' or 'composite'; got {self.surrogate!r}."
+            )
         for name in ("local", "log_y"):
             if not isinstance(getattr(self, name), bool):
                 raise InputDataError(

@@ -54,7 +54,7 @@ def single_thread() -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
-def matern52_kernel(dim: int) -> ScaleKernel:
+def matern52_kernel(dim: int, batch_shape: torch.Size = torch.Size()) -> ScaleKernel:  # noqa: B008
     """Return ``ScaleKernel(MaternKernel(nu=2.5, ard_num_dims=dim))`` with Gamma priors.
 
     Priors (on inputs scaled to the unit cube and standardised outputs) are BoTorch's long-time
@@ -65,17 +65,24 @@ def matern52_kernel(dim: int) -> ScaleKernel:
     ----------
     dim : int
         Input dimension (one lengthscale per dimension).
+    batch_shape : torch.Size
+        One kernel per output of a multi-output model (``torch.Size([m])``).
 
     Returns
     -------
     gpytorch.kernels.ScaleKernel
         The covariance module.
     """
-    base = MaternKernel(nu=2.5, ard_num_dims=dim, lengthscale_prior=GammaPrior(3.0, 6.0))
-    return ScaleKernel(base, outputscale_prior=GammaPrior(2.0, 0.15))
+    base = MaternKernel(
+        nu=2.5,
+        ard_num_dims=dim,
+        batch_shape=batch_shape,
+        lengthscale_prior=GammaPrior(3.0, 6.0),
+    )
+    return ScaleKernel(base, batch_shape=batch_shape, outputscale_prior=GammaPrior(2.0, 0.15))
 
 
-def gaussian_likelihood() -> GaussianLikelihood:
+def gaussian_likelihood(batch_shape: torch.Size = torch.Size()) -> GaussianLikelihood:  # noqa: B008
     """Return a Gaussian likelihood for (nearly) deterministic simulators.
 
     Noise prior ``Gamma(1.1, 0.05)`` (BoTorch's long-time default, Balandat et al. 2020) with a
@@ -85,6 +92,7 @@ def gaussian_likelihood() -> GaussianLikelihood:
     reached Branin's 1 % target in 13-36 evaluations over 4 seeds instead of 28-41.
     """
     return GaussianLikelihood(
+        batch_shape=batch_shape,
         noise_prior=GammaPrior(1.1, 0.05),
         noise_constraint=GreaterThan(_MIN_NOISE, transform=None, initial_value=1e-4),
     )
@@ -103,8 +111,9 @@ def fit_gp(
     ----------
     x : ndarray, shape (n, d)
         Training inputs in the unit cube.
-    z : ndarray, shape (n,)
-        Training outputs (already transformed; EGO passes minus the objective).
+    z : ndarray, shape (n,) or (n, m)
+        Training outputs (already transformed; EGO passes minus the objective). With ``m``
+        columns the model has ``m`` independent outputs, each with its own hyperparameters.
     input_bounds : ndarray, shape (2, d)
         Bounds of the ``Normalize`` input transform (the unit cube, or the local box).
     seed : int
@@ -123,7 +132,10 @@ def fit_gp(
         The last fitting or Cholesky error if every jitter in ``1e-8, 1e-6, 1e-4`` failed.
     """
     train_x = torch.as_tensor(x, dtype=DTYPE)
-    train_y = torch.as_tensor(z, dtype=DTYPE).unsqueeze(-1)
+    train_y = torch.as_tensor(z, dtype=DTYPE)
+    train_y = train_y.unsqueeze(-1) if train_y.ndim == 1 else train_y
+    m = train_y.shape[-1]
+    batch = torch.Size([m]) if m > 1 else torch.Size()
     bounds = torch.as_tensor(input_bounds, dtype=DTYPE)
     dim = train_x.shape[-1]
     error: Exception | None = None
@@ -131,10 +143,10 @@ def fit_gp(
         model = SingleTaskGP(
             train_x,
             train_y,
-            likelihood=gaussian_likelihood(),
-            covar_module=matern52_kernel(dim),
+            likelihood=gaussian_likelihood(batch),
+            covar_module=matern52_kernel(dim, batch),
             input_transform=Normalize(d=dim, bounds=bounds),
-            outcome_transform=Standardize(m=1),
+            outcome_transform=Standardize(m=m),
         )
         mll = ExactMarginalLogLikelihood(model.likelihood, model)
         try:

@@ -27,6 +27,7 @@ from typing import cast
 import numpy as np
 import xarray as xr
 
+from bayescal.compared_outputs import residuals_from_outputs
 from bayescal.errors import InputDataError, InputDataWarning
 from bayescal.executors import InlineExecutor, executor_workers, split_batch
 from bayescal.io import EvaluationStore, provenance_attrs
@@ -125,11 +126,21 @@ def calibrate(
     options = dataclasses.replace(study.ego, batch_size=q).for_budget(budget)
     store = EvaluationStore(out, study.names, _store_attrs(study, spec, n_seeds))
     _check_stored_realizations(study, store)
+    composite = options.surrogate == "composite"
+    parts = study.discrepancy.residual_parts(study.reference_for(0)) if composite else None
     runs = [
-        EGO(study.dim, options=options, seed=ss, feasible=study.feasible_unit)
+        EGO(
+            study.dim,
+            options=options,
+            seed=ss,
+            feasible=study.feasible_unit,
+            residual_parts=parts,
+        )
         for ss in seed_sequences(study.seed, n_seeds)
     ]
-    rounds = [_replay(run, store.for_seed(k)) for k, run in enumerate(runs)]
+    rounds = [
+        _replay(run, store.for_seed(k), study if composite else None) for k, run in enumerate(runs)
+    ]
     polishers: list[GaussNewtonPolish | None] = [None] * n_seeds
     bar = _progress_bar(progress, n_seeds * budget, len(store), study.name)
     try:
@@ -142,7 +153,7 @@ def calibrate(
             real = study.realization_of(seed_idx)
             polishing = any(polish for _, _, polish in asks)
             result = _run_batch(
-                study, study.from_unit(unit), real, executor, spec, timeout, polishing
+                study, study.from_unit(unit), real, executor, spec, timeout, polishing or composite
             )
             y = np.where(
                 result["status"].values == EvalStatus.OK, result["discrepancy"].values, np.nan
@@ -153,7 +164,8 @@ def calibrate(
             )
             for k, _, polish in asks:
                 mine = seed_idx == k
-                runs[k].tell(unit[mine], y[mine], result["status"].values[mine])
+                rows = residual[mine] if composite and residual is not None else None
+                runs[k].tell(unit[mine], y[mine], result["status"].values[mine], rows)
                 if polish:
                     # _collect_asks created this seed's polisher before its polish ask
                     polisher = cast(GaussNewtonPolish, polishers[k])
@@ -178,17 +190,41 @@ def calibrate(
     return data
 
 
-def _replay(run: EGO, stored: xr.Dataset | None) -> int:
-    """Tell a fresh EGO run its stored history, round by round; return the next round index."""
+def _replay(run: EGO, stored: xr.Dataset | None, study: Study | None = None) -> int:
+    """Tell a fresh EGO run its stored history, round by round; return the next round index.
+
+    With ``study`` (composite EGO) the residual vectors are recomputed from the kept outputs.
+    """
     if stored is None:
         return 0
+    residuals = None if study is None else _stored_residuals(study, stored)
     batches = stored["batch"].values
     for b in np.unique(batches):
         sel = batches == b
         status = stored["status"].values[sel]
         y = np.where(status == EvalStatus.OK, stored["discrepancy"].values[sel], np.nan)
-        run.tell(stored["unit"].values[sel], y, status)
+        rows = None if residuals is None else residuals[sel]
+        run.tell(stored["unit"].values[sel], y, status, rows)
     return int(batches.max()) + 1
+
+
+def _stored_residuals(study: Study, stored: xr.Dataset) -> np.ndarray | None:
+    """Residual vectors of stored evaluations from their kept outputs (None: not kept)."""
+    n = stored.sizes["eval"]
+    real = stored["realization"].values if "realization" in stored else np.zeros(n, dtype=int)
+    try:
+        out = None
+        for r in np.unique(real):
+            sel = np.flatnonzero(real == r)
+            rows = residuals_from_outputs(
+                study.discrepancy, study.reference_for(int(r)), stored.isel(eval=sel)
+            )
+            out = np.full((n, rows.shape[1]), np.nan) if out is None else out
+            out[sel] = rows
+    except InputDataError as exc:
+        logger.warning("stored evaluations without kept outputs (%s): scalar EGO steps", exc)
+        return None
+    return out
 
 
 def _check_stored_realizations(study: Study, store: EvaluationStore) -> None:

@@ -338,3 +338,18 @@ def test_a_fractional_local_start_follows_the_run_budget(study, tmp_path):
     d = [r["discrepancy"].values for r in (by_fraction, by_count, global_only)]
     np.testing.assert_array_equal(d[0], d[1])
     assert not np.array_equal(d[0], d[2])
+
+
+@pytest.mark.slow  # composite EGO on the toy study, twice: about 40 s
+def test_composite_search_resumes_bit_for_bit(study, tmp_path):
+    """Residual vectors are recomputed from the kept outputs when a composite run resumes."""
+    import dataclasses
+
+    options = dataclasses.replace(study.ego, surrogate="composite")
+    composite = dataclasses.replace(study, ego=options)
+    full = calibrate(composite, tmp_path / "full", budget=14, seeds=1)
+    calibrate(composite, tmp_path / "part", budget=10, seeds=1)
+    resumed = calibrate(composite, tmp_path / "part", budget=14, seeds=1)
+    np.testing.assert_array_equal(full["theta"].values, resumed["theta"].values)
+    scalar = calibrate(study, tmp_path / "scalar", budget=14, seeds=1)
+    assert not np.array_equal(full["theta"].values[10:], scalar["theta"].values[10:])
