@@ -12,8 +12,10 @@ Subpackages are imported lazily by name (``bayescal.manifold``, ``bayescal.datas
 
 from __future__ import annotations
 
+import importlib
 import warnings
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 # ArviZ 0.2x announces its 1.0 refactor once a day on import (also when PyMC imports it). bayescal
 # requires arviz<1 and adapts when it moves, so the notice asks nothing of a bayescal user.
@@ -26,4 +28,26 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__"]
+_SUBPACKAGES = (
+    "coarse",
+    "datasets",
+    "discrepancy",
+    "emulate",
+    "errors",
+    "infer",
+    "io",
+    "manifold",
+    "optimize",
+    "plots",
+    "srom",
+    "study",
+)
+
+__all__ = ["__version__", *_SUBPACKAGES]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a subpackage on first access (``bayescal.study`` after ``import bayescal``)."""
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

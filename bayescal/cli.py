@@ -105,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # idle OpenMP threads sleep rather than spin, so the STZ plastic kernel's Python threads
     # get the cores between torch's parallel regions; must be set before torch is imported
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # the command line only writes figures to files (a notebook keeps its own backend)
+    os.environ.setdefault("MPLBACKEND", "Agg")
     parser = _parser()
     args, rest = parser.parse_known_args(argv)
     if rest and args.command not in _APPLICATIONS:

@@ -4,6 +4,16 @@ The reference fields are ``simulate(pe0, truth)`` with pe0 the CuZr MD frame 0; 
 the CuZr calibration against that synthetic reference. Set the truth with
 ``--set beta=8.277 --set u0=-3.3682 --set c0=0.55 --set s_y=1.006`` (the original twin test).
 
+Truths used in the benchmarks, as (beta, u0, c0, s_y):
+
+- truth 1, the default: (8.277, -3.3682, 0.55, 1.006), chi0 1496 K;
+- truth 2: (11.0, -3.3683, 0.7, 0.88), chi0 2011 K;
+- truth 4: (3.5, -3.372, 0.15, 1.05), chi0 912 K, below the cliff (see below);
+- truth 5: (5.0, -3.371, 0.3, 0.95), chi0 1198 K;
+- truth 6: (10.0, -3.367, 0.4, 0.9), chi0 1555 K.
+
+(Truth 3 of earlier notes was not recorded.)
+
 The search runs in (beta, chi0, c0, s_y) by default (``--set search=u0`` for the paper's
 coordinates; see ``cuzr_stz.build``): on the original truth, 2 seeds x 100 evaluations ended
 4-29 % of the ranges away in (beta, u0) and 0.1-8 % in (beta, chi0).

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from _fake_nuts import fake_nuts  # noqa: F401  (a fixture for every folder)
 from _shared_data import require_all_deps
+
+os.environ.setdefault("MPLBACKEND", "Agg")  # figures are written to files, never shown
 
 
 @pytest.fixture(scope="session")

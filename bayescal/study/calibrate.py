@@ -28,7 +28,7 @@ import numpy as np
 import xarray as xr
 
 from bayescal.compared_outputs import residuals_from_outputs
-from bayescal.errors import InputDataError, InputDataWarning
+from bayescal.errors import ForwardModelError, InputDataError, InputDataWarning
 from bayescal.executors import InlineExecutor, executor_workers, split_batch
 from bayescal.io import EvaluationStore, provenance_attrs
 from bayescal.optimize import EGO, EGOOptions, EvalStatus
@@ -181,6 +181,7 @@ def calibrate(
             if callback is not None:
                 callback(record)
             _update_bar(bar, record, store)
+            _stop_on_bug(result, store)
     finally:
         if bar is not None:
             bar.close()
@@ -306,7 +307,43 @@ def _run_batch(
         except Exception as exc:  # a worker died or could not run the study
             logger.warning("evaluation chunk failed: %s", exc)
             parts.append(_failed_part(len(idx), EvalStatus.FAILED, f"{type(exc).__name__}: {exc}"))
-    return xr.concat(parts, dim="sample", data_vars="all", coords="minimal", join="outer")
+    out = xr.concat(parts, dim="sample", data_vars="all", coords="minimal", join="outer")
+    tracebacks = [p.attrs["forward_traceback"] for p in parts if "forward_traceback" in p.attrs]
+    out.attrs = {"forward_traceback": tracebacks[0]} if tracebacks else {}
+    return out
+
+
+def _stop_on_bug(result: xr.Dataset, store: EvaluationStore) -> None:
+    """Stop the run when the forward model has a bug or fails wherever it runs.
+
+    Raises
+    ------
+    ForwardModelError
+        A programming error in the forward model (with its traceback); or a batch whose run
+        evaluations all failed, when it ran at least 4 or nothing stored so far is OK after at
+        least 3 runs (with the first message). The batch is saved first.
+    """
+    where = f"the batch is saved in {store.path}; fix the model and rerun to resume"
+    if "forward_traceback" in result.attrs:
+        raise ForwardModelError(
+            f"the forward model raised a programming error ({where}):\n"
+            + result.attrs["forward_traceback"]
+        )
+    status = result["status"].values
+    ran = status != EvalStatus.INFEASIBLE
+    if not ran.any() or np.any(status[ran] != EvalStatus.FAILED):
+        return
+    stored = store.data
+    stored_status = np.empty(0) if stored is None else stored["status"].values
+    stored_ran = stored_status[stored_status != EvalStatus.INFEASIBLE]
+    never_ok = stored_ran.size >= 3 and not np.any(stored_ran == EvalStatus.OK)
+    if ran.sum() >= 4 or never_ok:
+        first = str(result["message"].values[np.flatnonzero(ran)[0]])
+        raise ForwardModelError(
+            f"every evaluation of a batch of {int(ran.sum())} failed"
+            + (f", and none of the {stored_ran.size} so far worked" if never_ok else "")
+            + f" ({where}); the first: {first}"
+        )
 
 
 def _failed_part(n: int, status: EvalStatus, message: str) -> xr.Dataset:

@@ -6,13 +6,17 @@ realization present in it.
 
 A failure never escapes: infeasible sets are not run (``INFEASIBLE``), a forward model that
 raises for a batch is retried one set at a time, and a set that raises, diverges or gives a
-non-finite discrepancy is recorded as ``FAILED`` with its message.
+non-finite discrepancy is recorded as ``FAILED`` with its message. A programming error of the
+forward model (:data:`PROGRAMMING_ERRORS`) is recorded the same way, and its traceback is kept
+in the result's ``attrs["forward_traceback"]`` so that :func:`bayescal.study.calibrate` can stop
+with it once the batch is saved.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+import traceback
 from typing import Any, cast
 
 import numpy as np
@@ -77,8 +81,9 @@ def evaluate(
     run = np.flatnonzero(feasible)
     start = time.perf_counter()
     outputs: list[xr.Dataset | None] = [None] * n
+    tracebacks: list[str] = []
     if run.size:
-        for i, out, err in _forward_robust(study, theta[run]):
+        for i, out, err in _forward_robust(study, theta[run], tracebacks):
             outputs[run[i]] = out
             if err is not None:
                 status[run[i]] = int(EvalStatus.FAILED)
@@ -87,6 +92,8 @@ def evaluate(
     result = _assemble(study, theta, outputs, status, message, real, residuals=residuals)
     result["wall_s"] = (("sample",), np.where(feasible, wall, 0.0), {"units": "s"})
     result["realization"] = (("sample",), real.astype(np.int32), _REALIZATION_ATTRS)
+    if tracebacks:
+        result.attrs["forward_traceback"] = tracebacks[0]
     return result
 
 
@@ -113,8 +120,23 @@ def _realization_index(study: Study, realization: ArrayLike | None, n: int) -> n
     return real
 
 
-def _forward_robust(study: Study, theta: np.ndarray):
-    """Yield ``(index, one-sample Dataset or None, error message or None)`` per set."""
+#: Exceptions of a forward model that are bugs rather than failures at a parameter set.
+PROGRAMMING_ERRORS = (TypeError, NameError, AttributeError, ImportError)
+
+
+def _describe(exc: Exception, tracebacks: list[str]) -> str:
+    """``"Type: message"``; a programming error's traceback is appended to ``tracebacks``."""
+    if isinstance(exc, PROGRAMMING_ERRORS):
+        tracebacks.append("".join(traceback.format_exception(exc)))
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _forward_robust(study: Study, theta: np.ndarray, tracebacks: list[str]):
+    """Yield ``(index, one-sample Dataset or None, error message or None)`` per set.
+
+    Tracebacks of programming errors (:data:`PROGRAMMING_ERRORS`) are appended to
+    ``tracebacks``.
+    """
     try:
         batch = _call_forward(study, theta)
     except Exception as exc:  # the model rejected the batch: find which sets fail
@@ -125,7 +147,7 @@ def _forward_robust(study: Study, theta: np.ndarray):
             try:
                 yield i, _call_forward(study, theta[i : i + 1]).isel(sample=0), None
             except Exception as one:
-                yield i, None, f"{type(one).__name__}: {one}"
+                yield i, None, _describe(one, tracebacks)
         return
     for i in range(len(theta)):
         out = batch.isel(sample=i)

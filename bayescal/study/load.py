@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from bayescal.errors import StudyDefinitionError
+from bayescal.errors import BayescalError, StudyDefinitionError
 from bayescal.study.evaluate import evaluate
 from bayescal.study.study import Study
 
@@ -97,7 +97,12 @@ def load_study(path: str | Path, **options: Any) -> Study:
             f"{path.name}: unknown option(s) {unknown}; build() accepts "
             f"{', '.join(accepted) or 'no options'}."
         )
-    study = build(**options)
+    try:
+        study = build(**options)
+    except ValueError as exc:  # a bad option value: a message, not a traceback
+        if isinstance(exc, BayescalError):
+            raise
+        raise StudyDefinitionError(f"{path.name}: build() rejected its options: {exc}") from exc
     if not isinstance(study, Study):
         raise StudyDefinitionError(
             f"{path.name}: build() returned {type(study).__name__}, not Study."

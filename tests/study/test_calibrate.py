@@ -14,6 +14,7 @@ import xarray as xr
 from _shared_data import require_module
 
 from bayescal.cli import main
+from bayescal.errors import ForwardModelError
 from bayescal.executors import make_executor
 from bayescal.optimize import EvalStatus
 from bayescal.study import StudySpec, calibrate, evaluate, load_study
@@ -182,6 +183,57 @@ def test_failures_are_recorded_not_fatal(study, tmp_path):
     assert all("diverged" in m for m in ev["message"].values[wide])
 
 
+def test_a_forward_model_bug_stops_the_run_after_the_batch_is_saved(study, tmp_path):
+    import dataclasses
+
+    def buggy(p):
+        return study.forward(p) + "stress"  # TypeError: a bug, not a failure at a point
+
+    with pytest.raises(ForwardModelError, match="programming error") as info:
+        calibrate(dataclasses.replace(study, forward=buggy), tmp_path, budget=12, seeds=1)
+    assert "Traceback" in str(info.value) and "in buggy" in str(info.value)
+    saved = open_evaluations(tmp_path)
+    assert saved.sizes["eval"] == 1  # the first batch (q = 1, one seed), then the stop
+    assert (saved["status"].values == EvalStatus.FAILED).all()
+
+
+def test_a_batch_that_fails_everywhere_stops_the_run(study, tmp_path):
+    import dataclasses
+
+    def broken(p):
+        raise RuntimeError("license server unreachable")
+
+    with pytest.raises(ForwardModelError, match="none of the 3 so far worked") as info:
+        calibrate(dataclasses.replace(study, forward=broken), tmp_path, budget=12, seeds=1)
+    assert "license server unreachable" in str(info.value)
+    assert open_evaluations(tmp_path).sizes["eval"] == 3
+    with pytest.raises(ForwardModelError, match="every evaluation of a batch of 4 failed"):
+        calibrate(
+            dataclasses.replace(study, forward=broken),
+            tmp_path / "q4",
+            budget=12,
+            seeds=2,
+            batch_size=2,
+        )
+
+
+def test_cli_shows_a_forward_model_bug(tmp_path, capsys):
+    study_file = tmp_path / "buggy.py"
+    study_file.write_text(
+        "import dataclasses\n"
+        "import importlib.util\n"
+        f"spec = importlib.util.spec_from_file_location('toy', {str(TOY)!r})\n"
+        "toy = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(toy)\n"
+        "def build():\n"
+        "    study = toy.build(n=16)\n"
+        "    return dataclasses.replace(study, forward=lambda p: len(p) + 'x')\n"
+    )
+    assert main(["run", str(study_file), "--out", str(tmp_path / "out"), "--seeds", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "programming error" in err and "TypeError" in err and "Traceback" in err
+
+
 def test_process_pool_matches_inline(study, reference_run, tmp_path):
     spec = StudySpec(str(TOY), tuple(OPTIONS.items()))
     with ProcessPoolExecutor(2) as pool:
@@ -302,6 +354,10 @@ def test_cli_reports_bad_option(tmp_path, capsys):
     code = main(["run", str(TOY), "--out", str(tmp_path), "--set", "tau_pek=2"])
     assert code == 2
     assert "unknown option" in capsys.readouterr().err
+    cuzr = Path(__file__).parents[2] / "studies" / "cuzr_stz.py"
+    code = main(["run", str(cuzr), "--out", str(tmp_path), "--set", "search=beta"])
+    assert code == 2
+    assert "build() rejected its options: search must be" in capsys.readouterr().err
 
 
 def test_polish_refines_the_incumbent_within_the_budget(study, reference_run, tmp_path):
