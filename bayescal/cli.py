@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bayescal.errors import BayescalError, InputDataError
@@ -33,9 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a study's EGO calibration (resumes an existing DIR)")
     run.add_argument("study", type=Path, help="study file defining build(**options) -> Study")
     run.add_argument("--out", type=Path, required=True, help="output directory")
-    run.add_argument("--budget", type=int, help="forward evaluations per seed")
-    run.add_argument("--seeds", type=int, help="number of independent EGO runs")
-    run.add_argument("--batch", type=int, help="points per EGO round (qLogEI when > 1)")
+    run.add_argument("--budget", type=_positive(int), help="forward evaluations per seed")
+    run.add_argument("--seeds", type=_positive(int), help="number of independent EGO runs")
+    run.add_argument("--batch", type=_positive(int), help="points per EGO round (qLogEI when > 1)")
     run.add_argument(
         "--set",
         dest="options",
@@ -44,9 +44,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="option passed to the study's build(); repeatable",
     )
-    run.add_argument("--workers", type=int, help="local worker processes for forward runs")
+    run.add_argument(
+        "--workers", type=_positive(int), help="local worker processes for forward runs"
+    )
     run.add_argument("--scheduler", help="Dask scheduler address, or 'local'")
-    run.add_argument("--timeout", type=float, help="seconds to wait for a chunk of evaluations")
+    run.add_argument(
+        "--timeout", type=_positive(float), help="seconds to wait for a chunk of evaluations"
+    )
     run.add_argument("--no-report", action="store_true", help="skip the plots")
     run.add_argument(
         "--no-posterior", action="store_true", help="stop after EGO (no DIR/posterior.nc)"
@@ -100,6 +104,22 @@ def _run_application(command: str, argv: list[str]) -> int:
     return int(import_study_file(path).main(argv))
 
 
+def _positive(kind: type[int] | type[float]) -> Callable[[str], int | float]:
+    """An argparse type: a number of ``kind`` > 0 (the error names the value)."""
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            name = "an int" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"expected {name}; got {text!r}") from None
+        if not 0 < value < float("inf"):
+            raise argparse.ArgumentTypeError(f"must be > 0 and finite; got {text}")
+        return value
+
+    return parse
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``bayescal`` command; returns the exit status."""
     # idle OpenMP threads sleep rather than spin, so the STZ plastic kernel's Python threads
@@ -146,8 +166,8 @@ def _run(args: argparse.Namespace) -> int:
     study = load_study(args.study, **options)
     spec = StudySpec(str(args.study.resolve()), tuple(sorted(options.items())))
     executor = make_executor(workers=args.workers, scheduler=args.scheduler)
-    seeds = args.seeds or study.seeds
-    budget = args.budget or study.budget
+    seeds = study.seeds if args.seeds is None else args.seeds
+    budget = study.budget if args.budget is None else args.budget
     print(
         f"study {study.name}: {study.dim} parameters ({', '.join(study.names)}), "
         f"{seeds} seed(s) x {budget} evaluations -> {args.out}"

@@ -22,3 +22,24 @@ def test_unknown_arguments_rejected_for_other_commands(tmp_path, capsys):
 
 def test_srom_stz_missing_run_dir(tmp_path, capsys):
     assert main(["srom-stz", str(tmp_path / "nothing"), "--quiet"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--budget", "0"),
+        ("--seeds", "-1"),
+        ("--batch", "0"),
+        ("--workers", "-3"),
+        ("--timeout", "0"),
+        ("--timeout", "nan"),
+        ("--budget", "abc"),
+    ],
+)
+def test_run_values_are_validated_where_they_enter(option, value, tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["run", "studies/toy_shear_band.py", "--out", str(tmp_path), option, value])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}:" in err and value in err
+    assert not any(tmp_path.iterdir())  # nothing ran, nothing written

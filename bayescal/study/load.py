@@ -102,7 +102,10 @@ def load_study(path: str | Path, **options: Any) -> Study:
     except ValueError as exc:  # a bad option value: a message, not a traceback
         if isinstance(exc, BayescalError):
             raise
-        raise StudyDefinitionError(f"{path.name}: build() rejected its options: {exc}") from exc
+        given = ", ".join(f"{k}={v!r}" for k, v in options.items())
+        raise StudyDefinitionError(
+            f"{path.name}: build({given}) rejected its options: {exc}"
+        ) from exc
     if not isinstance(study, Study):
         raise StudyDefinitionError(
             f"{path.name}: build() returned {type(study).__name__}, not Study."

@@ -357,7 +357,7 @@ def test_cli_reports_bad_option(tmp_path, capsys):
     cuzr = Path(__file__).parents[2] / "studies" / "cuzr_stz.py"
     code = main(["run", str(cuzr), "--out", str(tmp_path), "--set", "search=beta"])
     assert code == 2
-    assert "build() rejected its options: search must be" in capsys.readouterr().err
+    assert "build(search='beta') rejected its options: search must be" in capsys.readouterr().err
 
 
 def test_polish_refines_the_incumbent_within_the_budget(study, reference_run, tmp_path):
