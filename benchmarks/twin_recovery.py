@@ -8,7 +8,8 @@ and prints per truth and seed: the best d (0 at the truth), the error at the bes
 each range, the worst of them, and the first evaluation within ``--within`` % of every range.
 
 Run: ``.venv/bin/python benchmarks/twin_recovery.py --out runs/recovery`` (6 drawn truths plus
-truth 4, 2 seeds x 100 each: about 7 x 7 minutes on 2 cores).
+truth 4, 2 seeds x 100 each: about 7 x 7 minutes on 2 cores; ``--surrogate composite`` for
+composite EGO, in another ``--out``).
 """
 
 from __future__ import annotations
@@ -83,6 +84,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=2, help="EGO seeds per truth")
     parser.add_argument("--budget", type=int, default=100, help="evaluations per seed")
     parser.add_argument("--within", type=float, default=2.0, help="recovered: %% of each range")
+    parser.add_argument(
+        "--surrogate", choices=("scalar", "composite"), default="scalar", help="EGO's surrogate"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     truths = draw_truths(args.truths, args.seed)
@@ -91,7 +95,7 @@ def main() -> None:
     recovered_any = recovered_all = runs = 0
     header = None
     for k, truth in enumerate(truths):
-        study = load_study(TWIN, **truth)
+        study = load_study(TWIN, **truth, surrogate=args.surrogate)
         evaluations = calibrate(
             study, args.out / f"truth{k}", budget=args.budget, seeds=args.seeds, progress=True
         )
