@@ -470,10 +470,12 @@ def training_subset(
 ) -> np.ndarray:
     """At most ``max_points`` of ``rows``: the best fits, then the rest spread over the box.
 
-    Half of the points are those of smallest ``misfit`` (where the posterior lives, the
-    emulators must be accurate); the others are added one at a time, each the remaining point
-    farthest from those chosen (in the unit cube), so that regions of poor fit stay covered and
-    the emulators keep predicting poor fits there instead of reverting to the mean.
+    Three quarters of the points are those of smallest ``misfit`` (where the posterior lives,
+    the emulators must be accurate); the others are added one at a time, each the remaining
+    point farthest from those chosen (in the unit cube), so that regions of poor fit stay
+    covered and the emulators keep predicting poor fits there instead of reverting to the mean.
+    Three quarters is about the share of an EGO seed's evaluations that its local search places
+    near its optimum, so a capped set resembles an uncapped one.
 
     Parameters
     ----------
@@ -497,8 +499,9 @@ def training_subset(
     if rows.size <= max_points:
         return rows
     order = rows[np.argsort(misfit[rows], kind="stable")]
-    chosen = list(order[: max_points // 2])
-    rest = order[max_points // 2 :]
+    n_best = (3 * max_points) // 4
+    chosen = list(order[:n_best])
+    rest = order[n_best:]
     gap = np.full(rest.size, np.inf)
     for c in chosen:
         gap = np.minimum(gap, np.linalg.norm(unit[rest] - unit[c], axis=1))
