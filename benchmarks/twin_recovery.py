@@ -58,7 +58,7 @@ def seed_rows(evaluations: xr.Dataset, study, within: float) -> list[dict]:
     rows = []
     for seed in np.unique(evaluations["seed"].values):
         ev = evaluations.isel(eval=np.flatnonzero(evaluations["seed"].values == seed))
-        theta = np.stack([ev[n].values for n in names], axis=1)
+        theta = ev["theta"].sel(param=list(names)).values
         d = np.where(np.isfinite(ev["discrepancy"].values), ev["discrepancy"].values, np.inf)
         errors = 100 * np.abs(theta - truth) / span
         best = int(np.argmin(d))
