@@ -24,7 +24,7 @@ from bayescal.errors import InputDataError
 if TYPE_CHECKING:
     import pytensor.tensor as pt
 
-__all__ = ["ComponentEmulator", "fit_components", "loo_skill"]
+__all__ = ["ComponentEmulator", "fit_components", "loo_skill", "principal_components"]
 
 #: Unskilled components in a row after which no further component is tried.
 _MAX_MISSES = 3
@@ -106,6 +106,40 @@ class ComponentEmulator:
         return gp_mean_var_stacked(x, self.gps)
 
 
+def principal_components(
+    r: np.ndarray, *, variance: float, max_components: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Leading principal components of the rows of ``r``.
+
+    Parameters
+    ----------
+    r : ndarray, shape (n, m)
+    variance : float
+        Keep the fewest components whose share of the variance reaches this fraction.
+    max_components : int or None
+        At most this many (and at most ``n - 1``; at least one).
+
+    Returns
+    -------
+    center : ndarray, shape (m,)
+    directions : ndarray, shape (k, m)
+        Orthonormal rows, by decreasing variance.
+    scores : ndarray, shape (n, k)
+    power : ndarray, shape (min(n, m),)
+        Squared singular values of the centred rows (all of them).
+    """
+    center = r.mean(axis=0)
+    _, s, vt = np.linalg.svd(r - center, full_matrices=False)
+    power = s**2
+    total = float(power.sum())
+    k = 1
+    if total > 0.0:
+        k = int(np.searchsorted(np.cumsum(power) / total, variance * (1 - 1e-12)) + 1)
+    limit = min(r.shape[0] - 1, max_components or r.shape[0])
+    k = max(1, min(k, limit))
+    return center, vt[:k], (r - center) @ vt[:k].T, power
+
+
 def fit_components(
     x_unit: ArrayLike,
     residuals: ArrayLike,
@@ -170,17 +204,13 @@ def fit_components(
         raise InputDataError("x_unit and residuals must be finite; drop failed evaluations.")
     if not 0.0 < variance <= 1.0:
         raise InputDataError(f"variance must be in (0, 1]; got {variance!r}.")
-    center = r.mean(axis=0)
-    _, s, vt = np.linalg.svd(r - center, full_matrices=False)
-    power = s**2
+    center, vt, scores, power = principal_components(
+        r, variance=variance, max_components=max_components
+    )
     total = float(power.sum())
     if total <= 0.0:
         raise InputDataError(f"the residuals of block {name!r} do not vary over the points.")
-    cumulative = np.cumsum(power) / total
-    k = int(np.searchsorted(cumulative, variance * (1 - 1e-12)) + 1)
-    limit = min(x.shape[0] - 1, max_components or x.shape[0])
-    k = max(1, min(k, limit))
-    scores = (r - center) @ vt[:k].T
+    k = scores.shape[1]
     gen = np.random.default_rng(rng)
     kept: list[int] = []
     gps: list[GPEmulator] = []

@@ -31,6 +31,7 @@ import torch
 from botorch.acquisition.objective import MCAcquisitionObjective
 from botorch.models.model import Model
 
+from bayescal.emulate.components import principal_components
 from bayescal.errors import InputDataError
 from bayescal.optimize.surrogate import DTYPE, fit_gp
 
@@ -71,14 +72,10 @@ def procrustes_discrepancy(residuals: np.ndarray, parts: Sequence[int]) -> np.nd
 
 def _principal(r: np.ndarray, max_components: int, variance: float):
     """Centre, basis (m, k) and scores (n, k) of at most ``max_components`` components."""
-    center = r.mean(axis=0)
-    _, s, vt = np.linalg.svd(r - center, full_matrices=False)
-    power = s**2
-    total = power.sum()
-    k = 1 if total <= 0 else int(np.searchsorted(np.cumsum(power) / total, variance) + 1)
-    k = max(1, min(k, max_components, len(s)))
-    basis = vt[:k].T
-    return center, basis, (r - center) @ basis
+    center, directions, scores, _ = principal_components(
+        r, variance=variance, max_components=max_components
+    )
+    return center, directions.T, scores
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -164,8 +164,8 @@ def calibrate(
             )
             for k, _, polish in asks:
                 mine = seed_idx == k
-                rows = residual[mine] if composite and residual is not None else None
-                runs[k].tell(unit[mine], y[mine], result["status"].values[mine], rows)
+                told = residual[mine] if composite and residual is not None else None
+                runs[k].tell(unit[mine], y[mine], result["status"].values[mine], told)
                 if polish:
                     # _collect_asks created this seed's polisher before its polish ask
                     polisher = cast(GaussNewtonPolish, polishers[k])
