@@ -1,21 +1,30 @@
 """Command line: ``bayescal run STUDY.py --out DIR``, ``bayescal posterior|report|outputs DIR``.
 
-Exit status: 0 on success, 1 when the posterior's convergence diagnostics fail their thresholds
-(R-hat, bulk ESS, divergences; the results are still written), 2 on a usage or input error.
+Exit status:
+
+- 0: done;
+- 1: the posterior's convergence diagnostics failed their thresholds (R-hat, bulk ESS,
+  divergences; the results are still written);
+- 2: bad input (a usage error, an invalid option or study, a forward model that fails or does
+  not fit the reference) or a refused resume (the directory holds another problem or is in use);
+- 3: a corrupt store (``evaluations.nc`` cannot be read or holds impossible values);
+- 130: interrupted (SIGINT or SIGTERM; a run saves its current batch first).
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import json
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bayescal.errors import BayescalError, InputDataError
+from bayescal.errors import BayescalError, CorruptStoreError, InputDataError, RunInterrupted
 
 __all__ = ["main"]
 
@@ -133,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    # SIGTERM (what batch schedulers send) takes the same path as Ctrl-C
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         if args.command == "run":
             return _run(args)
@@ -152,9 +163,24 @@ def main(argv: Sequence[str] | None = None) -> int:
                 _per_seed(study, evaluations, args.out, seed=args.seed)
             return status
         return _report(args)
+    except RunInterrupted as exc:
+        print(f"bayescal: {exc}", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print(
+            "bayescal: interrupted; stored evaluations are kept, rerun to resume.", file=sys.stderr
+        )
+        return 130
+    except CorruptStoreError as exc:
+        print(f"bayescal: corrupt store: {exc}", file=sys.stderr)
+        return 3
     except BayescalError as exc:
         print(f"bayescal: error: {exc}", file=sys.stderr)
         return 2
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -258,32 +284,37 @@ def _per_seed(study, evaluations, out: Path, *, seed: int | None) -> None:
 
 def _load_run(out: Path):
     """The study and evaluations of an existing run directory."""
-    import xarray as xr
-
-    from bayescal.errors import InputDataError
+    from bayescal.io import check_fingerprint, open_evaluations
     from bayescal.study import load_study
 
     path = out / "evaluations.nc"
-    if not path.exists():
-        raise InputDataError(f"no evaluations found: {path} does not exist.")
-    with xr.open_dataset(path, engine="h5netcdf") as ds:
-        evaluations = ds.load()
+    evaluations = open_evaluations(path)
     study_path = evaluations.attrs.get("study_path")
     if not study_path:
         raise InputDataError(f"{path} does not record its study file; rerun with bayescal run.")
     options = ast.literal_eval(evaluations.attrs.get("study_options", "{}"))
-    return load_study(study_path, **options), evaluations
+    study = load_study(study_path, **options)
+    # the study file may have been edited since the run
+    check_fingerprint(
+        evaluations.attrs, json.dumps(study.fingerprint_parts(), sort_keys=True), path
+    )
+    return study, evaluations
 
 
 def _outputs(out: Path) -> int:
     from bayescal.io import write_netcdf_atomic
+    from bayescal.run_lock import RunLock
     from bayescal.study.outputs import fill_compared_outputs, missing_outputs
 
-    study, evaluations = _load_run(out)
-    rows = missing_outputs(study, evaluations)
-    print(f"{len(rows)} of {evaluations.sizes['eval']} evaluations lack kept outputs; rerunning")
-    if len(rows):
-        write_netcdf_atomic(fill_compared_outputs(study, evaluations), out / "evaluations.nc")
+    with RunLock(out):
+        study, evaluations = _load_run(out)
+        rows = missing_outputs(study, evaluations)
+        print(
+            f"{len(rows)} of {evaluations.sizes['eval']} evaluations lack kept outputs; rerunning"
+        )
+        if len(rows):
+            filled = fill_compared_outputs(study, evaluations)
+            write_netcdf_atomic(filled, out / "evaluations.nc")
     still = missing_outputs(study, _load_run(out)[1])
     print(f"done: {len(rows) - len(still)} filled, {len(still)} failed when rerun")
     return 0

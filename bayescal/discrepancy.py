@@ -33,6 +33,7 @@ from bayescal.manifold import Metric, distance, subspace
 __all__ = [
     "PAPER_RANKS",
     "PAPER_STRAINS",
+    "STRAIN_TOLERANCE",
     "Discrepancy",
     "FieldTerm",
     "StressTerm",
@@ -299,6 +300,51 @@ class Discrepancy:
                 f"reference stress needs the coordinate {self.stress.reference_strain!r}."
             )
 
+    def check_model(self, reference: xr.Dataset, model: xr.Dataset) -> None:
+        """Raise :class:`StudyDefinitionError` if a model output cannot be compared.
+
+        Each compared field must exist, have the reference's ``(y, x)`` grid, and at every
+        snapshot strain its nearest frame must lie within :data:`STRAIN_TOLERANCE` of the
+        reference's nearest frame; the model's stress curve must span the
+        reference curve's strain range within the same tolerance at both ends (frames are
+        matched by nearest strain, so a shorter run would be compared with the wrong data).
+        """
+        tol = STRAIN_TOLERANCE
+        for f in self.fields:
+            if f.model not in model:
+                raise StudyDefinitionError(
+                    f"the forward model's output lacks the field {f.model!r}; it has "
+                    f"{sorted(map(str, model.data_vars))}."
+                )
+            grid_ref = tuple(reference[f.reference].sizes.get(d, 0) for d in ("y", "x"))
+            grid_mod = tuple(model[f.model].sizes.get(d, 0) for d in ("y", "x"))
+            if grid_ref != grid_mod:
+                raise StudyDefinitionError(
+                    f"the forward model's {f.model!r} is on a {grid_mod[0]} x {grid_mod[1]} "
+                    f"(y, x) grid, the reference's {f.reference!r} on {grid_ref[0]} x "
+                    f"{grid_ref[1]}."
+                )
+            _check_strain_cover(
+                model[f.model],
+                reference[f.reference],
+                f.strains,
+                f"the forward model's {f.model!r}",
+            )
+        if self.stress is not None:
+            if self.stress.model not in model:
+                raise StudyDefinitionError(
+                    f"the forward model's output lacks the stress {self.stress.model!r}."
+                )
+            ref = reference[self.stress.reference][self.stress.reference_strain].values
+            mod = model[self.stress.model]["strain"].values
+            lo, hi = float(np.min(ref)), float(np.max(ref))
+            if np.min(mod) > lo + tol or np.max(mod) < hi - tol:
+                raise StudyDefinitionError(
+                    f"the forward model's stress covers strain {np.min(mod):.4g}-"
+                    f"{np.max(mod):.4g}, the reference's {lo:.4g}-{hi:.4g} (tolerance {tol}); "
+                    f"run the model over the reference's strain range."
+                )
+
     def __call__(self, reference: xr.Dataset, model: xr.Dataset) -> xr.Dataset:
         """Discrepancy of each model sample against the reference.
 
@@ -461,6 +507,33 @@ def nearest_points(grid: ArrayLike, values: ArrayLike) -> np.ndarray:
     g = np.asarray(grid, dtype=float)
     v = np.asarray(values, dtype=float)
     return np.abs(g[None, :] - v[:, None]).argmin(axis=1)
+
+
+#: Largest gap (engineering strain) between the model's and the reference's compared frames.
+STRAIN_TOLERANCE = 0.01
+
+
+def _check_strain_cover(
+    model: xr.DataArray, reference: xr.DataArray, strains: Sequence[float], what: str
+) -> None:
+    """Raise unless ``model`` is compared within :data:`STRAIN_TOLERANCE` of ``reference``.
+
+    At each compared strain both pick their nearest frame; those frames' strains must agree.
+    """
+    if "strain" not in model.coords:
+        raise StudyDefinitionError(f"{what} needs a 'strain' coordinate on 'frame'.")
+    have = np.asarray(model["strain"].values, dtype=float)
+    ref = np.asarray(reference["strain"].values, dtype=float)
+    used = have[nearest_points(have, strains)]
+    wanted = ref[nearest_points(ref, strains)]
+    gap = np.abs(used - wanted)
+    if gap.max() > STRAIN_TOLERANCE:
+        i = int(gap.argmax())
+        raise StudyDefinitionError(
+            f"{what} is compared at strain {used[i]:.4g} with the reference's frame at "
+            f"{wanted[i]:.4g} (snapshot {strains[i]:.4g}; tolerance {STRAIN_TOLERANCE}; its "
+            f"frames cover {have.min():.4g}-{have.max():.4g})."
+        )
 
 
 def _at_strains(field_: xr.DataArray, strains: Sequence[float]) -> np.ndarray:

@@ -13,10 +13,13 @@ __all__ = [
     "BayescalError",
     "BayescalWarning",
     "ConvergenceWarning",
+    "CorruptStoreError",
     "ForwardModelError",
     "InputDataError",
     "InputDataWarning",
     "NumericsWarning",
+    "RunInterrupted",
+    "RunLockedError",
     "StudyDefinitionError",
 ]
 
@@ -31,6 +34,18 @@ class InputDataError(BayescalError, ValueError):
 
 class StudyDefinitionError(BayescalError, ValueError):
     """A study definition is inconsistent (bounds, names, missing reference fields)."""
+
+
+class RunLockedError(InputDataError):
+    """A run directory is held by another running process (its lock file names it)."""
+
+
+class CorruptStoreError(BayescalError, ValueError):
+    """A stored result file cannot be read, or holds values it cannot have (e.g. d < 0)."""
+
+
+class RunInterrupted(BayescalError):
+    """A run stopped on SIGINT or SIGTERM after saving its last complete batch."""
 
 
 class ForwardModelError(BayescalError, RuntimeError):

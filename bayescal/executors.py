@@ -3,12 +3,22 @@
 All are :class:`concurrent.futures.Executor` instances, so the calibration loop is the same
 whichever runs the work. :func:`split_batch` cuts a batch of parameter sets into one chunk per
 worker: the in-process executor gets one chunk, so a batched forward model sees the whole batch.
+
+Process-pool workers ignore SIGINT and SIGTERM (the parent saves the current batch and stops, see
+:func:`bayescal.study.calibrate`) and die with their parent, even when it is killed with SIGKILL
+(:func:`watch_parent`).
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Any
@@ -17,7 +27,7 @@ import numpy as np
 
 from bayescal.errors import InputDataError
 
-__all__ = ["InlineExecutor", "executor_workers", "make_executor", "split_batch"]
+__all__ = ["InlineExecutor", "executor_workers", "make_executor", "split_batch", "watch_parent"]
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +87,45 @@ def make_executor(*, workers: int | None = None, scheduler: str | None = None) -
         return InlineExecutor()
     if workers < 1:
         raise InputDataError(f"workers must be >= 1; got {workers}.")
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=watch_parent,
+        initargs=(os.getpid(),),
+    )
+
+
+def watch_parent(parent_pid: int, interval: float = 0.5) -> None:
+    """Make this worker process die with ``parent_pid`` and leave signals to the parent.
+
+    On Linux the kernel sends SIGKILL when the parent dies (``PR_SET_PDEATHSIG``); elsewhere,
+    and as a second line, a daemon thread exits the process once its parent changes (the
+    orphan is re-parented). SIGINT and SIGTERM are ignored: the parent handles them.
+
+    Parameters
+    ----------
+    parent_pid : int
+        The pid of the process that made the pool.
+    interval : float
+        Seconds between checks of the parent.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # pragma: no cover - libc without prctl
+            pass
+    if os.getppid() != parent_pid:  # the parent died before the call above took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="bayescal-parent-watch", daemon=True).start()
 
 
 def executor_workers(executor: Executor) -> int:

@@ -162,6 +162,9 @@ def build(
         p = {k: v for k, v in p.items() if k != "chi0"}  # simulate takes u0 (derived from it)
         return stz.simulate(pe0, p, steps_per_frame=steps_per_frame, workers=workers)
 
+    # what changes the solver's output enters the store's fingerprint (workers does not)
+    forward.version = f"steps_per_frame={steps_per_frame}"  # type: ignore[attr-defined]
+
     return Study(
         name="cuzr_stz",
         parameters=(BETA, U0 if search == "u0" else CHI0, C0, S_Y),

@@ -46,16 +46,16 @@ per-seed parameters are per-realization parameters and the pooled ones describe 
 of glasses; ``y0`` is per realization by nature (where the band formed, after alignment), the
 others are material properties.
 
-Discrepancy. Grassmann term on ``gamma_xy`` at strains 0.15, 0.225, 0.3, 0.375, 0.45 (MD frames),
-rank 1: a snapshot's leading left singular vector is its y-profile, i.e. the band. The fields are
-too noisy for more: perturbing the GP mean by its own ``gamma_xy_std`` moves the rank-1 subspace
-by 0.06-0.07 rad but rank-2 and rank-3 subspaces by 0.4-1.0 rad (the second singular value is
-only ~0.2 of the first), so higher ranks would compare noise. Snapshots before the overshoot
+Discrepancy. Grassmann term on ``gamma_xy`` at the MD frames nearest to strains 0.15, 0.225, 0.3,
+0.375, 0.45, rank 1: a snapshot's leading left singular vector is its y-profile, i.e. the band. The
+fields are too noisy for more: perturbing the GP mean by its own ``gamma_xy_std`` moves the rank-1
+subspace by 0.06-0.07 rad but rank-2 and rank-3 subspaces by 0.4-1.0 rad (the second singular value
+is only ~0.2 of the first), so higher ranks would compare noise. Snapshots before the overshoot
 carry no band and are left out. Stress term: mean absolute ``-pxy`` mismatch over all frames
 (``normalise="count"``), overshoot frames (strain 0.03-0.12) weighted x2. At the optimum the field
 term is ~0.3 rad (model form: the MD's diffuse background, against a GP noise floor of 0.06) and
-the stress term ~0.07-0.09 epsilon / sigma^2 (the MD's stress fluctuations); the default weights
-1 (field) : 3 (stress), the paper's, make the two contribute about equally. Change them with
+the stress term ~0.07-0.09 epsilon / sigma^2 (the MD's stress fluctuations); the default weights 1
+(field) : 3 (stress), the paper's, make the two contribute about equally. Change them with
 ``field_weight`` / ``stress_weight``.
 """
 
@@ -74,7 +74,7 @@ import xarray as xr
 from scipy.optimize import least_squares
 
 from bayescal.coarse.md import MDOptions, MDRun, default_coarse_options, md_reference, shear_glass
-from bayescal.discrepancy import Discrepancy, FieldTerm, StressTerm
+from bayescal.discrepancy import Discrepancy, FieldTerm, StressTerm, nearest_points
 from bayescal.infer import PosteriorOptions
 from bayescal.io import write_netcdf_atomic
 from bayescal.optimize import EGOOptions
@@ -339,7 +339,9 @@ def build(
         "y0": (0.0, box, "sigma"),
         "width": (0.5 * box / grid, box / 2.0, "sigma"),
     }
-    snapshots = tuple(s for s in (0.15, 0.225, 0.3, 0.375, 0.45) if s <= max_strain + 1e-9)
+    # on the MD's own frames: a target halfway between two frames would pick either by rounding
+    targets = [s for s in (0.15, 0.225, 0.3, 0.375, 0.45) if s <= max_strain + 1e-9]
+    snapshots = tuple(dict.fromkeys(float(strain[i]) for i in nearest_points(strain, targets)))
     peak = tuple(int(np.abs(strain - s).argmin()) for s in (0.03, 0.12))
     discrepancy = Discrepancy(
         fields=(

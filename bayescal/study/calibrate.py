@@ -10,12 +10,20 @@ uninterrupted one would.
 
 When the reference has R realizations (a ``realization`` dim), seed ``k`` is compared with
 realization ``k % R`` throughout, and each evaluation records it in ``realization(eval)``.
+
+The run holds the directory's lock (:class:`bayescal.run_lock.RunLock`) throughout. SIGINT and
+SIGTERM stop it after the batch being evaluated is saved (a second signal stops at once; the file
+still holds the last complete batch).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import json
 import logging
+import signal
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -28,11 +36,18 @@ import numpy as np
 import xarray as xr
 
 from bayescal.compared_outputs import residuals_from_outputs
-from bayescal.errors import ForwardModelError, InputDataError, InputDataWarning
+from bayescal.errors import (
+    ForwardModelError,
+    InputDataError,
+    InputDataWarning,
+    RunInterrupted,
+    StudyDefinitionError,
+)
 from bayescal.executors import InlineExecutor, executor_workers, split_batch
-from bayescal.io import EvaluationStore, provenance_attrs
+from bayescal.io import EvaluationStore, provenance_attrs, remove_stale_temporaries
 from bayescal.optimize import EGO, EGOOptions, EvalStatus
 from bayescal.optimize.gauss_newton import GaussNewtonOptions, GaussNewtonPolish
+from bayescal.run_lock import RunLock
 from bayescal.study.evaluate import evaluate
 from bayescal.study.load import StudySpec
 from bayescal.study.study import Study
@@ -104,8 +119,20 @@ def calibrate(
     Raises
     ------
     InputDataError
-        Non-positive budget, seeds or batch size; or ``out`` holds evaluations whose realization
-        of a seed differs from ``seed % R`` (the data changed between runs).
+        Non-positive budget, seeds or batch size; ``out`` is not a writable directory; or ``out``
+        holds evaluations of a different problem (:meth:`Study.fingerprint_parts`) or whose
+        realization of a seed differs from ``seed % R``.
+    RunLockedError
+        Another process is running in ``out``.
+    CorruptStoreError
+        ``out/evaluations.nc`` cannot be read or holds impossible values.
+    StudyDefinitionError
+        The forward model's output does not match the reference (grid, strain range); nothing
+        of that batch is stored.
+    ForwardModelError
+        The forward model has a programming error or fails everywhere (after saving the batch).
+    RunInterrupted
+        SIGINT or SIGTERM arrived; the batch then being evaluated was saved first.
     """
     budget = int(budget or study.budget)
     n_seeds = int(seeds or cast(int, study.seeds))  # Study.__post_init__ fills seeds
@@ -124,7 +151,38 @@ def calibrate(
         )
     executor = executor or InlineExecutor()
     options = dataclasses.replace(study.ego, batch_size=q).for_budget(budget)
-    store = EvaluationStore(out, study.names, _store_attrs(study, spec, n_seeds))
+    with RunLock(out), _deferred_signals() as stop:
+        remove_stale_temporaries(out)
+        store = EvaluationStore(out, study.names, _store_attrs(study, spec, n_seeds))
+        return _search(
+            study,
+            store,
+            options,
+            budget,
+            n_seeds,
+            executor,
+            spec,
+            timeout,
+            progress,
+            callback,
+            stop,
+        )
+
+
+def _search(
+    study: Study,
+    store: EvaluationStore,
+    options: EGOOptions,
+    budget: int,
+    n_seeds: int,
+    executor: Executor,
+    spec: StudySpec | None,
+    timeout: float | None,
+    progress: bool,
+    callback: Callable[[xr.Dataset], None] | None,
+    stop: threading.Event,
+) -> xr.Dataset:
+    """The EGO rounds of :func:`calibrate` on an opened store."""
     _check_stored_realizations(study, store)
     composite = options.surrogate == "composite"
     parts = study.discrepancy.residual_parts(study.reference_for(0)) if composite else None
@@ -148,6 +206,11 @@ def calibrate(
             asks = _collect_asks(runs, budget, options, polishers)
             if not asks:
                 break
+            if stop.is_set():
+                raise RunInterrupted(
+                    f"interrupted: {len(store)} evaluations are saved in {store.path}; rerun "
+                    f"the same command to resume."
+                )
             seed_idx = np.concatenate([np.full(len(u), k) for k, u, _ in asks])
             unit = np.concatenate([u for _, u, _ in asks])
             real = study.realization_of(seed_idx)
@@ -189,6 +252,34 @@ def calibrate(
     if data is None:  # every seed evaluates at least once (budget, seeds >= 1)
         raise RuntimeError("calibrate stored no evaluations.")
     return data
+
+
+@contextlib.contextmanager
+def _deferred_signals():
+    """Turn the first SIGINT/SIGTERM into a stop request (an Event); a second one interrupts.
+
+    Outside the main thread (signal handlers cannot be set there) the Event is never set.
+    """
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def request(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        logger.warning(
+            "%s: stopping after the current batch is saved (again to stop now)",
+            signal.Signals(signum).name,
+        )
+
+    previous = {sig: signal.signal(sig, request) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _replay(run: EGO, stored: xr.Dataset | None, study: Study | None = None) -> int:
@@ -301,6 +392,8 @@ def _run_batch(
     for idx, fut in zip(chunks, futures, strict=True):
         try:
             parts.append(fut.result(timeout=timeout))
+        except StudyDefinitionError:  # the model's output does not fit the reference
+            raise
         except FutureTimeout:
             fut.cancel()
             parts.append(_failed_part(len(idx), EvalStatus.TIMEOUT, f"no result in {timeout} s"))
@@ -384,6 +477,7 @@ def _store_attrs(study: Study, spec: StudySpec | None, n_seeds: int) -> dict:
     attrs = provenance_attrs(
         study_name=study.name,
         study_fingerprint=study.fingerprint(),
+        study_fingerprint_parts=json.dumps(study.fingerprint_parts(), sort_keys=True),
         root_seed=int(study.seed),
         n_seeds=int(n_seeds),
         n_realizations=int(study.realizations),

@@ -68,7 +68,9 @@ def evaluate(
     Raises
     ------
     StudyDefinitionError
-        A realization index outside ``[0, study.realizations)``, or not one per set.
+        A realization index outside ``[0, study.realizations)``, or not one per set; or model
+        output that cannot be compared with the reference
+        (:meth:`bayescal.discrepancy.Discrepancy.check_model`: grid, strain range).
     """
     theta = np.atleast_2d(np.asarray(theta, dtype=float))
     n = theta.shape[0]
@@ -197,6 +199,7 @@ def _assemble(
             coords="different",
             compat="equals",
         )
+        disc.check_model(study.reference_for(int(r)), model)
         d = disc(study.reference_for(int(r)), model)
         if residuals:
             res_rows.update(

@@ -26,6 +26,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 
+from bayescal.io import remove_stale_temporaries
+from bayescal.run_lock import RunLock
 from bayescal.study.evaluate import _call_forward
 from bayescal.study.study import Study
 from bayescal.summary import best_per_seed, format_table
@@ -121,16 +123,37 @@ def run_posterior(
     progress : bool
         Show PyMC's progress bar.
 
+    Raises
+    ------
+    RunLockedError
+        Another process is running in ``out``.
+    InputDataError
+        ``out`` is not a writable directory (found before any sampling).
+
     Returns
     -------
     PosteriorResult
         Convergence failures do not raise: they are in ``diagnostics`` (the CLI turns them into a
         warning and a non-zero exit status).
     """
+    out = Path(out)
+    with RunLock(out):  # before any work: refuses a busy or unwritable directory
+        remove_stale_temporaries(out)
+        return _run_posterior(study, evaluations, out, options, predictive_draws, progress)
+
+
+def _run_posterior(
+    study: Study,
+    evaluations: xr.Dataset,
+    out: Path,
+    options: PosteriorOptions | None,
+    predictive_draws: int,
+    progress: bool,
+) -> PosteriorResult:
+    """The body of :func:`run_posterior`, run while holding the directory's lock."""
     from bayescal.infer import diagnose, posterior, write_posterior
     from bayescal.study.refine import combined_evaluations, refine_emulators
 
-    out = Path(out)
     opts = options if options is not None else posterior_options(study, progressbar=progress)
     start = time.perf_counter()
     checks: list[EmulatorCheck] | list[ResidualCheck] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import json
 import warnings
@@ -231,17 +232,55 @@ class Study:
         """Known constraint in the unit cube (what the optimizer sees)."""
         return self.feasible(self.from_unit(u))
 
-    def fingerprint(self) -> str:
-        """Short hash of what defines the problem (name, bounds, fixed values, options)."""
-        spec = {
+    def fingerprint_parts(self) -> dict[str, str]:
+        """One short hash per part of the problem the evaluations depend on.
+
+        The parts: ``name``, ``parameters`` (names and bounds), ``fixed``, ``derived`` (names and
+        functions), ``constraint``, ``reference`` (the data's content,
+        :func:`bayescal.io.content_digest`), ``forward`` (the forward model's qualified name and
+        its ``version`` attribute where it declares one) and ``discrepancy`` (its settings).
+        Run settings (budget, seeds, batch size, workers, EGO and posterior options, the study
+        file's build options as such) are left out: changing them keeps a store resumable.
+        """
+        from bayescal.io import content_digest
+
+        parts = {
             "name": self.name,
-            "parameters": [(p.name, p.lower, p.upper) for p in self.parameters],
-            "fixed": {k: float(v) for k, v in self.fixed.items()},
-            "derived": sorted(self.derived),
+            "parameters": [(p.name, float(p.lower), float(p.upper)) for p in self.parameters],
+            "fixed": {k: float(v) for k, v in sorted(self.fixed.items())},
+            "derived": [(k, _callable_identity(f)) for k, f in self.derived.items()],
+            "constraint": None if self.constraint is None else _callable_identity(self.constraint),
+            "reference": content_digest(self.reference),
+            "forward": _callable_identity(self.forward),
             "discrepancy": repr(self.discrepancy),
-            "options": {k: repr(v) for k, v in sorted(self.options.items())},
         }
-        return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+        return {
+            key: hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:12]
+            for key, value in parts.items()
+        }
+
+    def fingerprint(self) -> str:
+        """Short hash of all :meth:`fingerprint_parts`."""
+        text = json.dumps(self.fingerprint_parts(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _callable_identity(fn: Callable[..., Any]) -> str:
+    """Qualified name of a callable (through ``functools.partial``) and its declared version.
+
+    A study file's module name carries a hash of its path; only the last name part is kept, so
+    a study moved to another folder keeps its identity.
+    """
+    inner = fn
+    while isinstance(inner, functools.partial):
+        inner = inner.func
+    module = str(getattr(inner, "__module__", "") or "")
+    prefix = "bayescal_study_"
+    if module.startswith(prefix):  # bayescal_study_<stem>_<hash of the path>
+        module = module.removeprefix(prefix).rsplit("_", 1)[0]
+    name = f"{module}.{getattr(inner, '__qualname__', type(inner).__qualname__)}"
+    version = getattr(fn, "version", None) or getattr(inner, "version", None)
+    return name if version is None else f"{name} {version}"
 
 
 def _check_realizations(reference: xr.Dataset, discrepancy: Discrepancy) -> int:

@@ -9,8 +9,10 @@ import xarray as xr
 
 from bayescal.discrepancy import Discrepancy, FieldTerm
 from bayescal.errors import InputDataError, InputDataWarning, StudyDefinitionError
+from bayescal.io import EvaluationStore
 from bayescal.optimize import EGOOptions, EvalStatus
 from bayescal.study import Parameter, Study, calibrate, evaluate
+from bayescal.study.calibrate import _check_stored_realizations
 from bayescal.study.report import write_report
 from bayescal.summary import best_per_seed, format_table
 from models.toy import shear_band
@@ -148,11 +150,18 @@ def test_resume_equals_uninterrupted(study, run, tmp_path):
 
 
 def test_resume_refuses_other_realization_layout(reference, tmp_path):
-    """Three seeds over two realizations put seed 2 on realization 0; one realization cannot."""
+    """Three seeds over two realizations put seed 2 on realization 0; one realization cannot.
+
+    The changed reference is what the fingerprint names; with the fingerprint check passed
+    (same parts), the stored realization layout is checked too.
+    """
     calibrate(make_study(reference, seeds=3), tmp_path, budget=2)
     single = make_study(reference.isel(realization=0))
-    with pytest.raises(InputDataError, match="seed 1 was compared with realization 1"):
+    with pytest.raises(InputDataError, match="the reference data changed"):
         calibrate(single, tmp_path, budget=3, seeds=3)
+    store = EvaluationStore(tmp_path, single.names, {})  # no fingerprint: layout check only
+    with pytest.raises(InputDataError, match="seed 1 was compared with realization 1"):
+        _check_stored_realizations(single, store)
 
 
 def test_old_file_without_realization_resumes(reference, tmp_path):
