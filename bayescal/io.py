@@ -335,6 +335,9 @@ class EvaluationStore:
                 join="outer",
             )
         data.attrs = {**(self._data.attrs if self._data is not None else {}), **self.attrs}
+        for var in data.variables.values():
+            if np.issubdtype(var.dtype, np.datetime64):  # exact, whatever was read back
+                var.encoding = {"units": "microseconds since 1970-01-01", "dtype": "int64"}
         write_netcdf_atomic(data, self.path)
         self._data = data
         self._stamp = _stamp(self.path)
