@@ -8,6 +8,9 @@ The pipeline flows one way::
                posterior over θ (PyMC) <- GP emulator of d(θ) <──────────────────┘
 
 Subpackages are imported lazily by name (``bayescal.manifold``, ``bayescal.datasets`` ...).
+In a notebook, ``bayescal.calibrate(study)`` runs the search and the posterior in memory and
+returns a :class:`bayescal.calibration.Calibration`; ``bayescal.posterior(study, evaluations)``
+samples the posterior of existing evaluations.
 """
 
 from __future__ import annotations
@@ -43,11 +46,16 @@ _SUBPACKAGES = (
     "study",
 )
 
-__all__ = ["__version__", *_SUBPACKAGES]
+#: Functions and classes of :mod:`bayescal.calibration`, importable from the top level.
+_ENTRY_POINTS = ("Calibration", "calibrate", "posterior")
+
+__all__ = ["__version__", *_ENTRY_POINTS, *_SUBPACKAGES]
 
 
 def __getattr__(name: str) -> Any:
-    """Import a subpackage on first access (``bayescal.study`` after ``import bayescal``)."""
+    """Import a subpackage or an entry point (``bayescal.calibrate``) on first access."""
     if name in _SUBPACKAGES:
         return importlib.import_module(f"{__name__}.{name}")
+    if name in _ENTRY_POINTS:
+        return getattr(importlib.import_module(f"{__name__}.calibration"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

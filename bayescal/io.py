@@ -255,8 +255,8 @@ class EvaluationStore:
 
     Parameters
     ----------
-    directory : path
-        Output directory (created if missing).
+    directory : path or None
+        Output directory (created if missing); None keeps the evaluations in memory only.
     names : sequence of str
         Parameter names (the ``param`` coordinate).
     attrs : mapping
@@ -266,18 +266,19 @@ class EvaluationStore:
     filename = "evaluations.nc"
 
     def __init__(
-        self, directory: str | os.PathLike, names: tuple[str, ...], attrs: Mapping
+        self, directory: str | os.PathLike | None, names: tuple[str, ...], attrs: Mapping
     ) -> None:
-        self.directory = Path(directory)
-        self.path = self.directory / self.filename
+        self.directory = None if directory is None else Path(directory)
+        self.path = None if self.directory is None else self.directory / self.filename
         self.names = tuple(names)
         self.attrs = dict(attrs)
         self._data: xr.Dataset | None = None
         self._stamp: tuple[int, int, int] | None = None
-        if self.path.exists():
+        if self.path is not None and self.path.exists():
             self._data = self._open_existing()
 
     def _open_existing(self) -> xr.Dataset:
+        assert self.path is not None  # only called for a store on disk
         data = open_evaluations(self.path)
         self._stamp = _stamp(self.path)
         stored = tuple(str(n) for n in data["param"].values)
@@ -317,7 +318,7 @@ class EvaluationStore:
         When the file changed on disk since this store last read or wrote it (another writer),
         the evaluations on disk are read back first, so none is lost.
         """
-        if self.path.exists() and _stamp(self.path) != self._stamp:
+        if self.path is not None and self.path.exists() and _stamp(self.path) != self._stamp:
             logger.warning("%s changed on disk since it was read; merging", self.path)
             self._data = self._open_existing()
         batch = batch.assign_coords(param=list(self.names))
@@ -338,9 +339,10 @@ class EvaluationStore:
         for var in data.variables.values():
             if np.issubdtype(var.dtype, np.datetime64):  # exact, whatever was read back
                 var.encoding = {"units": "microseconds since 1970-01-01", "dtype": "int64"}
-        write_netcdf_atomic(data, self.path)
         self._data = data
-        self._stamp = _stamp(self.path)
+        if self.path is not None:
+            write_netcdf_atomic(data, self.path)
+            self._stamp = _stamp(self.path)
 
 
 def _stamp(path: Path) -> tuple[int, int, int]:

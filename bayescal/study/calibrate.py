@@ -64,7 +64,7 @@ def seed_sequences(root: int, k: int) -> list[np.random.SeedSequence]:
 
 def calibrate(
     study: Study,
-    out: str | Path,
+    out: str | Path | None,
     *,
     budget: int | None = None,
     seeds: int | None = None,
@@ -90,8 +90,9 @@ def calibrate(
     ----------
     study : Study
         The problem.
-    out : path
-        Output directory; ``out/evaluations.nc`` is created or resumed.
+    out : path or None
+        Output directory; ``out/evaluations.nc`` is created or resumed. None keeps the
+        evaluations in memory (a notebook; nothing survives the process).
     budget : int, optional
         Forward evaluations per seed (default ``study.budget``).
     seeds : int, optional
@@ -151,8 +152,10 @@ def calibrate(
         )
     executor = executor or InlineExecutor()
     options = dataclasses.replace(study.ego, batch_size=q).for_budget(budget)
-    with RunLock(out), _deferred_signals() as stop:
-        remove_stale_temporaries(out)
+    lock = contextlib.nullcontext() if out is None else RunLock(out)
+    with lock, _deferred_signals() as stop:
+        if out is not None:
+            remove_stale_temporaries(out)
         store = EvaluationStore(out, study.names, _store_attrs(study, spec, n_seeds))
         return _search(
             study,
@@ -207,9 +210,10 @@ def _search(
             if not asks:
                 break
             if stop.is_set():
+                where = "kept in memory" if store.path is None else f"saved in {store.path}"
                 raise RunInterrupted(
-                    f"interrupted: {len(store)} evaluations are saved in {store.path}; rerun "
-                    f"the same command to resume."
+                    f"interrupted: {len(store)} evaluations are {where}; rerun the same "
+                    f"command to resume."
                 )
             seed_idx = np.concatenate([np.full(len(u), k) for k, u, _ in asks])
             unit = np.concatenate([u for _, u, _ in asks])
@@ -416,7 +420,8 @@ def _stop_on_bug(result: xr.Dataset, store: EvaluationStore) -> None:
         evaluations all failed, when it ran at least 4 or nothing stored so far is OK after at
         least 3 runs (with the first message). The batch is saved first.
     """
-    where = f"the batch is saved in {store.path}; fix the model and rerun to resume"
+    saved = "in memory" if store.path is None else f"in {store.path}"
+    where = f"the batch is saved {saved}; fix the model and rerun to resume"
     if "forward_traceback" in result.attrs:
         raise ForwardModelError(
             f"the forward model raised a programming error ({where}):\n"

@@ -175,8 +175,10 @@ def emulator_variance_ratio(
     return out
 
 
-def combined_evaluations(evaluations: xr.Dataset, out: str | Path) -> xr.Dataset:
+def combined_evaluations(evaluations: xr.Dataset, out: str | Path | None) -> xr.Dataset:
     """EGO evaluations plus the stored refinement evaluations of ``DIR`` (if any)."""
+    if out is None:
+        return evaluations
     path = Path(out) / "refinement" / EvaluationStore.filename
     if not path.exists():
         return evaluations
@@ -208,7 +210,7 @@ def _append(evaluations: xr.Dataset, extra: xr.Dataset | None) -> xr.Dataset:
 def refine_emulators(
     study: Study,
     evaluations: xr.Dataset,
-    out: str | Path,
+    out: str | Path | None,
     options: PosteriorOptions,
 ) -> tuple[xr.Dataset, list[EmulatorCheck] | list[ResidualCheck]]:
     """Run ``options.refine_rounds`` rounds of refinement; return all evaluations and checks.
@@ -219,8 +221,9 @@ def refine_emulators(
         Forward model and discrepancy.
     evaluations : xarray.Dataset
         EGO evaluations (``DIR/evaluations.nc``).
-    out : str or Path
-        The run directory (refinement evaluations go to ``DIR/refinement/``).
+    out : str, Path or None
+        The run directory (refinement evaluations go to ``DIR/refinement/``); None keeps them
+        in memory.
     options : PosteriorOptions
         ``refine_rounds``, ``refine_points`` and the posterior settings (sampled briefly).
 
@@ -253,17 +256,16 @@ def refine_emulators(
 
 
 def _refinement_store(
-    study: Study, evaluations: xr.Dataset, out: str | Path
+    study: Study, evaluations: xr.Dataset, out: str | Path | None
 ) -> tuple[EvaluationStore, int]:
-    """``DIR/refinement``'s store and the number of rounds it already holds."""
-    store = EvaluationStore(
-        Path(out) / "refinement", study.names, {**evaluations.attrs, "content": "refinement"}
-    )
+    """``DIR/refinement``'s store (in memory when ``out`` is None) and its number of rounds."""
+    where = None if out is None else Path(out) / "refinement"
+    store = EvaluationStore(where, study.names, {**evaluations.attrs, "content": "refinement"})
     return store, 0 if store.data is None else np.unique(store.data["batch"].values).size
 
 
 def _refine_residual(
-    study: Study, evaluations: xr.Dataset, out: str | Path, options: PosteriorOptions
+    study: Study, evaluations: xr.Dataset, out: str | Path | None, options: PosteriorOptions
 ) -> tuple[xr.Dataset, list[ResidualCheck]]:
     """:func:`refine_emulators` for the residual likelihood (pooled draws, early stop)."""
     from bayescal.infer.residual_posterior import realizations_of, residual_posterior
