@@ -9,6 +9,11 @@ from collections.abc import Callable, Sequence
 from typing import cast
 
 import numpy as np
+from botorch.exceptions.errors import (
+    CandidateGenerationError,
+    ModelFittingError,
+    OptimizationTimeoutError,
+)
 from botorch.utils.sampling import manual_seed
 
 from bayescal.errors import InputDataError, NumericsWarning, StudyDefinitionError
@@ -23,6 +28,18 @@ from bayescal.optimize.surrogate import fit_gp, single_thread
 __all__ = ["EGO"]
 
 logger = logging.getLogger(__name__)
+
+#: Failures of a surrogate step that fall back to random feasible points: GP fits, Cholesky
+#: factorisations (torch, gpytorch and numpy raise RuntimeError or ValueError subclasses) and
+#: the acquisition optimiser. Programming errors are not among them.
+SURROGATE_FAILURES = (
+    RuntimeError,
+    ValueError,
+    ArithmeticError,
+    ModelFittingError,
+    CandidateGenerationError,
+    OptimizationTimeoutError,
+)
 
 _KEY_DESIGN, _KEY_ASK = 0, 1
 _N_AROUND_BEST = 5  # best OK points around which extra raw candidates are drawn
@@ -337,7 +354,7 @@ class EGO:
         try:
             with single_thread():
                 proposal = self._model_step(rng, seed)
-        except Exception as exc:  # GP fit / Cholesky / optimiser failures: never crash a study
+        except SURROGATE_FAILURES as exc:  # numerical failures; a bug (TypeError, ...) raises
             warnings.warn(
                 f"EGO surrogate step failed ({type(exc).__name__}: {exc}); proposing random "
                 "feasible points instead.",

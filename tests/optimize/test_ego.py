@@ -234,3 +234,15 @@ def test_tolerance_stops_driver():
     res = minimize(branin_unit, 2, budget=30, options=opts, seed=0)
     assert res.stop_reason == "tolerance"
     assert res.n_evals == 7
+
+
+def test_a_bug_in_the_surrogate_step_is_not_swallowed(monkeypatch):
+    ego = EGO(2, options=FAST, seed=0)
+    run(ego, branin_unit, 6)
+
+    def buggy(*args, **kwargs):
+        raise TypeError("fit_gp() got an unexpected keyword argument 'noise'")
+
+    monkeypatch.setattr(ego_module, "fit_gp", buggy)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        ego.ask()
