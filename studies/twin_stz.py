@@ -14,34 +14,11 @@ Truths used in the benchmarks, as (beta, u0, c0, s_y):
 
 (Truth 3 of earlier notes was not recorded.)
 
-The search runs in (beta, chi0, c0, s_y) by default (``--set search=u0`` for the paper's
-coordinates; see ``cuzr_stz.build``): on the original truth, 2 seeds x 100 evaluations ended
-4-29 % of the ranges away in (beta, u0) and 0.1-8 % in (beta, chi0).
-
-The last 40 % of each seed's budget (``--set polish=...``: a fraction, an int count, or 0 for
-EGO alone) refines the EGO incumbent by Gauss–Newton on the discrepancy's residual vectors
-(:mod:`bayescal.optimize.gauss_newton`): EGO alone creeps along the long, tilted
-(beta, c0, s_y) valley of this exact model's cone, the least-squares step goes down it. On the
-original truth, 2 seeds x 100: worst errors 9.8 / 4.7 % of a range with EGO alone, 1.95 / 0.42 %
-with the polish. 40 % rather than 29 %: at evaluation 71 of twin truths 3 and 1 (2 seeds each)
-the best d was 0.2633 / 0.0538 / 0.0873 / 0.0471 with EGO until then, and 0.2411 / 0.0258 /
-0.0651 / 0.0334 with the polish from evaluation 60 (the shrunken trust region gains little).
-
-The posterior refines its emulators with ``refine_rounds`` (default 3) rounds of 8 forward runs
-per seed at posterior draws: the twin's model is exact, so the emulators' own error is all the
-posterior's width, and without refinement it is not resolved near the truth
-(``benchmarks/twin_posterior.py`` prints the 94 % intervals against the truth).
-
-Not recovered so far: a truth below the chi0 ~ 1000 K cliff, (3.5, -3.372, 0.15, 1.05) with chi0
-912 K: 2 seeds x 100 ended 40-83 % off in c0 and s_y (d 0.157 / 0.359). One seed sat from
-evaluation 40 on a plateau at beta = 2, chi0 ~ 700 K where steps in c0 and s_y did not change
-d (to 4 decimals), so neither the GP nor the polish's Jacobian had a direction in them.
-The truth's basin is small (``benchmarks/twin_basin.py``): from the truth, c0 +-0.02 (2 % of
-its range) raises d to 0.15-0.18, s_y +-0.02 to 0.09 and chi0 +-50 K to 0.49-1.1, while a
-second valley at (3.54, 951 K, 0.68, 0.82) has d 0.1647, where the other seed ended; on the
-straight line from it to the truth d rises to 0.313 half-way, so no local step leaves it.
-Searching log(chi0) instead (from 80 K, the lowest the 20 K constraint admits) ended at
-d 0.244 / 0.469: not kept.
+The last 40 % of each seed's budget goes to a Gauss–Newton polish (``--set polish=...``: a
+fraction, a count, or 0 for EGO alone), and the posterior refines its emulators with
+``refine_rounds`` (default 3) rounds of forward runs at posterior draws: the twin's model is
+exact, so the emulators' own error is all of the posterior's width. Measured results:
+``benchmarks/FINDINGS.md``.
 """
 
 from __future__ import annotations
