@@ -42,6 +42,7 @@ def build(
     search: str = "chi0",
     local_min_radius: float | None = 0.0125,
     local_quadratic: bool = False,
+    local_restarts: int = 0,
     polish: int | float = 0.0,
     refine_rounds: int = 0,
     draws: int = 2000,
@@ -54,8 +55,9 @@ def build(
     sampled under the paper's uniform prior on (beta, u0, c0, s_y) either way. ``polish``: the
     last evaluations of each seed go to a Gauss–Newton polish (a count, or a fraction of the
     budget); ``refine_rounds``: forward runs at posterior draws refine the emulators;
-    ``surrogate="composite"``: EGO on the residual vector's principal parts; ``draws``: NUTS
-    draws per chain; ``workers``: torch threads of the solver.
+    ``surrogate="composite"``: EGO on the residual vector's principal parts;
+    ``local_restarts``: a collapsed trust region restarts elsewhere (``EGOOptions``); ``draws``:
+    NUTS draws per chain; ``workers``: torch threads of the solver.
     """
     data = load_cuzr()
     pe0 = data["pe"].isel(frame=0).values
@@ -109,6 +111,7 @@ def build(
             local_min_radius=local_min_radius,
             local_fail_tol=2,
             local_quadratic=local_quadratic,
+            local_restarts=local_restarts,
             polish=polish,
             polish_fd_step=(2e-3, 2e-4, 2e-3, 2e-3),  # 10x smaller along the steep chi0
             surrogate=surrogate,

@@ -6,6 +6,7 @@ import logging
 import math
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import cast
 
 import numpy as np
@@ -25,7 +26,7 @@ from bayescal.optimize.quadratic import fit_quadratic, n_quadratic_terms, quadra
 from bayescal.optimize.status import EvalStatus
 from bayescal.optimize.surrogate import fit_gp, single_thread
 
-__all__ = ["EGO"]
+__all__ = ["EGO", "TrustRegion"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,29 @@ SURROGATE_FAILURES = (
 
 _KEY_DESIGN, _KEY_ASK = 0, 1
 _N_AROUND_BEST = 5  # best OK points around which extra raw candidates are drawn
+
+
+@dataclass(frozen=True)
+class TrustRegion:
+    """State of EGO's local search, replayed from the history.
+
+    Attributes
+    ----------
+    radius : float
+        Half-width of the box (unit-cube units).
+    first : int
+        Index of the first evaluation of the current region; its centre is the best OK
+        evaluation from there on (0: the incumbent of the whole run).
+    exploring : bool
+        Whether the next batch is one of a restart's global batches.
+    collapsed : tuple of ndarray
+        Centres (unit cube, shape (dim,)) of the regions that collapsed and were left.
+    """
+
+    radius: float
+    first: int = 0
+    exploring: bool = False
+    collapsed: tuple[np.ndarray, ...] = ()
 
 
 class EGO:
@@ -203,29 +227,50 @@ class EGO:
         halves after ``local_fail_tol`` failures in a row and doubles after 3 successes in a
         row, within ``[local_min_radius, local_radius]``. ``local_fail_tol`` more failures at
         the smallest radius reset it to ``local_radius`` (a box that collapsed away from the
-        minimum would otherwise creep towards it by ``local_min_radius`` per batch).
+        minimum would otherwise creep towards it by ``local_min_radius`` per batch), or, with
+        ``options.local_restarts``, start a new region elsewhere (:meth:`trust_region`).
         """
+        return self.trust_region().radius
+
+    def trust_region(self) -> TrustRegion:
+        """The current trust region, replayed from the history (see :meth:`local_radius`)."""
         opts = self.options
-        radius = opts.local_radius
+        region = TrustRegion(radius=opts.local_radius)
         if opts.local_min_radius is None:
-            return radius
+            return region
         q = opts.batch_size
         fail_tol = opts.local_fail_tol or math.ceil(max(4, self.dim) / q)
         y = np.where(self._ok(), self._y, np.inf)
         # __init__ rejects a fractional local_from, so it is a count here
         start = max(cast(int, opts.local_from), self.n_init)
         fails = successes = 0
+        radius, first, explore_until = opts.local_radius, 0, 0
+        collapsed_at: list[np.ndarray] = []
         for lo in range(start, self.n_told - q + 1, q):
-            before, batch = y[:lo].min(), y[lo : lo + q].min()
+            if lo < explore_until:  # a restart's global batches do not count
+                continue
+            before, batch = y[first:lo].min(), y[lo : lo + q].min()
             improved = np.isfinite(batch) and batch < before - 1e-3 * abs(before)
             fails, successes = (0, successes + 1) if improved else (fails + 1, 0)
-            if fails == fail_tol:  # shrink; once collapsed, start over with the full box
-                collapsed = radius <= opts.local_min_radius
-                radius = opts.local_radius if collapsed else max(radius / 2, opts.local_min_radius)
+            if fails == fail_tol:  # shrink; once collapsed, start over
+                if radius > opts.local_min_radius:
+                    radius = max(radius / 2, opts.local_min_radius)
+                elif opts.local_restarts:
+                    collapsed_at.append(self._x[first + int(np.argmin(y[first : lo + q]))])
+                    first = lo + q
+                    explore_until = first + opts.local_restarts * q
+                    radius = opts.local_radius
+                else:
+                    radius = opts.local_radius
                 fails = 0
             elif successes == 3:
                 radius, successes = min(radius * 2, opts.local_radius), 0
-        return float(radius)
+        return TrustRegion(
+            radius=float(radius),
+            first=first,
+            exploring=self.n_told < explore_until,
+            collapsed=tuple(collapsed_at),
+        )
 
     # ------------------------------------------------------------------------------ tell
     def tell(
@@ -390,12 +435,23 @@ class EGO:
         ok = self._ok()
         x_ok, y_ok = self._x[ok], self._y[ok]
         t = np.log(y_ok) if opts.log_y else y_ok
-        incumbent = x_ok[np.argmin(t)]
         unit = np.array([np.zeros(self.dim), np.ones(self.dim)])
         pending, near = None, None
-        if opts.local and self.n_told >= opts.local_from:
+        local = opts.local and self.n_told >= opts.local_from
+        region = self.trust_region() if local else TrustRegion(radius=opts.local_radius)
+        mine = np.flatnonzero(ok) >= region.first  # OK points of the current region
+        incumbent = x_ok[mine][np.argmin(t[mine])] if mine.any() else x_ok[np.argmin(t)]
+        feasible = self.feasible
+        if region.exploring:  # a restart: global, blind to the collapsed regions
+            keep = self._outside(x_ok, region.collapsed, opts.local_radius)
+            x_ok, t = x_ok[keep], t[keep]
+            feasible = self._outside_feasible(region.collapsed)
+            box = input_bounds = unit
+            ok = ok.copy()
+            ok[np.flatnonzero(ok)[~keep]] = False
+        elif local:
             near = np.argsort(np.linalg.norm(x_ok - incumbent, axis=1), kind="stable")
-            box = np.clip(incumbent + np.outer([-1, 1], self.local_radius()), 0.0, 1.0)
+            box = np.clip(incumbent + np.outer([-1, 1], region.radius), 0.0, 1.0)
             if self._quadratic_turn():
                 pending = self._quadratic_point(x_ok, y_ok, incumbent, box)
                 if pending is not None and opts.batch_size == 1:
@@ -407,6 +463,8 @@ class EGO:
             input_bounds[1] = np.maximum(input_bounds[1], input_bounds[0] + 1e-6)
         else:
             box = input_bounds = unit
+        if len(t) < 2:
+            return None
         objective = None
         r_ok = self._composite_rows(ok, near)
         if r_ok is not None:
@@ -421,7 +479,7 @@ class EGO:
             box=box,
             centres=x_ok[np.argsort(t, kind="stable")[:_N_AROUND_BEST]],
             rng=rng,
-            feasible=self.feasible,
+            feasible=feasible,
         )
         with manual_seed(seed):
             return propose_batch(
@@ -433,12 +491,33 @@ class EGO:
                 candidates=candidates,
                 avoid=self._x,
                 avoid_radius=opts.avoid_radius,
-                feasible=self.feasible,
+                feasible=feasible,
                 num_restarts=opts.num_restarts,
                 mc_samples=opts.mc_samples,
                 seed=seed,
                 pending=pending,
             )
+
+    @staticmethod
+    def _outside(x: np.ndarray, centres: Sequence[np.ndarray], radius: float) -> np.ndarray:
+        """Rows of ``x`` (n, dim) outside every box of half-width ``radius`` at ``centres``."""
+        keep = np.ones(len(x), dtype=bool)
+        for c in centres:
+            keep &= np.abs(x - c).max(axis=1) > radius
+        return keep
+
+    def _outside_feasible(self, centres: Sequence[np.ndarray]) -> Callable | None:
+        """The known constraint, and outside the collapsed regions' boxes."""
+        if not centres:
+            return self.feasible
+        inner, radius = self.feasible, self.options.local_radius
+
+        def feasible(u: np.ndarray) -> np.ndarray:
+            u = np.atleast_2d(u)
+            out = self._outside(u, centres, radius)
+            return out & as_feasible_mask(inner, u)
+
+        return feasible
 
     def _composite_rows(self, ok: np.ndarray, near: np.ndarray | None) -> np.ndarray | None:
         """Residual rows of the GP's training points for the composite surrogate, or None.

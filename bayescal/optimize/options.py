@@ -112,6 +112,14 @@ class EGOOptions:
         (up to ``local_radius``) after 3 consecutive improving ones, never below this value;
         ``local_fail_tol`` more failures at this value reset it to ``local_radius``.
         It is replayed from the history, so resumed runs continue unchanged.
+    local_restarts : int
+        With ``local_min_radius``: a trust region that collapses (``local_fail_tol`` failures
+        at ``local_min_radius``) restarts elsewhere instead of growing back at the same place
+        (TuRBO's restart). The next ``local_restarts`` batches are global qLogEI steps of a GP
+        that has not seen the collapsed regions (their points within ``local_radius`` of
+        their centres are left out, and no candidate lies inside their boxes); the new region
+        is centred on the best point evaluated since the restart, and improvement is judged
+        against that region's own best. 0 (default) keeps one region at the incumbent.
     local_fail_tol : int or None
         Non-improving batches before the box halves; ``None`` gives TuRBO's rule
         ``ceil(max(4, dim) / batch_size)``.
@@ -165,6 +173,7 @@ class EGOOptions:
     local_radius: float = 0.2
     local_min_radius: float | None = None
     local_fail_tol: int | None = None
+    local_restarts: int = 0
     local_quadratic: bool = False
     local_quadratic_n: int | None = None
     log_y: bool = False
@@ -210,6 +219,13 @@ class EGOOptions:
                 self.local_radius,
                 "It must not exceed local_radius; None keeps the box fixed.",
             )
+        if self.local_restarts:
+            _check_int("local_restarts", self.local_restarts, 0, "0 turns restarts off.")
+            if self.local_min_radius is None:
+                raise InputDataError(
+                    "EGOOptions.local_restarts needs local_min_radius (an adaptive trust region "
+                    "that can collapse); got None."
+                )
         if self.local_fail_tol is not None:
             _check_int("local_fail_tol", self.local_fail_tol, 1, "None gives ceil(max(4, d) / q).")
         if self.local_quadratic_n is not None:
