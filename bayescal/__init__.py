@@ -40,6 +40,7 @@ _SUBPACKAGES = (
     "infer",
     "io",
     "manifold",
+    "md",
     "optimize",
     "plots",
     "srom",

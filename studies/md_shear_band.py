@@ -3,7 +3,7 @@
 ``bayescal run studies/md_shear_band.py --out runs/md`` (then ``bayescal report|posterior DIR``);
 about 1 min of MD on first use (cached), then ~30 s of EGO and ~1.5 min of NUTS (4 chains, 2 cores).
 
-Data. ``realizations`` independent 2D binary Lennard-Jones glasses (``bayescal.coarse.md``:
+Data. ``realizations`` independent 2D binary Lennard-Jones glasses (``bayescal.md.glass``:
 Kob–Andersen-type 65:35 mixture, density 1.2; reduced LJ units throughout: lengths in sigma,
 stress in epsilon / sigma^2, time in tau) of 1,600 atoms (box 36.5 sigma) are melted, quenched to
 T = 0.01 over 150 tau and sheared by LAMMPS (``fix deform xy`` + ``nvt/sllod``, rate 0.006 / tau)
@@ -73,10 +73,10 @@ import numpy as np
 import xarray as xr
 from scipy.optimize import least_squares
 
-from bayescal.coarse.md import MDOptions, MDRun, default_coarse_options, md_reference, shear_glass
 from bayescal.discrepancy import Discrepancy, FieldTerm, StressTerm, nearest_points
 from bayescal.infer import PosteriorOptions
 from bayescal.io import write_netcdf_atomic
+from bayescal.md import GlassOptions, GlassRun, default_coarse_options, md_reference, shear_glass
 from bayescal.optimize import EGOOptions
 from bayescal.study import Parameter, Study
 from models.toy import shear_band
@@ -102,14 +102,14 @@ def _write_json_atomic(obj: dict, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def md_run(cache: Path, options: MDOptions, rng: np.random.SeedSequence) -> MDRun:
+def md_run(cache: Path, options: GlassOptions, rng: np.random.SeedSequence) -> GlassRun:
     """One sheared glass, from ``cache`` if this MD (options, seed) ran before."""
     key = _key({"md": asdict(options), "entropy": rng.entropy, "spawn": rng.spawn_key})
     folder = cache / f"md-{key}"
     done = folder / "run.json"
     if done.is_file():
         meta = json.loads(done.read_text())
-        return MDRun(
+        return GlassRun(
             dump=folder / "shear.dump",
             strain=np.asarray(meta["strain"]),
             stress=np.asarray(meta["stress"]),
@@ -125,7 +125,7 @@ def md_run(cache: Path, options: MDOptions, rng: np.random.SeedSequence) -> MDRu
 def md_data(
     *,
     realizations: int,
-    options: MDOptions,
+    options: GlassOptions,
     grid: int,
     method: str,
     pe: bool,
@@ -277,7 +277,7 @@ def build(
     realizations : int
         Independent MD glasses R (EGO seed k uses realization k % R).
     n_atoms, shear_steps, quench_steps, melt_steps, n_frames, max_strain, t_glass
-        :class:`bayescal.coarse.md.MDOptions` of the 2D LJ glass (reduced units).
+        :class:`bayescal.md.GlassOptions` of the 2D LJ glass (reduced units).
     grid : int
         Coarse grid cells per side (the forward model's grid too).
     method : {"gp", "bin", "gaussian", "tophat"}
@@ -298,7 +298,7 @@ def build(
     draws, tune, chains
         NUTS settings of the posterior step.
     """
-    md = MDOptions(
+    md = GlassOptions(
         n_atoms=n_atoms,
         melt_steps=melt_steps,
         quench_steps=quench_steps,

@@ -3,7 +3,7 @@
 The MD application of the SROM (Zhang & Guilleminot, CMAME 2023; Quek et al., Mech. Mater.
 2025) on a quantity a reduced model can carry: a clamped fcc copper plate (238 atoms, 0 K, free
 surfaces in z, periodic in y) under a suddenly applied tip force
-(:mod:`bayescal.srom.md_beam`). The quantity of interest is the peak tip deflection (Å).
+(:mod:`bayescal.md.beam`). The quantity of interest is the peak tip deflection (Å).
 
 Steps:
 
@@ -51,9 +51,8 @@ import xarray as xr
 
 from bayescal.errors import BayescalError, InputDataError
 from bayescal.io import provenance_attrs, write_netcdf_atomic
-from bayescal.srom import SROM, pod_basis, snapshot_matrix
-from bayescal.srom.lammps_box import CU_POTENTIALS
-from bayescal.srom.md_beam import (
+from bayescal.md import (
+    CU_POTENTIALS,
     BeamOptions,
     BeamResponse,
     BeamState,
@@ -63,6 +62,7 @@ from bayescal.srom.md_beam import (
     free_basis,
     prepare_beam,
 )
+from bayescal.srom import SROM, pod_basis, snapshot_matrix
 from bayescal.srom.qoi_identification import band_covers, identify_dispersion_by_qoi
 
 logger = logging.getLogger("studies.srom_beam")

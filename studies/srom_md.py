@@ -24,7 +24,7 @@ Steps:
    of all snapshots pooled, the rank is where the pooled discarded energy drops below ``tol``;
 3. the SROM (:class:`bayescal.srom.SROM`, zero net translation imposed) draws random bases, the
    leading ``n_fixed`` modes optionally held at the centre (frequency split);
-4. reduced-order MD (:func:`bayescal.srom.reduced_md.reduced_md_batch`, Galerkin forces of the
+4. reduced-order MD (:func:`bayescal.md.reduced.reduced_md_batch`, Galerkin forces of the
    ROM potential, Nosé–Hoover) runs in each random basis, and in the centre and each candidate
    basis for reference; its QoIs use the full MD's estimators.
 
@@ -55,19 +55,18 @@ import numpy as np
 import xarray as xr
 
 from bayescal.errors import BayescalError, ConvergenceWarning, InputDataError
-from bayescal.manifold import principal_angles
-from bayescal.srom import (
-    SROM,
-    canonical_norm,
-    constrain,
-    pod_basis,
-    snapshot_matrix,
-    translation_constraint,
+from bayescal.manifold import principal_angles, stiefel
+from bayescal.md import (
+    CU_POTENTIALS,
+    DEFAULT_CANDIDATES,
+    CandidateRuns,
+    MDOptions,
+    ReducedMDOptions,
+    State,
+    reduced_md_batch,
+    run_candidates,
 )
-from bayescal.srom.lammps_box import CU_POTENTIALS, DEFAULT_CANDIDATES
-from bayescal.srom.md_candidates import CandidateRuns, run_candidates
-from bayescal.srom.md_start import MDOptions, State
-from bayescal.srom.reduced_md import ReducedMDOptions, reduced_md_batch
+from bayescal.srom import SROM, constrain, pod_basis, snapshot_matrix, translation_constraint
 
 logger = logging.getLogger("studies.srom_md")
 
@@ -233,7 +232,7 @@ def run_study(
         cands = np.stack([pod_basis(s, rank=r)[0] for s in S])
         t0 = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
-            # far-apart candidates: stiefel_log may stop at its iteration cap; kept in attrs
+            # far-apart candidates: stiefel.log_map may stop at its iteration cap; kept in attrs
             warnings.simplefilter("always", ConvergenceWarning)
             srom = SROM.fit(
                 cands, pooled_snapshots=pooled, rank=r, constraint=B, dispersion=dispersion
@@ -241,7 +240,7 @@ def run_study(
         fit_warnings.extend(f"gamma={g:g}: {w.message}" for w in caught)
         srom_seconds += time.perf_counter() - t0
         disp[ig] = srom.dispersion
-        dist[ig] = canonical_norm(srom.center, srom.tangents, check=False)
+        dist[ig] = stiefel.canonical_norm(srom.center, srom.tangents, check=False)
         theta = np.degrees(principal_angles(srom.center, constrain(cands, B), check=False))
         angles[ig] = np.stack([np.median(theta, axis=-1), theta.max(axis=-1)], axis=-1)
         # reference ROMs: the centre and every candidate basis (after the constraint)

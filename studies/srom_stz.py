@@ -45,6 +45,7 @@ from bayescal.io import provenance_attrs, write_netcdf_atomic
 from bayescal.plots import plot_srom_coverage, plot_srom_fields
 from bayescal.srom import best_parameters, strain_field_srom, stz_strain_fields
 from bayescal.summary import best_per_seed
+from models import stz
 
 __all__ = ["COVERAGE_STRAINS", "main", "run", "select_candidates", "summary"]
 
@@ -293,7 +294,11 @@ def run(
     try:
         stages.begin(f"STZ at {len(params)} set(s), {spf} steps/frame")
         fields = stz_strain_fields(
-            params, reference=reference, steps_per_frame=spf, workers=workers
+            params,
+            simulate=stz.simulate,
+            reference=reference,
+            steps_per_frame=spf,
+            workers=workers,
         )
         stages.done()
         stages.begin(f"SROM, {samples} samples")

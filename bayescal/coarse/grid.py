@@ -22,6 +22,7 @@ __all__ = [
     "Kernel",
     "bin_average",
     "box_frame_xy",
+    "check_atoms",
     "kernel_average",
     "periodic_kernel_1d",
 ]
@@ -110,7 +111,26 @@ def box_frame_xy(positions: ArrayLike, box: Box) -> np.ndarray:
     return box.origin[:2] + s[:, :2] * box.lengths[:2]
 
 
-def _check_atoms(xy: ArrayLike, values: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+def check_atoms(xy: ArrayLike, values: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Per-atom in-plane positions and values as finite float arrays, or raise.
+
+    Parameters
+    ----------
+    xy : array_like, shape (n, 2) or (n, 3)
+        Positions (only x, y are kept).
+    values : array_like, shape (n,)
+        One value per atom.
+
+    Returns
+    -------
+    xy : ndarray, shape (n, 2)
+    values : ndarray, shape (n,)
+
+    Raises
+    ------
+    InputDataError
+        Shapes that do not match, or non-finite entries.
+    """
     p = np.asarray(xy, dtype=float)
     v = np.asarray(values, dtype=float)
     if p.ndim != 2 or p.shape[1] < 2 or v.shape != (p.shape[0],):
@@ -145,7 +165,7 @@ def bin_average(
     sem : ndarray, shape (ny, nx)
         Standard error of the cell mean, ``std / sqrt(count)`` (NaN below 2 atoms).
     """
-    p, v = _check_atoms(xy, values)
+    p, v = check_atoms(xy, values)
     idx = grid.cell_index(p)
     size = grid.nx * grid.ny
     cnt = np.bincount(idx, minlength=size)
@@ -219,7 +239,7 @@ def kernel_average(
     weight : ndarray, shape (ny, nx)
         Sum of weights (the kernel's effective count).
     """
-    p, v = _check_atoms(xy, values)
+    p, v = check_atoms(xy, values)
     if kernel not in ("gaussian", "tophat"):
         raise InputDataError(f"kernel must be 'gaussian' or 'tophat'; got {kernel!r}.")
     if not (width > 0) or (kernel == "tophat" and width > min(grid.lx, grid.ly)):

@@ -1,13 +1,17 @@
-"""Grassmann geometry of subspaces in numpy, batched over leading dims.
+"""Grassmann and Stiefel geometry of orthonormal bases in numpy, batched over leading dims.
 
 Points are orthonormal bases ``(..., n, p)``; every function takes leading batch dims and
 trailing core dims, and never imports xarray (the labelled layer lives in
-``bayescal.discrepancy``).
+``bayescal.discrepancy``). The names at this level are the Grassmann manifold's (subspaces);
+:mod:`bayescal.manifold.stiefel` has the Stiefel manifold's (bases, where column order and
+signs matter) under the same verbs: ``stiefel.exp_map``, ``stiefel.log_map``,
+``stiefel.distance``, ``stiefel.karcher_mean``. :mod:`bayescal.manifold.validate` holds the
+input checks shared by both.
 """
 
 from __future__ import annotations
 
-from bayescal.manifold._validate import ORTHONORMAL_ATOL
+from bayescal.manifold import stiefel
 from bayescal.manifold.angles import principal_angles
 from bayescal.manifold.distance import (
     METRICS,
@@ -28,6 +32,7 @@ from bayescal.manifold.grassmann import (
 )
 from bayescal.manifold.karcher import KarcherInfo, karcher_mean
 from bayescal.manifold.subspace import canonical_signs, subspace
+from bayescal.manifold.validate import ORTHONORMAL_ATOL
 
 __all__ = [  # noqa: RUF022 - grouped by topic (STYLE.md 3), not sorted
     # subspaces from data
@@ -52,6 +57,8 @@ __all__ = [  # noqa: RUF022 - grouped by topic (STYLE.md 3), not sorted
     # means
     "karcher_mean",
     "KarcherInfo",
+    # the Stiefel manifold (bases), as a module: stiefel.exp_map, stiefel.log_map, ...
+    "stiefel",
     # validation
     "ORTHONORMAL_ATOL",
 ]

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 from numpy.typing import ArrayLike
 
-from bayescal.manifold._linalg import gram
-from bayescal.manifold._validate import (
+from bayescal.manifold.linalg import gram
+from bayescal.manifold.validate import (
     as_bases,
     as_tall_stack,
     broadcast_batch,

@@ -33,8 +33,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from bayescal.errors import InputDataError
-from bayescal.manifold._validate import as_bases, check_same_ambient
 from bayescal.manifold.angles import angles_of_bases, angles_of_pairs
+from bayescal.manifold.validate import as_bases, check_same_ambient
 
 __all__ = [
     "METRICS",

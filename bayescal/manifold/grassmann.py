@@ -20,14 +20,14 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from bayescal.errors import InputDataError
-from bayescal.manifold._validate import (
+from bayescal.manifold.distance import Metric, distance
+from bayescal.manifold.validate import (
     ORTHONORMAL_ATOL,
     as_bases,
     as_positive_int,
     broadcast_batch,
     check_same_ambient,
 )
-from bayescal.manifold.distance import Metric, distance
 
 __all__ = [
     "Grassmann",

@@ -10,8 +10,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from bayescal.errors import ConvergenceWarning, InputDataError
-from bayescal.manifold._validate import as_weighted_stack
 from bayescal.manifold.grassmann import exp_map, log_map
+from bayescal.manifold.validate import as_weighted_stack
 
 __all__ = ["KarcherInfo", "karcher_mean"]
 

@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from bayescal.errors import InputDataError
-from bayescal.manifold._validate import as_matrix_stack, as_positive_int
+from bayescal.manifold.validate import as_matrix_stack, as_positive_int
 
 __all__ = ["canonical_signs", "subspace"]
 

@@ -3,11 +3,13 @@
 Model-form uncertainty after Zhang & Guilleminot (CMAME 403, 115702, 2023), Soize & Farhat
 (IJNME 2017) and Quek et al. (Mech. Mater. 202, 105237, 2025): candidate reduced-order bases
 (POD of MD trajectories or of strain fields) are mixed on the Stiefel manifold with Dirichlet
-weights around a centre basis. Array core in ``stiefel`` (geometry), ``constraints``
-(:math:`B^T Y = 0`), ``snapshots`` (POD), ``model`` (the SROM), ``hyperparameters``
-(dispersion identification from the bases' spread) and ``qoi_identification`` (from target
-values of a quantity of interest); ``propagate`` runs a quantity of interest on sampled bases; the
-labelled continuum application in ``continuum``.
+weights around a centre basis. The geometry is :mod:`bayescal.manifold.stiefel`; here are
+``constraints`` (:math:`B^T Y = 0`), ``snapshots`` (POD), ``model`` (the SROM),
+``hyperparameters`` (dispersion identification from the bases' spread) and
+``qoi_identification`` (from target values of a quantity of interest); ``propagate`` runs a
+quantity of interest on sampled bases; the labelled continuum application in ``continuum``
+(the forward model is a callable its caller supplies). The SROM runs no MD and imports neither
+LAMMPS nor ``models``: the MD applications live in :mod:`bayescal.md`.
 """
 
 from __future__ import annotations
@@ -38,33 +40,8 @@ from bayescal.srom.qoi_identification import (
     identify_dispersion_by_qoi,
 )
 from bayescal.srom.snapshots import Alignment, align_signs, pod_basis, snapshot_matrix
-from bayescal.srom.stiefel import (
-    OnFail,
-    Orthonormalization,
-    canonical_norm,
-    orthonormalize,
-    project_tangent,
-    stiefel_distance,
-    stiefel_exp,
-    stiefel_log,
-    stiefel_mean,
-)
-
-# The MD applications (``lammps_box``, ``md_estimators``, ``md_start``, ``md_candidates``: LAMMPS
-# candidate runs; ``reduced_md``: Galerkin reduced-order MD; ``md_beam``: the clamped plate under
-# a tip load) are imported from their modules, not re-exported here yet.
 
 __all__ = [  # noqa: RUF022 - grouped by topic (STYLE.md 3), not sorted
-    # Stiefel geometry
-    "stiefel_exp",
-    "stiefel_log",
-    "stiefel_distance",
-    "stiefel_mean",
-    "canonical_norm",
-    "project_tangent",
-    "orthonormalize",
-    "Orthonormalization",
-    "OnFail",
     # linear constraints B^T Y = 0
     "constrain",
     "constraint_basis",
@@ -92,6 +69,4 @@ __all__ = [  # noqa: RUF022 - grouped by topic (STYLE.md 3), not sorted
     "best_parameters",
     "corners_to_centres",
     "field_snapshots",
-    # MD application (LAMMPS): bayescal.srom.{lammps_box, md_estimators, md_start,
-    # md_candidates, reduced_md}
 ]

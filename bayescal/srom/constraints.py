@@ -1,7 +1,7 @@
 r"""Linear constraints :math:`B^T Y = 0` on orthonormal bases (fixed DOFs, zero net translation).
 
 A constraint matrix :math:`B \in \mathbb{R}^{n \times k}` restricts the Stiefel manifold
-St(n, p) (:mod:`bayescal.srom.stiefel`) to the bases whose columns lie in the null space of
+St(n, p) (:mod:`bayescal.manifold.stiefel`) to the bases whose columns lie in the null space of
 :math:`B^T`: :func:`constrain` projects bases onto it and re-orthonormalises them;
 :func:`translation_constraint` and :func:`fixed_dofs_constraint` build the two common
 constraint matrices; :func:`constraint_basis` orthonormalises a constraint matrix.
@@ -15,8 +15,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from bayescal.errors import InputDataError
-from bayescal.manifold._validate import as_matrix_stack
-from bayescal.srom.stiefel import Orthonormalization, orthonormalize
+from bayescal.manifold.stiefel import Orthonormalization, orthonormalize
+from bayescal.manifold.validate import as_matrix_stack
 
 __all__ = [
     "constrain",

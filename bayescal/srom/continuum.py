@@ -18,7 +18,7 @@ information: it is a description of model-form spread, not a blind prediction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
 import numpy as np
@@ -33,6 +33,7 @@ __all__ = [
     "CHI_LEN",
     "EP",
     "T_Z",
+    "StrainSimulator",
     "best_parameters",
     "corners_to_centres",
     "field_snapshots",
@@ -45,6 +46,12 @@ CHI_LEN = 25.59275383
 EP = 44.52901253
 #: STZ formation temperature [K] in ``chi_inf = beta (max pe_final - u0) T_Z``.
 T_Z = 21000.0
+
+StrainSimulator = Callable[..., xr.Dataset]
+"""A batched STZ forward model, called as ``simulate(pe0, batch, steps_per_frame=...,
+workers=...)`` with the ``(y, x)`` potential energy of frame 0 and a mapping of parameter
+arrays of one length ``sample``; it returns ``exy(sample, frame, y, x)`` and ``status(sample)``
+(0 for success), like :func:`models.stz.simulate`."""
 
 #: Frames reconstructed at once (bounds memory to n_samples x n_dof x this).
 _FRAME_CHUNK = 8
@@ -123,6 +130,7 @@ def best_parameters(evaluations: xr.Dataset) -> list[dict[str, float]]:
 def stz_strain_fields(
     params: Sequence[Mapping[str, float]],
     *,
+    simulate: StrainSimulator,
     reference: xr.Dataset | None = None,
     steps_per_frame: int = 60,
     workers: int = 1,
@@ -131,8 +139,9 @@ def stz_strain_fields(
     """Engineering shear-strain histories ``2 exy`` of the STZ model at parameter sets.
 
     ``chi_len`` and ``ep`` default to the calibration's fixed values and ``chi_inf`` to
-    ``beta (max pe_final - u0) T_Z``; all sets run as one batch of
-    :func:`models.stz.simulate` from the MD potential energy of frame 0.
+    ``beta (max pe_final - u0) T_Z``; all sets run as one batch of the forward model
+    ``simulate`` (the caller's, e.g. :func:`models.stz.simulate`) from the MD potential energy
+    of frame 0.
 
     Parameters
     ----------
@@ -140,12 +149,14 @@ def stz_strain_fields(
         Each with ``beta``, ``u0`` (or ``chi0``, the mean initial effective temperature
         ``beta (mean pe_0 - u0) T_Z`` [K], as the CuZr study searches it), ``c0``, ``s_y``
         (and optionally ``chi_inf``, ``chi_len``, ``ep``).
+    simulate : StrainSimulator
+        The batched STZ model (see :data:`StrainSimulator`), e.g. :func:`models.stz.simulate`.
     reference : xarray.Dataset, optional
         The MD data; default :func:`bayescal.datasets.load_cuzr`.
     steps_per_frame : int, default 60
         Quasi-static steps per output frame.
     workers : int, default 1
-        Threads for :func:`models.stz.simulate`.
+        Threads, passed to ``simulate``.
     to_centres : bool, default True
         Move the corner-located strain to the MD's cell centres (:func:`corners_to_centres`).
 
@@ -158,8 +169,6 @@ def stz_strain_fields(
     ForwardModelError
         A run that failed (non-finite fields or too many plastic sub-steps).
     """
-    from models import stz
-
     if reference is None:
         from bayescal.datasets import load_cuzr
 
@@ -185,7 +194,7 @@ def stz_strain_fields(
     batch["chi_inf"] = np.array(
         [p.get("chi_inf", p["beta"] * (pe_max - p["u0"]) * T_Z) for p in params], float
     )
-    ds = stz.simulate(pe[0], batch, steps_per_frame=steps_per_frame, workers=workers)
+    ds = simulate(pe[0], batch, steps_per_frame=steps_per_frame, workers=workers)
     status = np.atleast_1d(ds["status"].values)
     if (status != 0).any():
         k = int(np.flatnonzero(status != 0)[0])

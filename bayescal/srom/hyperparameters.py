@@ -25,9 +25,9 @@ from numpy.typing import ArrayLike
 from scipy.optimize import brentq
 
 from bayescal.errors import InputDataError, NumericsWarning
-from bayescal.manifold._validate import as_bases
+from bayescal.manifold import stiefel
+from bayescal.manifold.validate import as_bases
 from bayescal.srom.snapshots import Alignment, align_signs
-from bayescal.srom.stiefel import canonical_norm, stiefel_exp, stiefel_log
 
 if TYPE_CHECKING:
     from bayescal.srom.model import SROM
@@ -72,9 +72,9 @@ def _msd(X: np.ndarray, Ys: np.ndarray, *, check: bool = True) -> np.ndarray:
     round trip ``Exp_X(Log_X Y) = Y``, which bounds the error of the distances. With ``check``
     a round-trip error above 1e-4 warns (ample accuracy for matching a mean).
     """
-    D = stiefel_log(X, Ys, tol=1e-8, max_iter=1000, on_fail="ignore", check=False)
+    D = stiefel.log_map(X, Ys, tol=1e-8, max_iter=1000, on_fail="ignore", check=False)
     if check:
-        err = float(np.abs(stiefel_exp(X, D, check=False) - Ys).max(initial=0.0))
+        err = float(np.abs(stiefel.exp_map(X, D, check=False) - Ys).max(initial=0.0))
         if err > 1e-4:
             warnings.warn(
                 f"Stiefel distances are accurate only to about {err:.2g} (a sample is near "
@@ -82,7 +82,7 @@ def _msd(X: np.ndarray, Ys: np.ndarray, *, check: bool = True) -> np.ndarray:
                 NumericsWarning,
                 stacklevel=3,
             )
-    return canonical_norm(X, D, check=False) ** 2
+    return stiefel.canonical_norm(X, D, check=False) ** 2
 
 
 def identify_hyperparameters(

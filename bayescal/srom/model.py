@@ -8,7 +8,7 @@ continuum models), the SROM is the random basis
           V_i = \operatorname{Log}_X(Y_i), \qquad w \sim \operatorname{Dirichlet}(\alpha),
 
 with centre :math:`X`, Stiefel exponential and logarithm of the canonical metric
-(:mod:`bayescal.srom.stiefel`), and dispersion :math:`s \ge 0`. The Dirichlet mean
+(:mod:`bayescal.manifold.stiefel`), and dispersion :math:`s \ge 0`. The Dirichlet mean
 :math:`\alpha / \sum_i \alpha_i` solves a small quadratic program so that the expected tangent
 :math:`\sum_i \mathbb{E}[w_i] V_i` is (close to) zero, i.e. the centre is the Fréchet mean of the
 random basis; the total concentration :math:`\sum_i \alpha_i` and :math:`s` set its spread.
@@ -41,11 +41,11 @@ from numpy.typing import ArrayLike
 from scipy.optimize import minimize
 
 from bayescal.errors import InputDataError, InputDataWarning, NumericsWarning
-from bayescal.manifold._validate import as_bases, as_positive_int
+from bayescal.manifold import stiefel
+from bayescal.manifold.validate import as_bases, as_positive_int
 from bayescal.srom.constraints import constrain, constraint_basis
 from bayescal.srom.hyperparameters import IdentificationMethod, identify_hyperparameters
 from bayescal.srom.snapshots import Alignment, align_signs, pod_basis
-from bayescal.srom.stiefel import orthonormalize, stiefel_exp, stiefel_log, stiefel_mean
 
 __all__ = ["SROM", "balancing_weights"]
 
@@ -198,7 +198,7 @@ class SROM:
         if off > _FIELD_ATOL * max(1.0, float(np.abs(V).max())):
             raise InputDataError(
                 f"tangents are not tangent at center: max |X^T V + V^T X| = {off:.3g}; use "
-                "stiefel_log(center, Y) or project_tangent(center, Z)."
+                "stiefel.log_map(center, Y) or stiefel.projection_to_tangent(center, Z)."
             )
         m = V.shape[0]
         a = np.asarray(self.alpha, dtype=np.float64)
@@ -313,7 +313,7 @@ class SROM:
         if s == 0 or self.n_fixed == self.rank:
             return np.broadcast_to(self.center, (*w.shape[:-1], *self.center.shape)).copy()
         T = s * np.tensordot(w, self.tangents, axes=(-1, 0))
-        return self._postprocess(stiefel_exp(self.center, T, check=False))
+        return self._postprocess(stiefel.exp_map(self.center, T, check=False))
 
     def _postprocess(self, Y: np.ndarray) -> np.ndarray:
         k = self.n_fixed
@@ -325,7 +325,7 @@ class SROM:
         if self.constraint is not None:
             Qb = constraint_basis(self.constraint)
             Z = Z - Qb @ (Qb.T @ Z)
-        Z = orthonormalize(Z)
+        Z = stiefel.orthonormalize(Z)
         Z = Z - F @ (F.T @ Z)  # round-off along the fixed columns
         if self.constraint is not None:
             Z = Z - Qb @ (Qb.T @ Z)
@@ -497,12 +497,12 @@ class SROM:
                 )
         elif center is None:
             start = cands if align == "none" else align_signs(cands, cands[0], method=align)
-            X = stiefel_mean(start)
+            X = stiefel.karcher_mean(start)
         if B is not None:
             X = constrain(X, B)
         if align != "none":
             cands = align_signs(cands, X, method=align)
-        V = stiefel_log(X, cands, check=False)
+        V = stiefel.log_map(X, cands, check=False)
         if B is not None:
             Qb = constraint_basis(B)
             V = V - Qb @ (Qb.T @ V)

@@ -16,8 +16,8 @@ from scipy.optimize import linear_sum_assignment
 
 from bayescal.errors import InputDataError
 from bayescal.manifold import canonical_signs
-from bayescal.manifold._validate import as_matrix_stack, as_positive_int
-from bayescal.srom.stiefel import orthonormalize
+from bayescal.manifold.stiefel import orthonormalize
+from bayescal.manifold.validate import as_matrix_stack, as_positive_int
 
 __all__ = ["Alignment", "align_signs", "pod_basis", "snapshot_matrix"]
 

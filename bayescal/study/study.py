@@ -46,7 +46,7 @@ class Study:
         It receives the calibrated, fixed and derived values.
     reference : xarray.Dataset
         The data, e.g. :func:`bayescal.datasets.load_cuzr`. A leading ``realization`` dim of
-        size R (independent MD runs, e.g. :func:`bayescal.coarse.md.md_reference` of several
+        size R (independent MD runs, e.g. :func:`bayescal.md.md_reference` of several
         runs) makes EGO seed ``k`` calibrate against realization ``k % R``; variables without
         the dim are shared by all realizations.
     discrepancy : Discrepancy

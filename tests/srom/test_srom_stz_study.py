@@ -78,7 +78,7 @@ def fake_stz(study, monkeypatch):
     strain = np.linspace(0.0, 0.5, md.shape[0])
     calls: list[dict] = []
 
-    def fake(params, *, reference=None, steps_per_frame=60, workers=1, to_centres=True):
+    def fake(params, *, simulate, reference=None, steps_per_frame=60, workers=1, to_centres=True):
         calls.append({"n": len(params), "steps_per_frame": steps_per_frame})
         return [
             md * (0.8 + 0.4 * (p["c0"] - 0.05) / 0.95)

@@ -1,4 +1,4 @@
-"""The clamped copper plate (bayescal.srom.md_beam) and its SROM study (studies/srom_beam.py)."""
+"""The clamped copper plate (bayescal.md.beam) and its SROM study (studies/srom_beam.py)."""
 
 from pathlib import Path
 
@@ -7,8 +7,7 @@ import pytest
 import xarray as xr
 
 from bayescal.errors import InputDataError
-from bayescal.srom import pod_basis, snapshot_matrix
-from bayescal.srom.md_beam import (
+from bayescal.md.beam import (
     BeamOptions,
     beam_box,
     clamp_constraint,
@@ -16,6 +15,7 @@ from bayescal.srom.md_beam import (
     free_basis,
     prepare_beam,
 )
+from bayescal.srom import pod_basis, snapshot_matrix
 from bayescal.study.load import import_study_file
 
 STUDY = Path(__file__).parents[2] / "studies" / "srom_beam.py"

@@ -9,11 +9,11 @@ potential, the response is deterministic and dominated by the first bending mode
 modes reproduce it (measured: the peak tip deflection of a rank-6 reduced model in the pooled
 POD basis is within 0.3 % of the full MD). Thermal quantities do not have that property: the
 Galerkin reduced model of a harmonic crystal thermalises only ``r`` of its ``3N - 3`` modes, so
-its ``<u^2>`` is at most the full one's for every basis (see :mod:`bayescal.srom.reduced_md`).
+its ``<u^2>`` is at most the full one's for every basis (see :mod:`bayescal.md.reduced`).
 
 The quantity of interest is the *peak tip deflection* (Å), the dynamic compliance of the plate,
 which depends on the potential through its elastic constants and surface relaxation. The
-dynamics is the Galerkin system of :mod:`bayescal.srom.reduced_md` without thermostat,
+dynamics is the Galerkin system of :mod:`bayescal.md.reduced` without thermostat,
 
     m q'' = Phi^T (f(x_ref + Phi q) + f_load),         q(0) = q'(0) = 0,
 
@@ -34,10 +34,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from bayescal.errors import InputDataError
+from bayescal.md.box import LammpsBox
+from bayescal.md.integrator import check_schedule, verlet_step
+from bayescal.md.potentials import Potential, as_potential
+from bayescal.md.reduced_system import check_basis
+from bayescal.md.units import FORCE_TO_ACCEL
 from bayescal.srom.constraints import fixed_dofs_constraint
-from bayescal.srom.integrator import check_schedule, verlet_step
-from bayescal.srom.lammps_box import FORCE_TO_ACCEL, LammpsBox, Potential, _as_potential
-from bayescal.srom.reduced_system import _check_basis
 
 __all__ = [
     "BeamOptions",
@@ -204,7 +206,7 @@ def prepare_beam(
     Parameters
     ----------
     potential : str or Potential
-        Key of :data:`bayescal.srom.lammps_box.CU_POTENTIALS` or a :class:`Potential`.
+        Key of :data:`bayescal.md.potentials.CU_POTENTIALS` or a :class:`Potential`.
     options : BeamOptions, optional
     box : LammpsBox, optional
         A fresh box from :func:`beam_box` to relax in place (kept open for the dynamics);
@@ -215,7 +217,7 @@ def prepare_beam(
     BeamState
     """
     opt = options or BeamOptions()
-    pot = _as_potential(potential)
+    pot = as_potential(potential)
     own = box is None
     lbox = beam_box(pot, opt) if box is None else box
     try:
@@ -284,7 +286,7 @@ def driven_response(
     """
     opt = options or BeamOptions()
     n = state.n_atoms
-    phi = _check_basis(basis, 3 * n)
+    phi = check_basis(basis, 3 * n)
     clamp_rows = np.repeat(state.clamp, 3)
     moved = float(np.abs(phi[clamp_rows]).max(initial=0.0))
     if moved > 1e-8:

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from bayescal.errors import InputDataError
-from bayescal.manifold._linalg import gram
+from bayescal.manifold.linalg import gram
 
 __all__ = [
     "ORTHONORMAL_ATOL",

@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 
 from bayescal.coarse import CoarseGrainOptions, coarse_grain, iter_dump, read_dump
-from bayescal.coarse.md import MDOptions, md_reference, shear_glass
 from bayescal.errors import InputDataError
+from bayescal.md.glass import GlassOptions, shear_glass
+from bayescal.md.reference import md_reference
 
 
 def test_tiny_lj_glass_sheared(require_lammps, tmp_path: Path) -> None:
-    opts = MDOptions(
+    opts = GlassOptions(
         n_atoms=400, melt_steps=300, quench_steps=600, shear_steps=1000, n_frames=5, max_strain=0.1
     )
     run = shear_glass(tmp_path, opts, rng=3)
@@ -51,15 +52,15 @@ def test_tiny_lj_glass_sheared(require_lammps, tmp_path: Path) -> None:
 
 def test_options_validation() -> None:
     with pytest.raises(InputDataError, match="max_strain"):
-        MDOptions(max_strain=0.6)
+        GlassOptions(max_strain=0.6)
     with pytest.raises(InputDataError, match="divide"):
-        MDOptions(shear_steps=1000, n_frames=4)
+        GlassOptions(shear_steps=1000, n_frames=4)
 
 
 @pytest.mark.slow
 def test_cuzr_glass_realizations(require_lammps, tmp_path: Path) -> None:
     """A ~500-atom Cu64Zr36 glass (Mendelev EAM/FS), two realizations, GP fields (~2 min)."""
-    opts = MDOptions.cuzr(
+    opts = GlassOptions.cuzr(
         n_atoms=500,
         melt_steps=2000,
         quench_steps=4000,

@@ -13,21 +13,17 @@ import pytest
 import xarray as xr
 
 from bayescal.errors import ConvergenceWarning, InputDataError
-from bayescal.srom.lammps_box import LammpsBox
-from bayescal.srom.md_candidates import run_candidate, run_candidates
-from bayescal.srom.md_estimators import (
+from bayescal.md.box import LammpsBox
+from bayescal.md.candidates import run_candidate, run_candidates
+from bayescal.md.estimators import (
     diffusivity,
     fit_diffusivity,
     mean_squared_displacement,
     vibrational_msd,
 )
-from bayescal.srom.md_start import LiquidMDOptions, MDOptions, prepare_liquid, prepare_solid
-from bayescal.srom.reduced_md import (
-    ReducedMDOptions,
-    reduced_mass,
-    reduced_md,
-    reduced_md_batch,
-)
+from bayescal.md.reduced import reduced_md, reduced_md_batch
+from bayescal.md.reduced_system import ReducedMDOptions, reduced_mass
+from bayescal.md.start import LiquidMDOptions, MDOptions, prepare_liquid, prepare_solid
 from bayescal.study.load import import_study_file
 
 

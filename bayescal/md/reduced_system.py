@@ -1,4 +1,4 @@
-"""The reduced system of :mod:`bayescal.srom.reduced_md`: options, reduced mass, output record.
+"""The reduced system of :mod:`bayescal.md.reduced`: options, reduced mass, output record.
 
 ``x = x_ref + Phi q`` with an orthonormal ``Phi`` (3N, r); the reduced mass is
 ``M_r = Phi^T M Phi``. Units: metal (Å, ps, eV, g/mol, K).
@@ -14,15 +14,17 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from bayescal.errors import InputDataError
-from bayescal.srom.integrator import check_schedule
-from bayescal.srom.md_estimators import DiffusivityFit, check_window
-from bayescal.srom.md_start import MDOptions
+from bayescal.md.estimators import DiffusivityFit, check_window
+from bayescal.md.integrator import check_schedule
+from bayescal.md.start import MDOptions
 
 __all__ = [
     "InitialVelocity",
     "ReducedMDOptions",
     "ReducedTrajectory",
     "Thermostat",
+    "check_basis",
+    "dof_masses",
     "reduced_mass",
 ]
 
@@ -32,7 +34,7 @@ InitialVelocity = Literal["maxwell", "project"]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReducedMDOptions:
-    """Settings of :func:`bayescal.srom.reduced_md.reduced_md` (metal units).
+    """Settings of :func:`bayescal.md.reduced.reduced_md` (metal units).
 
     Parameters
     ----------
@@ -45,7 +47,7 @@ class ReducedMDOptions:
     temperature : float
         Thermostat target, K.
     thermostat : {"nose-hoover", "langevin", "none"}
-        See :mod:`bayescal.srom.reduced_md`.
+        See :mod:`bayescal.md.reduced`.
     t_damp : float
         Thermostat time, ps (Nosé–Hoover period scale, or inverse Langevin friction).
     fit_window : tuple of float
@@ -108,7 +110,25 @@ class ReducedMDOptions:
         return cls(**(base | kwargs))
 
 
-def _dof_masses(masses: ArrayLike, n_dof: int) -> np.ndarray:
+def dof_masses(masses: ArrayLike, n_dof: int) -> np.ndarray:
+    """Masses per degree of freedom, shape (n_dof,), from per-atom or per-dof masses.
+
+    Parameters
+    ----------
+    masses : array_like, shape (N,) or (3N,)
+        Positive atomic masses (per atom, repeated over x, y, z; or per degree of freedom).
+    n_dof : int
+        ``3N``.
+
+    Returns
+    -------
+    ndarray, shape (n_dof,)
+
+    Raises
+    ------
+    InputDataError
+        A shape other than (N,) or (3N,), or masses that are not finite and positive.
+    """
     m = np.asarray(masses, dtype=float).ravel()
     if m.size * 3 == n_dof:
         m = np.repeat(m, 3)
@@ -146,13 +166,13 @@ def reduced_mass(basis: ArrayLike, masses: ArrayLike) -> np.ndarray:
     phi = np.asarray(basis, dtype=float)
     if phi.ndim < 2:
         raise InputDataError(f"basis must have shape (..., 3N, r); got {phi.shape}.")
-    m = _dof_masses(masses, phi.shape[-2])
+    m = dof_masses(masses, phi.shape[-2])
     return np.swapaxes(phi, -1, -2) @ (m[:, None] * phi)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReducedTrajectory:
-    """Output of :func:`bayescal.srom.reduced_md.reduced_md`.
+    """Output of :func:`bayescal.md.reduced.reduced_md`.
 
     Attributes
     ----------
@@ -196,7 +216,27 @@ class ReducedTrajectory:
     seconds: float
 
 
-def _check_basis(basis: ArrayLike, n_dof: int, *, atol: float = 1e-8) -> np.ndarray:
+def check_basis(basis: ArrayLike, n_dof: int, *, atol: float = 1e-8) -> np.ndarray:
+    """``basis`` as a float array (n_dof, r) with orthonormal columns, or raise.
+
+    Parameters
+    ----------
+    basis : array_like, shape (n_dof, r)
+        Reduced-order basis, ``1 <= r <= n_dof``.
+    n_dof : int
+        Degrees of freedom ``3N``.
+    atol : float, default 1e-8
+        Tolerance on ``max |Phi^T Phi - I|``.
+
+    Returns
+    -------
+    ndarray, shape (n_dof, r)
+
+    Raises
+    ------
+    InputDataError
+        Wrong shape, non-finite entries or columns that are not orthonormal.
+    """
     phi = np.asarray(basis, dtype=float)
     if phi.ndim != 2 or phi.shape[0] != n_dof or not 1 <= phi.shape[1] <= n_dof:
         raise InputDataError(

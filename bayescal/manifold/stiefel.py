@@ -3,13 +3,16 @@ r"""The Stiefel manifold St(n, p) of orthonormal n x p bases, with the canonical
 Points are orthonormal bases :math:`X \in \mathbb{R}^{n \times p}` (:math:`X^T X = I`); tangent
 vectors at :math:`X` are :math:`\Delta` with :math:`X^T \Delta` skew-symmetric; the canonical
 metric is :math:`\langle \Delta_1, \Delta_2 \rangle_c = \operatorname{tr}\big(\Delta_1^T
-(I - \tfrac12 X X^T) \Delta_2\big)`. Unlike the Grassmann manifold (``bayescal.manifold``), a
-point is the basis itself: column order and signs matter. Linear constraints :math:`B^T Y = 0`
-(fixed degrees of freedom, zero-mean translation) restrict the manifold to the bases whose
-columns lie in the null space of :math:`B^T`; :func:`bayescal.srom.constraints.constrain`
-enforces them.
+(I - \tfrac12 X X^T) \Delta_2\big)`. Unlike the Grassmann manifold
+(:mod:`bayescal.manifold.grassmann`), a point is the basis itself: column order and signs matter.
+Linear constraints :math:`B^T Y = 0` (fixed degrees of freedom, zero-mean translation) restrict
+the manifold to the bases whose columns lie in the null space of :math:`B^T`;
+:func:`bayescal.srom.constraints.constrain` enforces them.
 
-All functions are batched over leading dims ``(..., n, p)``.
+All functions are batched over leading dims ``(..., n, p)``. The names follow
+:mod:`bayescal.manifold.grassmann` (``exp_map``, ``log_map``, ``projection_to_tangent``) and
+the package (``distance``, ``karcher_mean``); call them through the module, e.g.
+``stiefel.exp_map(X, Delta)``, since the package-level names are Grassmann's.
 
 References
 ----------
@@ -30,7 +33,7 @@ import scipy.linalg
 from numpy.typing import ArrayLike
 
 from bayescal.errors import ConvergenceWarning, InputDataError
-from bayescal.manifold._validate import (
+from bayescal.manifold.validate import (
     ORTHONORMAL_ATOL,
     as_bases,
     as_matrix_stack,
@@ -42,12 +45,12 @@ __all__ = [
     "OnFail",
     "Orthonormalization",
     "canonical_norm",
+    "distance",
+    "exp_map",
+    "karcher_mean",
+    "log_map",
     "orthonormalize",
-    "project_tangent",
-    "stiefel_distance",
-    "stiefel_exp",
-    "stiefel_log",
-    "stiefel_mean",
+    "projection_to_tangent",
 ]
 
 Orthonormalization = Literal["polar", "qr"]
@@ -85,12 +88,12 @@ def _as_tangent(X: np.ndarray, Delta: ArrayLike, *, check: bool) -> np.ndarray:
         if off > 1e3 * ORTHONORMAL_ATOL * scale:
             raise InputDataError(
                 f"Delta is not a tangent vector at X: max |X^T Delta + Delta^T X| = {off:.3g}; "
-                "use project_tangent(X, Z) first."
+                "use projection_to_tangent(X, Z) first."
             )
     return D
 
 
-def project_tangent(X: ArrayLike, Z: ArrayLike, *, check: bool = True) -> np.ndarray:
+def projection_to_tangent(X: ArrayLike, Z: ArrayLike, *, check: bool = True) -> np.ndarray:
     r"""Orthogonal projection of ambient matrices onto the tangent space at ``X``.
 
     The normal space at :math:`X` is :math:`\{X S : S = S^T\}` for both the Euclidean and the
@@ -114,7 +117,7 @@ def project_tangent(X: ArrayLike, Z: ArrayLike, *, check: bool = True) -> np.nda
     Examples
     --------
     >>> X = np.eye(3)[:, :1]
-    >>> project_tangent(X, np.array([[2.0], [1.0], [0.0]]))
+    >>> projection_to_tangent(X, np.array([[2.0], [1.0], [0.0]]))
     array([[0.],
            [1.],
            [0.]])
@@ -209,7 +212,7 @@ def _logm_orthogonal(V: np.ndarray) -> np.ndarray:
     return _skew(L)
 
 
-def stiefel_exp(X: ArrayLike, Delta: ArrayLike, *, check: bool = True) -> np.ndarray:
+def exp_map(X: ArrayLike, Delta: ArrayLike, *, check: bool = True) -> np.ndarray:
     r"""Riemannian exponential of the canonical metric on St(n, p).
 
     Edelman, Arias & Smith [1]_ (eq. 2.42): with :math:`A = X^T \Delta` (skew) and the thin QR
@@ -237,7 +240,7 @@ def stiefel_exp(X: ArrayLike, Delta: ArrayLike, *, check: bool = True) -> np.nda
     Examples
     --------
     >>> X = np.eye(3)[:, :1]
-    >>> np.round(stiefel_exp(X, np.array([[0.0], [np.pi / 2], [0.0]])), 12)
+    >>> np.round(exp_map(X, np.array([[0.0], [np.pi / 2], [0.0]])), 12)
     array([[0.],
            [1.],
            [0.]])
@@ -283,7 +286,7 @@ def _check_on_fail(on_fail: str) -> None:
         raise InputDataError(f"on_fail must be 'raise', 'warn' or 'ignore'; got {on_fail!r}.")
 
 
-def stiefel_log(
+def log_map(
     X: ArrayLike,
     Y: ArrayLike,
     *,
@@ -325,7 +328,7 @@ def stiefel_log(
     Returns
     -------
     ndarray, shape (..., n, p)
-        Tangent vectors at ``X`` with ``stiefel_exp(X, result) == Y`` (to ``tol``).
+        Tangent vectors at ``X`` with ``exp_map(X, result) == Y`` (to ``tol``).
 
     Raises
     ------
@@ -342,7 +345,7 @@ def stiefel_log(
     --------
     >>> X = np.eye(3)[:, :1]
     >>> c, s = np.cos(0.3), np.sin(0.3)
-    >>> np.round(stiefel_log(X, np.array([[c], [s], [0.0]])), 12)
+    >>> np.round(log_map(X, np.array([[c], [s], [0.0]])), 12)
     array([[0. ],
            [0.3],
            [0. ]])
@@ -374,14 +377,14 @@ def stiefel_log(
     Delta = Xb @ L[..., :p, :p] + Q @ L[..., p:, :p]
     if not np.isfinite(Delta).all():
         raise InputDataError(
-            "stiefel_log failed (non-finite result): Y is too far from X for the canonical "
+            "stiefel.log_map failed (non-finite result): Y is too far from X for the canonical "
             "logarithm (a rotation angle reached pi). Align column signs first "
             "(bayescal.srom.align_signs) or choose a closer base point."
         )
     worst = float(err.max(initial=0.0))
     if worst > tol and on_fail != "ignore":
         msg = (
-            f"stiefel_log did not converge in max_iter={max_iter} iterations: residual "
+            f"stiefel.log_map did not converge in max_iter={max_iter} iterations: residual "
             f"{worst:.3g} > tol={tol:g}. Y may be far from X (distance near the injectivity "
             "radius); align column signs or raise max_iter."
         )
@@ -422,17 +425,17 @@ def canonical_norm(X: ArrayLike, Delta: ArrayLike, *, check: bool = True) -> np.
     return np.sqrt(np.maximum(sq, 0.0))
 
 
-def stiefel_distance(
+def distance(
     X: ArrayLike, Y: ArrayLike, *, tol: float = 1e-10, max_iter: int = 200, check: bool = True
 ) -> np.ndarray:
-    """Canonical-metric geodesic distance, the canonical norm of :func:`stiefel_log`.
+    """Canonical-metric geodesic distance, the canonical norm of :func:`log_map`.
 
     Parameters
     ----------
     X, Y : array_like, shape (..., n, p)
         Orthonormal bases; leading dims broadcast.
     tol, max_iter : float, int
-        Passed to :func:`stiefel_log` (which warns if it does not converge).
+        Passed to :func:`log_map` (which warns if it does not converge).
     check : bool, default True
         Validate the bases.
 
@@ -445,15 +448,15 @@ def stiefel_distance(
     --------
     >>> X = np.eye(3)[:, :1]
     >>> Y = np.array([[np.cos(0.4)], [np.sin(0.4)], [0.0]])
-    >>> round(float(stiefel_distance(X, Y)), 12)
+    >>> round(float(distance(X, Y)), 12)
     0.4
     """
     Xa = as_bases("X", X, check=check)
-    D = stiefel_log(Xa, Y, tol=tol, max_iter=max_iter, check=check)
+    D = log_map(Xa, Y, tol=tol, max_iter=max_iter, check=check)
     return canonical_norm(Xa, D, check=False)
 
 
-def stiefel_mean(
+def karcher_mean(
     Ys: ArrayLike,
     *,
     weights: ArrayLike | None = None,
@@ -497,7 +500,7 @@ def stiefel_mean(
     --------
     >>> c, s = np.cos(0.2), np.sin(0.2)
     >>> Ys = np.array([[[c], [s]], [[c], [-s]]])
-    >>> np.round(stiefel_mean(Ys), 12)
+    >>> np.round(karcher_mean(Ys), 12)
     array([[1.],
            [0.]])
     """
@@ -510,14 +513,14 @@ def stiefel_mean(
             raise InputDataError(f"init must have shape {arr.shape[1:]}; got {mean.shape}.")
     grad_norm = np.inf
     for _ in range(max_iter + 1):
-        grad = np.tensordot(w, stiefel_log(mean, arr, check=False), axes=1)
+        grad = np.tensordot(w, log_map(mean, arr, check=False), axes=1)
         grad_norm = float(canonical_norm(mean, grad, check=False))
         if grad_norm <= tol:
             break
-        mean = orthonormalize(stiefel_exp(mean, grad, check=False))
+        mean = orthonormalize(exp_map(mean, grad, check=False))
     if grad_norm > tol:
         warnings.warn(
-            f"stiefel_mean stopped after max_iter={max_iter} steps with gradient norm "
+            f"stiefel.karcher_mean stopped after max_iter={max_iter} steps with gradient norm "
             f"{grad_norm:.3g} > tol={tol:g}.",
             ConvergenceWarning,
             stacklevel=2,

@@ -1,11 +1,11 @@
-"""LAMMPS side of the MD application: copper EAM potentials and a one-box force wrapper.
+"""One LAMMPS box of copper with one potential, exchanging positions and forces with numpy.
 
-:data:`CU_POTENTIALS` lists embedded-atom potentials for copper that ship with LAMMPS
-(``share/lammps/potentials``); :class:`LammpsBox` holds one periodic fcc-derived box with one of
-them and exchanges *unwrapped* positions, velocities and forces with numpy, so the full MD
-(:mod:`bayescal.srom.md_candidates`) and the reduced-order MD (:mod:`bayescal.srom.reduced_md`)
-share one force evaluation. The metal-unit constants are LAMMPS's own (``force.cpp``), so the
-reduced dynamics in a full basis reproduce LAMMPS's ``fix nve`` to round-off.
+:class:`LammpsBox` holds one periodic fcc-derived box with one of the potentials of
+:mod:`bayescal.md.potentials` and exchanges *unwrapped* positions, velocities and forces with
+numpy, so the full MD (:mod:`bayescal.md.candidates`) and the reduced-order MD
+(:mod:`bayescal.md.reduced`) share one force evaluation. The metal-unit constants are LAMMPS's
+own (:mod:`bayescal.md.units`), so the reduced dynamics in a full basis reproduce LAMMPS's
+``fix nve`` to round-off.
 
 Units: metal (Å, ps, eV, g/mol, K, bar).
 """
@@ -14,144 +14,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from bayescal.errors import InputDataError
+from bayescal.md.potentials import Potential, as_potential
+from bayescal.md.session import open_session
 
-__all__ = [
-    "BOLTZMANN",
-    "CU_POTENTIALS",
-    "DEFAULT_CANDIDATES",
-    "FORCE_TO_ACCEL",
-    "MVV_TO_ENERGY",
-    "LammpsBox",
-    "PairStyle",
-    "Potential",
-]
-
-# LAMMPS metal-unit constants (force.cpp), so reduced dynamics match LAMMPS to round-off.
-BOLTZMANN = 8.617343e-5
-"""Boltzmann constant, eV/K."""
-MVV_TO_ENERGY = 1.0364269e-4
-"""(g/mol) (Å/ps)^2 -> eV."""
-FORCE_TO_ACCEL = 1.0 / MVV_TO_ENERGY
-"""(eV/Å) / (g/mol) -> Å/ps^2."""
-
-PairStyle = Literal["eam", "eam/alloy", "eam/fs"]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Potential:
-    """An embedded-atom potential file shipped with LAMMPS (``share/lammps/potentials``).
-
-    Parameters
-    ----------
-    name : str
-        Short name (the registry key).
-    pair_style : {"eam", "eam/alloy", "eam/fs"}
-        LAMMPS pair style of the file.
-    file : str
-        File name in the potentials folder.
-    element : str
-        Element mapped to atom type 1 (``eam/alloy`` and ``eam/fs``; the ``eam`` funcfl files hold
-        one element).
-    reference : str
-        Where the potential was published.
-    """
-
-    name: str
-    pair_style: PairStyle
-    file: str
-    element: str = "Cu"
-    reference: str = ""
-
-    def __post_init__(self) -> None:
-        if self.pair_style not in ("eam", "eam/alloy", "eam/fs"):
-            raise InputDataError(
-                f"pair_style must be 'eam', 'eam/alloy' or 'eam/fs'; got {self.pair_style!r}."
-            )
-
-    def commands(self) -> list[str]:
-        """``pair_style`` and ``pair_coeff`` lines for a one-type box."""
-        from bayescal.coarse.md import _potential
-
-        path = _potential(self.file)
-        if self.pair_style == "eam":
-            return ["pair_style eam", f"pair_coeff 1 1 {path}"]
-        return [f"pair_style {self.pair_style}", f"pair_coeff * * {path} {self.element}"]
-
-
-CU_POTENTIALS: dict[str, Potential] = {
-    p.name: p
-    for p in (
-        Potential(
-            name="Cu_u3",
-            pair_style="eam",
-            file="Cu_u3.eam",
-            reference="Foiles, Baskes, Daw, Phys. Rev. B 33, 7983 (1986)",
-        ),
-        Potential(
-            name="Cu_u6",
-            pair_style="eam",
-            file="Cu_u6.eam",
-            reference="Adams, Foiles, Wolfer, J. Mater. Res. 4, 102 (1989)",
-        ),
-        Potential(
-            name="Cu_smf7",
-            pair_style="eam",
-            file="Cu_smf7.eam",
-            reference="Foiles, Phys. Rev. B 32, 7685 (1985)",
-        ),
-        Potential(
-            name="Cu_mishin1",
-            pair_style="eam/alloy",
-            file="Cu_mishin1.eam.alloy",
-            reference="Mishin, Mehl, Papaconstantopoulos, Voter, Kress, Phys. Rev. B 63, 224106 "
-            "(2001)",
-        ),
-        Potential(
-            name="Cu_zhou",
-            pair_style="eam/alloy",
-            file="Cu_zhou.eam.alloy",
-            reference="Zhou et al., Acta Mater. 49, 4005 (2001)",
-        ),
-        Potential(
-            name="CuZr_mm",
-            pair_style="eam/fs",
-            file="CuZr_mm.eam.fs",
-            reference="Mendelev et al., Cu-Zr EAM/FS (LAMMPS file of 2007), Cu-Cu part",
-        ),
-        Potential(
-            name="CuTa",
-            pair_style="eam/alloy",
-            file="CuTa.eam.alloy",
-            reference="Zhou, Johnson, Wadley, Phys. Rev. B 69, 144113 (2004), Cu-Cu part",
-        ),
-    )
-}
-"""Copper EAM potentials shipped with LAMMPS 2025.7 (all give a liquid at 1600 K and 7.8 g/cm^3)."""
-
-DEFAULT_CANDIDATES: tuple[str, ...] = ("Cu_u3", "Cu_mishin1", "CuZr_mm")
-"""Three copper potentials from three groups and decades (Foiles 1986, Mishin 2001, Mendelev)."""
-
-
-def _as_potential(p: str | Potential) -> Potential:
-    if isinstance(p, Potential):
-        return p
-    if p not in CU_POTENTIALS:
-        import difflib
-
-        near = difflib.get_close_matches(str(p), CU_POTENTIALS, n=1)
-        hint = f" Did you mean {near[0]!r}?" if near else ""
-        raise InputDataError(
-            f"unknown potential {p!r}.{hint} Known: {', '.join(CU_POTENTIALS)}; or pass a "
-            "Potential."
-        )
-    return CU_POTENTIALS[p]
+__all__ = ["LammpsBox"]
 
 
 class LammpsBox:
@@ -164,7 +35,7 @@ class LammpsBox:
     Parameters
     ----------
     potential : str or Potential
-        Key of :data:`CU_POTENTIALS` or a :class:`Potential`.
+        Key of :data:`~bayescal.md.potentials.CU_POTENTIALS` or a :class:`Potential`.
     cells : int
         fcc unit cells per box side (``4 * cells**3`` atoms).
     lattice : float
@@ -175,7 +46,7 @@ class LammpsBox:
         LAMMPS lines that define the box and create the atoms, in place of the default periodic
         cube (``lattice``, ``region``, ``create_box 1 ...``, ``create_atoms ...``); ``cells`` and
         ``lattice`` are then not used. The box stays periodic (``boundary p p p``): give it
-        vacuum for a free-standing structure (:mod:`bayescal.srom.md_beam`).
+        vacuum for a free-standing structure (:mod:`bayescal.md.beam`).
     """
 
     def __init__(
@@ -187,11 +58,8 @@ class LammpsBox:
         mass: float,
         geometry: Sequence[str] | None = None,
     ) -> None:
-        from bayescal.coarse.md import load_lammps
-
-        self.potential = _as_potential(potential)
-        lammps = load_lammps()
-        self.lmp = lammps(cmdargs=["-log", "none", "-screen", "none", "-nocite"])
+        self.potential = as_potential(potential)
+        self.lmp = open_session()
         self._ready = False
         self.n_force_calls = 0
         self.force_seconds = 0.0

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from bayescal.errors import InputDataError
-from bayescal.srom.integrator import check_schedule, verlet_step
+from bayescal.md.integrator import check_schedule, verlet_step
 
 
 def test_verlet_conserves_harmonic_energy_to_second_order():

@@ -28,9 +28,10 @@ from typing import Any, Literal
 import numpy as np
 
 from bayescal.errors import InputDataError
-from bayescal.srom.integrator import check_schedule
-from bayescal.srom.lammps_box import DEFAULT_CANDIDATES, LammpsBox, _as_potential
-from bayescal.srom.md_estimators import check_window
+from bayescal.md.box import LammpsBox
+from bayescal.md.estimators import check_window
+from bayescal.md.integrator import check_schedule
+from bayescal.md.potentials import DEFAULT_CANDIDATES, as_potential
 
 __all__ = [
     "LiquidMDOptions",
@@ -65,7 +66,7 @@ class MDOptions:
     Parameters
     ----------
     candidates : tuple of str
-        Keys of :data:`~bayescal.srom.lammps_box.CU_POTENTIALS` (the SROM needs two or more).
+        Keys of :data:`~bayescal.md.potentials.CU_POTENTIALS` (the SROM needs two or more).
     state : {"liquid", "solid"}
         How the shared start is made (module docstring).
     cells : int
@@ -119,7 +120,7 @@ class MDOptions:
         if self.state not in ("solid", "liquid"):
             raise InputDataError(f"state must be 'solid' or 'liquid'; got {self.state!r}.")
         for name in (*self.candidates, *([self.prepare_with] if self.prepare_with else [])):
-            _as_potential(name)
+            as_potential(name)
         if len(set(self.candidates)) != len(self.candidates):
             raise InputDataError(f"candidates must be distinct; got {self.candidates}.")
         if not (isinstance(self.cells, int) and 2 <= self.cells <= 12):

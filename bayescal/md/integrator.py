@@ -1,7 +1,7 @@
 """Velocity-Verlet stepping and the recording schedule shared by the reduced MD runs.
 
-Both the thermal reduced MD (:mod:`bayescal.srom.reduced_md`, its ``"none"`` thermostat) and
-the driven plate (:mod:`bayescal.srom.md_beam`) integrate ``q'' = a(q)`` in reduced
+Both the thermal reduced MD (:mod:`bayescal.md.reduced`, its ``"none"`` thermostat) and
+the driven plate (:mod:`bayescal.md.beam`) integrate ``q'' = a(q)`` in reduced
 coordinates with the same NVE step and record every ``every`` steps.
 """
 

@@ -2,11 +2,11 @@
 
 The model-form question of Quek et al. (2025) — several interatomic potentials for one material,
 which one to trust for a property — posed with the embedded-atom potentials for copper that ship
-with LAMMPS: each candidate runs from the *same* state (:mod:`bayescal.srom.md_start`: an fcc
+with LAMMPS: each candidate runs from the *same* state (:mod:`bayescal.md.start`: an fcc
 solid by default, or a liquid) at the same temperature, and its trajectory gives
 
 - snapshots for the candidate's reduced-order basis (unwrapped positions, velocities, masses),
-- the quantities of interest (:mod:`bayescal.srom.md_estimators`): for the solid the
+- the quantities of interest (:mod:`bayescal.md.estimators`): for the solid the
   mean-squared vibrational displacement ``<u^2>`` about the time-averaged positions (Å^2) and
   the mean potential energy per atom; for the liquid the self-diffusivity ``D`` (MSD slope / 6).
 
@@ -15,9 +15,6 @@ Workflow (metal units throughout: Å, ps, eV, g/mol, K, bar)::
     opts = MDOptions.solid(steps=1500)
     runs = run_candidates(opts, rng=0)          # prepare the shared start, run every candidate
     runs.to_xarray()                            # trajectories + QoIs per candidate
-
-The names of the former single module (potentials, :class:`LammpsBox`, estimators, options and
-start) are re-exported here.
 """
 
 from __future__ import annotations
@@ -32,58 +29,12 @@ import numpy as np
 import xarray as xr
 
 from bayescal.errors import InputDataError
-from bayescal.srom.lammps_box import (
-    BOLTZMANN,
-    CU_POTENTIALS,
-    DEFAULT_CANDIDATES,
-    FORCE_TO_ACCEL,
-    MVV_TO_ENERGY,
-    LammpsBox,
-    Potential,
-    _as_potential,
-)
-from bayescal.srom.md_estimators import (
-    DiffusivityFit,
-    diffusivity,
-    fit_diffusivity,
-    mean_squared_displacement,
-    vibrational_msd,
-)
-from bayescal.srom.md_start import (
-    LiquidMDOptions,
-    LiquidState,
-    MDOptions,
-    MDState,
-    prepare_liquid,
-    prepare_solid,
-    prepare_start,
-)
+from bayescal.md.box import LammpsBox
+from bayescal.md.estimators import DiffusivityFit, diffusivity, vibrational_msd
+from bayescal.md.potentials import Potential, as_potential
+from bayescal.md.start import MDOptions, MDState, prepare_start
 
-__all__ = [
-    "BOLTZMANN",
-    "CU_POTENTIALS",
-    "DEFAULT_CANDIDATES",
-    "FORCE_TO_ACCEL",
-    "MVV_TO_ENERGY",
-    "CandidateRuns",
-    "DiffusivityFit",
-    "LammpsBox",
-    "LiquidMDOptions",
-    "LiquidState",
-    "MDOptions",
-    "MDState",
-    "Potential",
-    "Trajectory",
-    "diffusivity",
-    "fit_diffusivity",
-    "mean_squared_displacement",
-    "prepare_liquid",
-    "prepare_solid",
-    "prepare_start",
-    "run_candidate",
-    "run_candidates",
-    "vibrational_msd",
-]
+__all__ = ["CandidateRuns", "Trajectory", "run_candidate", "run_candidates"]
 
 logger = logging.getLogger(__name__)
 
@@ -155,7 +106,7 @@ def run_candidate(
     Trajectory
     """
     opt = options or MDOptions()
-    pot = _as_potential(potential)
+    pot = as_potential(potential)
     if (start.cells, start.lattice) != (opt.cells, opt.lattice):
         raise InputDataError(
             f"start was prepared with cells={start.cells}, lattice={start.lattice}; options "
@@ -283,8 +234,8 @@ class CandidateRuns:
         ds["fit_window"] = ("bound", np.asarray(t0.fit.window), {"units": "ps"})
         ds.attrs.update(
             {
-                "source": "bayescal.srom.md_candidates (LAMMPS, NVT Nose-Hoover)",
-                "references": "; ".join(f"{n}: {_as_potential(n).reference}" for n in self.names),
+                "source": "bayescal.md.candidates (LAMMPS, NVT Nose-Hoover)",
+                "references": "; ".join(f"{n}: {as_potential(n).reference}" for n in self.names),
                 "options": str(asdict(self.options)),
                 "seed": self.start.seed,
                 "prepared_with": self.start.prepared_with,

@@ -5,8 +5,8 @@
 - :func:`vibrational_msd`: the solid's mean-squared vibrational displacement ``<u^2>`` about
   each atom's time-averaged position (Debye–Waller / Lindemann), the plateau of the MSD.
 
-The full MD (:mod:`bayescal.srom.md_candidates`) and the reduced-order MD
-(:mod:`bayescal.srom.reduced_md`) call the same functions, so the two are measured alike.
+The full MD (:mod:`bayescal.md.candidates`) and the reduced-order MD
+(:mod:`bayescal.md.reduced`) call the same functions, so the two are measured alike.
 
 MSD fit window: the paper fits 1–11 ps of a 15 ps run (fractions 0.07–0.73 of the run). Our runs
 are a few ps, so the window is given as fractions of the run, default ``(0.1, 0.6)``: in liquid

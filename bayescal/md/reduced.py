@@ -21,9 +21,9 @@ the reduced velocities:
 
 The full-space trajectory ``x_ref + Phi q`` is unwrapped by construction, so the MSD and the
 diffusivity and the vibrational ``<u^2>`` use the estimators of the full MD
-(:mod:`bayescal.srom.md_estimators`).
+(:mod:`bayescal.md.estimators`).
 The LAMMPS box stores the wrapped positions ``x - image * L`` and keeps its image flags; see
-:class:`bayescal.srom.lammps_box.LammpsBox`.
+:class:`bayescal.md.box.LammpsBox`.
 
 Units: metal (Å, ps, eV, g/mol, K).
 """
@@ -42,35 +42,21 @@ import xarray as xr
 from numpy.typing import ArrayLike
 
 from bayescal.errors import InputDataError
-from bayescal.srom.integrator import verlet_step
-from bayescal.srom.lammps_box import (
-    BOLTZMANN,
-    FORCE_TO_ACCEL,
-    MVV_TO_ENERGY,
-    LammpsBox,
-    Potential,
-    _as_potential,
-)
-from bayescal.srom.md_estimators import diffusivity, vibrational_msd
-from bayescal.srom.md_start import MDState
-from bayescal.srom.reduced_system import (
+from bayescal.md.box import LammpsBox
+from bayescal.md.estimators import diffusivity, vibrational_msd
+from bayescal.md.integrator import verlet_step
+from bayescal.md.potentials import Potential, as_potential
+from bayescal.md.reduced_system import (
     ReducedMDOptions,
     ReducedTrajectory,
-    Thermostat,
-    _check_basis,
-    _dof_masses,
+    check_basis,
+    dof_masses,
     reduced_mass,
 )
+from bayescal.md.start import MDState
+from bayescal.md.units import BOLTZMANN, FORCE_TO_ACCEL, MVV_TO_ENERGY
 
-__all__ = [
-    "ReducedMDOptions",
-    "ReducedTrajectory",
-    "Thermostat",
-    "reduced_diffusivity_qoi",
-    "reduced_mass",
-    "reduced_md",
-    "reduced_md_batch",
-]
+__all__ = ["reduced_diffusivity_qoi", "reduced_md", "reduced_md_batch"]
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +87,7 @@ def reduced_md(
     basis : array_like, shape (3N, r)
         Orthonormal reduced-order basis (atom-major x, y, z rows).
     start : MDState
-        Initial full positions and velocities (:func:`bayescal.srom.md_start.prepare_start`).
+        Initial full positions and velocities (:func:`bayescal.md.start.prepare_start`).
     potential : str or Potential
         Potential that gives the forces.
     options : ReducedMDOptions, optional
@@ -128,9 +114,9 @@ def reduced_md(
     x0 = np.asarray(start.positions, dtype=float)
     n_atoms = x0.shape[0]
     n_dof = 3 * n_atoms
-    phi = _check_basis(basis, n_dof)
+    phi = check_basis(basis, n_dof)
     r = phi.shape[1]
-    m = _dof_masses(start.masses, n_dof)
+    m = dof_masses(start.masses, n_dof)
     m_r = reduced_mass(phi, m)
     m_r_inv = np.linalg.inv(m_r)
     x_ref = x0 if reference is None else np.asarray(reference, dtype=float)
@@ -265,7 +251,7 @@ def reduced_md_batch(
     if phis.ndim != 3:
         raise InputDataError(f"bases must have shape (n_realizations, 3N, r); got {phis.shape}.")
     children = np.random.default_rng(rng).spawn(phis.shape[0])
-    pot = _as_potential(potential)
+    pot = as_potential(potential)
     index: Any = range(phis.shape[0])
     if progress:
         from tqdm.auto import tqdm
@@ -321,7 +307,7 @@ def _runs_to_xarray(
     )
     ds.attrs.update(
         {
-            "source": "bayescal.srom.reduced_md (Galerkin-projected MD, LAMMPS forces)",
+            "source": "bayescal.md.reduced (Galerkin-projected MD, LAMMPS forces)",
             "potential": pot.name,
             "rank": r0.rank,
             "reduced_md_options": str(asdict(opt)),
