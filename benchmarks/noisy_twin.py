@@ -31,10 +31,10 @@ import arviz as az
 import numpy as np
 import xarray as xr
 
-from bayescal.cli import _load_run
 from bayescal.datasets import load_cuzr
 from bayescal.infer.residual_posterior import residual_posterior
 from bayescal.noise import StressNoise, stress_noise
+from bayescal.study.load import load_run
 from bayescal.study.posterior_step import posterior_options
 from bayescal.study.refine import combined_evaluations
 
@@ -87,7 +87,7 @@ def main() -> None:
         f"{'in':>5} {'width %':>7}"
     )
     for run in args.runs:
-        study, evaluations = _load_run(run)
+        study, evaluations = load_run(run)
         evaluations = combined_evaluations(evaluations, run)
         field = study.discrepancy.fields[0].reference
         for k in range(args.draws):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import arviz as az
 
-from bayescal.cli import _load_run
+from bayescal.study.load import load_run
 from bayescal.study.posterior_step import posterior_options, run_posterior
 
 
@@ -41,7 +41,7 @@ def main() -> None:
         "settings", nargs="*", type=_setting, default=[(0, 2000), (2, 2000), (2, 8000), (2, 10000)]
     )
     args = parser.parse_args()
-    study, evaluations = _load_run(args.run)
+    study, evaluations = load_run(args.run)
     name = "chi0" if "chi0" in study.names else study.names[0]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -21,8 +21,8 @@ from pathlib import Path
 import arviz as az
 import numpy as np
 
-from bayescal.cli import _load_run
 from bayescal.infer.residual_posterior import residual_posterior
+from bayescal.study.load import load_run
 from bayescal.study.posterior_step import posterior_options
 
 
@@ -33,7 +33,7 @@ def main() -> None:
     parser.add_argument("--nuts-draws", type=int, default=2000, help="NUTS draws per chain")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    study, evaluations = _load_run(args.run)
+    study, evaluations = load_run(args.run)
     seeds = np.unique(evaluations["seed"].values)
     opts = dataclasses.replace(
         posterior_options(study, progressbar=False), draws=args.nuts_draws, prior_draws=0

@@ -17,14 +17,14 @@ from pathlib import Path
 
 import arviz as az
 
-from bayescal.cli import _load_run
+from bayescal.study.load import load_run
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", type=Path, help="run directory with evaluations.nc, posterior.nc")
     args = parser.parse_args()
-    study, _ = _load_run(args.run)
+    study, _ = load_run(args.run)
     if not study.truth:
         raise SystemExit(f"{args.run}: the study {study.name!r} has no truth")
     idata = az.from_netcdf(args.run / "posterior.nc")

@@ -52,7 +52,7 @@ from bayescal.study.evaluate import evaluate
 from bayescal.study.load import StudySpec
 from bayescal.study.study import Study
 
-__all__ = ["calibrate", "seed_sequences"]
+__all__ = ["calibrate", "evaluation_record", "seed_sequences"]
 
 logger = logging.getLogger(__name__)
 
@@ -243,7 +243,7 @@ def _search(
             batch_no = np.array([rounds[k] for k in seed_idx])
             for k, _, _ in asks:
                 rounds[k] += 1
-            record = _as_record(result, unit, study, seed_idx, batch_no, real)
+            record = evaluation_record(result, unit, study, seed_idx, batch_no, real)
             store.append(record)
             if callback is not None:
                 callback(record)
@@ -456,9 +456,27 @@ def _failed_part(n: int, status: EvalStatus, message: str) -> xr.Dataset:
     )
 
 
-def _as_record(
-    result: xr.Dataset, unit, study: Study, seed_idx, batch_no, realization
+def evaluation_record(
+    result: xr.Dataset,
+    unit: np.ndarray,
+    study: Study,
+    seed_idx: np.ndarray,
+    batch_no: np.ndarray,
+    realization: np.ndarray,
 ) -> xr.Dataset:
+    """Rows of ``evaluations.nc`` from :func:`evaluate`'s result (dim ``sample`` -> ``eval``).
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        From :func:`bayescal.study.evaluate`.
+    unit : ndarray, shape (n, d)
+        The points in the unit cube.
+    study : Study
+        Gives the physical parameters and their names.
+    seed_idx, batch_no, realization : ndarray of int, shape (n,)
+        EGO seed, round of that seed (negative: refinement) and data realization of each row.
+    """
     record = result.rename({"sample": "eval"})
     record["theta"] = (("eval", "param"), study.from_unit(unit), {"long_name": "parameters"})
     record["unit"] = (("eval", "param"), unit, {"long_name": "parameters in the unit cube"})

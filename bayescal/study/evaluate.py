@@ -28,7 +28,7 @@ from bayescal.errors import StudyDefinitionError
 from bayescal.optimize import EvalStatus
 from bayescal.study.study import Study
 
-__all__ = ["evaluate"]
+__all__ = ["PROGRAMMING_ERRORS", "evaluate", "forward_batch"]
 
 logger = logging.getLogger(__name__)
 
@@ -140,14 +140,14 @@ def _forward_robust(study: Study, theta: np.ndarray, tracebacks: list[str]):
     ``tracebacks``.
     """
     try:
-        batch = _call_forward(study, theta)
+        batch = forward_batch(study, theta)
     except Exception as exc:  # the model rejected the batch: find which sets fail
         logger.info(
             "forward model failed on a batch of %d (%s); retrying one by one", len(theta), exc
         )
         for i in range(len(theta)):
             try:
-                yield i, _call_forward(study, theta[i : i + 1]).isel(sample=0), None
+                yield i, forward_batch(study, theta[i : i + 1]).isel(sample=0), None
             except Exception as one:
                 yield i, None, _describe(one, tracebacks)
         return
@@ -157,7 +157,16 @@ def _forward_robust(study: Study, theta: np.ndarray, tracebacks: list[str]):
         yield i, out, (f"forward model status {int(out['status'])}" if bad else None)
 
 
-def _call_forward(study: Study, theta: np.ndarray) -> xr.Dataset:
+def forward_batch(study: Study, theta: np.ndarray) -> xr.Dataset:
+    """The study's forward model at physical ``theta`` (n, d), with a ``sample`` dim of n.
+
+    Unlike :func:`evaluate` it lets the model's exceptions through and computes no discrepancy.
+
+    Raises
+    ------
+    ValueError
+        The model returned another number of samples than parameter sets.
+    """
     out = study.forward(study.model_inputs(theta))
     if "sample" not in out.dims:
         out = out.expand_dims("sample")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import functools
 import hashlib
 import importlib.util
 import inspect
+import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,12 +16,13 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
+import xarray as xr
 
-from bayescal.errors import BayescalError, StudyDefinitionError
+from bayescal.errors import BayescalError, InputDataError, StudyDefinitionError
 from bayescal.study.evaluate import evaluate
 from bayescal.study.study import Study
 
-__all__ = ["StudySpec", "import_study_file", "load_study", "parse_option"]
+__all__ = ["StudySpec", "import_study_file", "load_run", "load_study", "parse_option"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +114,34 @@ def load_study(path: str | Path, **options: Any) -> Study:
             f"{path.name}: build() returned {type(study).__name__}, not Study."
         )
     return dataclasses.replace(study, options={**study.options, **options})
+
+
+def load_run(directory: str | Path) -> tuple[Study, xr.Dataset]:
+    """The study and the evaluations of a run directory written by ``bayescal run``.
+
+    The study is rebuilt from the file and options the store records, and must define the same
+    problem as the one that made the evaluations.
+
+    Raises
+    ------
+    InputDataError
+        No ``evaluations.nc``, no recorded study file, or a study that changed since the run
+        (the message names the parts that differ).
+    CorruptStoreError
+        The store cannot be read or holds impossible values.
+    """
+    from bayescal.io import check_fingerprint, open_evaluations
+
+    path = Path(directory) / "evaluations.nc"
+    evaluations = open_evaluations(path)
+    study_path = evaluations.attrs.get("study_path")
+    if not study_path:
+        raise InputDataError(f"{path} does not record its study file; rerun with bayescal run.")
+    options = ast.literal_eval(evaluations.attrs.get("study_options", "{}"))
+    study = load_study(study_path, **options)
+    parts = json.dumps(study.fingerprint_parts(), sort_keys=True)
+    check_fingerprint(evaluations.attrs, parts, path)  # the file may have been edited since
+    return study, evaluations
 
 
 def parse_option(text: str) -> tuple[str, Any]:

@@ -28,7 +28,7 @@ import xarray as xr
 
 from bayescal.io import remove_stale_temporaries
 from bayescal.run_lock import RunLock
-from bayescal.study.evaluate import _call_forward
+from bayescal.study.evaluate import forward_batch
 from bayescal.study.study import Study
 from bayescal.summary import best_per_seed, format_table
 
@@ -381,7 +381,7 @@ def _predictive_figure(study: Study, idata: az.InferenceData, n_draws: int):
     ok = study.feasible(theta)
     if not ok.any():
         return None
-    model = _call_forward(study, theta[ok])
+    model = forward_batch(study, theta[ok])
     curve = model[stress.model].transpose("sample", "frame").values
     if "status" in model:
         curve[model["status"].values != 0] = np.nan

@@ -136,7 +136,7 @@ def stress_predictive(
         No stress term, no pooled parameters, or no feasible draw.
     """
     from bayescal.infer.residual_posterior import measured_stress_noise, realizations_of
-    from bayescal.study.evaluate import _call_forward
+    from bayescal.study.evaluate import forward_batch
 
     term = study.discrepancy.stress
     post = idata["posterior"]
@@ -153,7 +153,7 @@ def stress_predictive(
     ok = study.feasible(theta)
     if not ok.any():
         raise InputDataError("no posterior draw satisfies the study's constraint.")
-    model = _call_forward(study, theta[ok])
+    model = forward_batch(study, theta[ok])
     curves = model[term.model].transpose("sample", "frame").values.astype(float)
     if "status" in model:
         curves[model["status"].values != 0] = np.nan

@@ -421,7 +421,7 @@ def _check(r: int, idata: az.InferenceData, unit, result, seed: np.ndarray) -> E
 
 
 def _record(study, theta, result, seed, real, *, batch: int) -> xr.Dataset:
-    from bayescal.study.calibrate import _as_record
+    from bayescal.study.calibrate import evaluation_record
 
     n = len(theta)
-    return _as_record(result, study.to_unit(theta), study, seed, np.full(n, batch), real)
+    return evaluation_record(result, study.to_unit(theta), study, seed, np.full(n, batch), real)

@@ -10,7 +10,7 @@ import numpy as np
 import xarray as xr
 
 from bayescal.plots import plot_convergence, plot_fields, plot_stress_strain, plot_traces
-from bayescal.study.evaluate import _call_forward
+from bayescal.study.evaluate import forward_batch
 from bayescal.study.study import Study
 from bayescal.summary import best_per_seed, format_derived, format_table
 
@@ -73,7 +73,7 @@ def write_report(study: Study, evaluations: xr.Dataset, out: str | Path) -> str:
         r = int(seed_real[overall])
         label = term.reference + (f" (realization {r})" if study.realizations > 1 else "")
         try:
-            model = _call_forward(study, best["theta"].values[overall][None, :]).isel(sample=0)
+            model = forward_batch(study, best["theta"].values[overall][None, :]).isel(sample=0)
             fig = plot_fields(
                 study.reference_for(r)[term.reference],
                 model[term.model],
