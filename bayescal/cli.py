@@ -14,8 +14,6 @@ Exit status:
 from __future__ import annotations
 
 import argparse
-import ast
-import json
 import logging
 import os
 import signal
@@ -92,25 +90,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: Subcommands that forward their arguments to ``main(argv)`` of a script in ``studies/``.
+#: Subcommands that forward their arguments to ``main(argv)`` of a module of bayescal.apps.
 _APPLICATIONS = {
-    "srom-stz": "SROM strain-field band of STZ vs MD from a calibration DIR (studies/srom_stz.py)",
-    "srom-md": "SROM of MD with several interatomic potentials (studies/srom_md.py)",
-    "srom-beam": "SROM of a Cu nanoplate's tip deflection across potentials (studies/srom_beam.py)",
+    "srom-stz": "SROM strain-field band of STZ vs MD from a calibration DIR "
+    "(bayescal.apps.srom_stz)",
+    "srom-md": "SROM of MD with several interatomic potentials (bayescal.apps.srom_md)",
+    "srom-beam": "SROM of a Cu nanoplate's tip deflection across potentials "
+    "(bayescal.apps.srom_beam)",
 }
 
 
 def _run_application(command: str, argv: list[str]) -> int:
-    from bayescal.errors import InputDataError
-    from bayescal.study.load import import_study_file
+    import importlib
 
-    path = Path(__file__).resolve().parents[1] / "studies" / f"{command.replace('-', '_')}.py"
-    if not path.is_file():
-        raise InputDataError(
-            f"{command} runs {path.name} from the repository's studies/ folder, which this "
-            f"installation lacks ({path}); install bayescal from a clone with pip install -e."
-        )
-    return int(import_study_file(path).main(argv))
+    module = importlib.import_module(f"bayescal.apps.{command.replace('-', '_')}")
+    return int(module.main(argv))
 
 
 def _positive(kind: type[int] | type[float]) -> Callable[[str], int | float]:
@@ -177,6 +171,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BayescalError as exc:
         print(f"bayescal: error: {exc}", file=sys.stderr)
         return 2
+
+
+def _load_run(out: Path):
+    """The study and evaluations of a run directory (:func:`bayescal.study.load.load_run`)."""
+    from bayescal.study.load import load_run as load
+
+    return load(out)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -280,25 +281,6 @@ def _per_seed(study, evaluations, out: Path, *, seed: int | None) -> None:
     (out / "report").mkdir(exist_ok=True)
     (out / "report" / "per_seed.md").write_text(text)
     print(text)
-
-
-def _load_run(out: Path):
-    """The study and evaluations of an existing run directory."""
-    from bayescal.io import check_fingerprint, open_evaluations
-    from bayescal.study import load_study
-
-    path = out / "evaluations.nc"
-    evaluations = open_evaluations(path)
-    study_path = evaluations.attrs.get("study_path")
-    if not study_path:
-        raise InputDataError(f"{path} does not record its study file; rerun with bayescal run.")
-    options = ast.literal_eval(evaluations.attrs.get("study_options", "{}"))
-    study = load_study(study_path, **options)
-    # the study file may have been edited since the run
-    check_fingerprint(
-        evaluations.attrs, json.dumps(study.fingerprint_parts(), sort_keys=True), path
-    )
-    return study, evaluations
 
 
 def _outputs(out: Path) -> int:

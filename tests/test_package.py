@@ -34,6 +34,7 @@ def test_importing_the_plots_keeps_the_users_backend():
         "import matplotlib\n"
         "matplotlib.use('pdf')\n"
         "import bayescal.plots.posterior, bayescal.plots.calibration\n"
+        "import bayescal.plots.srom_md, bayescal.plots.srom_beam\n"
         "print(matplotlib.get_backend())"
     )
     assert run_python(code) == "pdf"

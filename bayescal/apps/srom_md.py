@@ -28,14 +28,15 @@ Steps:
    ROM potential, Nosé–Hoover) runs in each random basis, and in the centre and each candidate
    basis for reference; its QoIs use the full MD's estimators.
 
-Run standalone (not through ``bayescal run``, which drives EGO studies)::
+Run as ``bayescal srom-md`` (not through ``bayescal run``, which drives EGO studies)::
 
-    python studies/srom_md.py --out runs/srom_solid --gamma 0 1e-3 --n-fixed 0 20
-    python studies/srom_md.py --out runs/srom_liquid --state liquid   # ~2 min on one core
-    python studies/srom_md.py --out runs/quick --quick               # ~10 s smoke run
+    bayescal srom-md --out runs/srom_solid --gamma 0 1e-3 --n-fixed 0 20
+    bayescal srom-md --out runs/srom_liquid --state liquid   # ~2 min on one core
+    bayescal srom-md --out runs/quick --quick               # ~10 s smoke run
 
 Writes ``DIR/srom_md.nc`` (dims ``candidate``, ``gamma``, ``n_fixed``, ``realization``, ``lag``;
-settings in attrs) and ``DIR/report/srom_md.png``, and prints a summary.
+settings in attrs) and ``DIR/report/srom_md.png``
+(:func:`bayescal.plots.plot_srom_md`), and prints a summary.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import xarray as xr
@@ -68,9 +69,22 @@ from bayescal.md import (
 )
 from bayescal.srom import SROM, constrain, pod_basis, snapshot_matrix, translation_constraint
 
-logger = logging.getLogger("studies.srom_md")
+__all__ = [
+    "PRIMARY",
+    "QOIS",
+    "QUICK",
+    "STATE_DEFAULTS",
+    "main",
+    "primary_qoi",
+    "run_study",
+    "summary",
+    "with_u2_equiv",
+]
+
+logger = logging.getLogger("bayescal.apps.srom_md")
 
 QUICK = {"atoms": 108, "steps": 1000, "samples": 4, "candidates": ("Cu_u3", "CuZr_mm")}
+"""Options of ``--quick``: a tiny smoke run."""
 
 QOIS: dict[str, tuple[str, str]] = {
     "u2": ("A^2", "mean-squared vibrational displacement <u^2>"),
@@ -86,6 +100,7 @@ STATE_DEFAULTS: dict[str, dict[str, float]] = {
     "solid": {"steps": 1500, "every": 5, "temperature": 500.0},
     "liquid": {"steps": 3000, "every": 10, "temperature": 1600.0},
 }
+"""Defaults of ``steps``, ``every`` and ``temperature`` (K) per state."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -172,7 +187,7 @@ def run_study(
     n_fixed: Sequence[int] = (0,),
     tol: float = 1e-4,
     rank: int | None = None,
-    dispersion: float | str = 1.0,
+    dispersion: float | Literal["auto"] = 1.0,
     candidates: Sequence[str] = DEFAULT_CANDIDATES,
     rom_potential: str | None = None,
     temperature: float | None = None,
@@ -181,7 +196,51 @@ def run_study(
 ) -> xr.Dataset:
     """Run the whole study and return its Dataset (see the module docstring).
 
-    ``steps``, ``every`` and ``temperature`` default to :data:`STATE_DEFAULTS` of ``state``.
+    Parameters
+    ----------
+    state : {"solid", "liquid"}, default "solid"
+        The application.
+    atoms : int, default 256
+        Atoms of the fcc start, ``4 * cells^3`` (32, 108, 256, 500, 864).
+    steps, every : int, optional
+        MD and reduced-MD steps of 2 fs, and steps between recorded frames; default
+        :data:`STATE_DEFAULTS` of ``state``.
+    samples : int, default 20
+        Random bases per (gamma, n_fixed).
+    gammas : sequence of float, default (0.0,)
+        Momentum weights of the snapshots.
+    n_fixed : sequence of int, default (0,)
+        Leading modes held at the centre (frequency split), each a configuration.
+    tol : float, default 1e-4
+        Discarded POD energy of the pooled snapshots; sets the rank.
+    rank : int, optional
+        Basis rank (overrides ``tol``); capped by the snapshots available.
+    dispersion : float or "auto", default 1.0
+        SROM dispersion ``s``, or identified from the candidates.
+    candidates : sequence of str, default :data:`bayescal.md.DEFAULT_CANDIDATES`
+        Candidate potentials (names of :data:`bayescal.md.CU_POTENTIALS`).
+    rom_potential : str, optional
+        Potential of the reduced MD's forces; default the first candidate.
+    temperature : float, optional
+        K; default :data:`STATE_DEFAULTS` of ``state``.
+    seed : int, default 0
+        Root seed of the MD, the reduced MD and the SROM draws.
+    progress : bool, default False
+        Show progress bars.
+
+    Returns
+    -------
+    xarray.Dataset
+        The candidates' MD QoIs (dim ``candidate``), the reduced-MD QoIs ``rom_<qoi>``
+        (``gamma``, ``n_fixed``, ``realization``), in the candidates' own bases
+        (``candidate_rom_<qoi>``) and the centre (``centre_rom_<qoi>``), rank, dispersion,
+        Stiefel distances and principal angles per ``gamma``, ``u2_equiv`` variables
+        (:func:`with_u2_equiv`), and the settings (JSON) and timings in attrs.
+
+    Raises
+    ------
+    InputDataError
+        An unknown state or potential, or ``atoms`` not ``4 * cells^3``.
     """
     begin = time.perf_counter()
     if state not in PRIMARY:
@@ -245,7 +304,9 @@ def run_study(
         angles[ig] = np.stack([np.median(theta, axis=-1), theta.max(axis=-1)], axis=-1)
         # reference ROMs: the centre and every candidate basis (after the constraint)
         ref_bases = np.concatenate([srom.center[None], constrain(cands, B)])
-        ref = reduced_md_batch(ref_bases, runs.start, rom_pot, rom_opt, rng=seeds[1])
+        ref = reduced_md_batch(
+            ref_bases, runs.start, rom_pot, rom_opt, rng=np.random.default_rng(seeds[1])
+        )
         for q in QOIS:
             centre_rom[q][ig] = float(ref[q][0])
             cand_rom[q][ig] = ref[q].values[1:]
@@ -253,7 +314,14 @@ def run_study(
         for ik, k in enumerate(nfx):
             model = dataclasses.replace(srom, n_fixed=min(k, r))
             Y = model.sample(samples, rng=np.random.default_rng([seed, ig, ik]))
-            out = reduced_md_batch(Y, runs.start, rom_pot, rom_opt, rng=seeds[2], progress=progress)
+            out = reduced_md_batch(
+                Y,
+                runs.start,
+                rom_pot,
+                rom_opt,
+                rng=np.random.default_rng(seeds[2]),
+                progress=progress,
+            )
             for q in QOIS:
                 rom[q][ig, ik] = out[q].values
             msd_rom[ig, ik] = out["msd"].mean("realization").values
@@ -328,7 +396,7 @@ def run_study(
     }
     ds.attrs.update(
         {
-            "study": "studies/srom_md.py",
+            "study": "bayescal.apps.srom_md",
             "settings": json.dumps(settings),
             "md_seconds": md_seconds,
             "srom_fit_seconds": srom_seconds,
@@ -341,15 +409,6 @@ def run_study(
     return with_u2_equiv(ds)
 
 
-LINTHRESH = 1e-3  # A^2/ps, linear part of the symlog axis
-
-
-def _symlog_edges(lo: float, hi: float, lin: float, per_decade: int = 6) -> np.ndarray:
-    pos = np.geomspace(lin, max(hi, 2 * lin), per_decade * 4)
-    neg = -np.geomspace(lin, max(-lo, 2 * lin), per_decade * 4)[::-1] if lo < -lin else []
-    return np.unique(np.concatenate([neg, np.linspace(-lin, lin, 5), pos]))
-
-
 def with_u2_equiv(ds: xr.Dataset) -> xr.Dataset:
     """Add ``<u^2>`` scaled to the full space's ``3N - 3`` vibrational degrees of freedom.
 
@@ -359,6 +418,17 @@ def with_u2_equiv(ds: xr.Dataset) -> xr.Dataset:
     displacement per vibrational degree of freedom times ``3N - 3`` (``kT / (m w^2)`` averaged
     over the retained modes): intensive, equal to ``<u^2>`` for the full MD (``r = 3N - 3``
     with the centre of mass removed), and what a basis of the full MD's modes should reproduce.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The output of :func:`run_study` (or its ``srom_md.nc``).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``ds`` with ``u2_equiv``, ``rom_u2_equiv``, ``candidate_rom_u2_equiv`` and
+        ``centre_rom_u2_equiv``; ``ds`` unchanged if it has no ``rom_u2``.
     """
     if "rom_u2" not in ds:
         return ds
@@ -373,78 +443,21 @@ def with_u2_equiv(ds: xr.Dataset) -> xr.Dataset:
     )
 
 
-def _primary(ds: xr.Dataset) -> str:
-    return json.loads(ds.attrs["settings"]).get("primary_qoi", "diffusivity")
+def primary_qoi(ds: xr.Dataset) -> str:
+    """The QoI a study result is about.
 
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The output of :func:`run_study`.
 
-def plot(ds: xr.Dataset) -> Any:
-    """Histogram + KDE of the propagated primary QoI per (gamma, n_fixed), candidates marked.
-
-    ``<u^2>`` (solid) on a linear axis; ``D`` (liquid) on a symlog axis, as the reduced-MD
-    values sit near 0 and the MD values near 0.4 Å^2/ps.
+    Returns
+    -------
+    str
+        ``"u2"`` (solid) or ``"diffusivity"`` (liquid, and results written before the solid
+        state existed).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from scipy.stats import gaussian_kde
-
-    q = _primary(ds)
-    symlog = q == "diffusivity"
-    units = QOIS[q][0]
-    n_g, n_k = ds.sizes["gamma"], ds.sizes["n_fixed"]
-    fig, axes = plt.subplots(
-        n_g, n_k, figsize=(4.2 * n_k, 3.0 * n_g), squeeze=False, constrained_layout=True
-    )
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    md_d = ds[q].values
-    # asinh(D / LINTHRESH) is the coordinate a symlog axis shows; identity on a linear axis
-    fwd = (lambda v: np.arcsinh(v / LINTHRESH)) if symlog else (lambda v: v)
-    inv = (lambda y: LINTHRESH * np.sinh(y)) if symlog else (lambda y: y)
-    for ig in range(n_g):
-        for ik in range(n_k):
-            ax = axes[ig, ik]
-            d = ds[f"rom_{q}"].values[ig, ik]
-            d = d[np.isfinite(d)]
-            every = np.concatenate([md_d, d, ds[f"candidate_rom_{q}"].values[ig]])
-            if symlog:
-                hi = max(md_d.max(), d.max() if d.size else 0.0) * 1.3
-                lo = min(0.0, d.min() if d.size else 0.0) * 1.3
-                edges = _symlog_edges(lo, hi, LINTHRESH)
-            else:
-                pad = 0.1 * (every.max() - every.min() + 1e-12)
-                edges = np.linspace(every.min() - pad, every.max() + pad, 25)
-            counts, _ = np.histogram(d, bins=edges)
-            ax.stairs(counts / max(d.size, 1), edges, fill=True, alpha=0.4, color="0.4")
-            ax.plot(d, np.zeros_like(d), "|", color="0.1", ms=12, label="SROM reduced MD")
-            if d.size > 2 and np.std(d) > 0:
-                y = fwd(d)
-                y_lo, y_hi = fwd(np.array([edges[0], edges[-1]]))
-                grid = np.linspace(
-                    max(y.min() - 2 * y.std(), y_lo), min(y.max() + 2 * y.std(), y_hi), 400
-                )
-                kde = gaussian_kde(y)(grid)
-                ax.plot(inv(grid), kde / kde.max() * counts.max() / d.size, color="0.2", lw=1)
-            if symlog:
-                ax.set_xscale("symlog", linthresh=LINTHRESH)
-            ax.set_ylabel("fraction of realizations")
-            for ic, name in enumerate(ds["candidate"].values):
-                c = colors[ic % len(colors)]
-                ax.axvline(md_d[ic], color=c, lw=1.8, label=f"{name} MD")
-                ax.axvline(ds[f"candidate_rom_{q}"].values[ig, ic], color=c, ls=":", lw=1.2)
-            ax.axvline(
-                ds[f"centre_rom_{q}"].values[ig], color="k", ls="--", lw=1, label="centre ROM"
-            )
-            ax.set_title(
-                f"gamma={ds['gamma'].values[ig]:g}, n_fixed={ds['n_fixed'].values[ik]}, "
-                f"r={int(ds['rank'].values[ig])}",
-                fontsize=9,
-            )
-            ax.set_xlabel(f"{q} ({units})" + (", symlog" if symlog else ""))
-            if ig == 0 and ik == 0:
-                ax.legend(fontsize=7)
-    fig.suptitle(f"propagated {q} (dotted: ROM in each candidate's own basis)", fontsize=9)
-    return fig
+    return json.loads(ds.attrs["settings"]).get("primary_qoi", "diffusivity")
 
 
 def _band(d: np.ndarray, targets: np.ndarray) -> str:
@@ -457,10 +470,22 @@ def _band(d: np.ndarray, targets: np.ndarray) -> str:
 
 
 def summary(ds: xr.Dataset) -> str:
-    """Plain-text summary of the measured figures."""
+    """Plain-text summary of the measured figures.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The output of :func:`run_study` (or its ``srom_md.nc``).
+
+    Returns
+    -------
+    str
+        The candidates' MD QoIs, then per ``gamma`` the rank, dispersion, distances and the
+        reduced-MD bands per ``n_fixed``, SROM fit warnings and the costs.
+    """
     settings = json.loads(ds.attrs["settings"])
     ds = with_u2_equiv(ds)
-    q = _primary(ds)
+    q = primary_qoi(ds)
     qois = [q, "u2_equiv", "pe_atom"] if q == "u2" else [q]
     lines = [
         f"state={settings.get('state', 'liquid')}, {settings['atoms']} atoms, "
@@ -507,7 +532,18 @@ def summary(ds: xr.Dataset) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry: run the study, write ``DIR/srom_md.nc`` and the report plot."""
+    """Command-line entry (``bayescal srom-md``): run, write ``DIR/srom_md.nc`` and the plot.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments after the subcommand (default ``sys.argv[1:]``); ``--help`` lists them.
+
+    Returns
+    -------
+    int
+        Exit status: 0 done, 2 bad input (:class:`~bayescal.errors.BayescalError`).
+    """
     args = _parser().parse_args(argv)
     options: dict[str, Any] = {
         "atoms": args.atoms,
@@ -538,7 +574,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Path(args.out)
     (out / "report").mkdir(parents=True, exist_ok=True)
     ds.to_netcdf(out / "srom_md.nc", engine="h5netcdf")
-    fig = plot(ds)
+    from bayescal.plots.srom_md import plot_srom_md
+
+    fig = plot_srom_md(ds)
     fig.savefig(out / "report" / "srom_md.png", dpi=130)
     print(summary(ds))
     print(f"wrote {out / 'srom_md.nc'} and {out / 'report' / 'srom_md.png'}")
