@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import psutil
 import pytest
 
 from bayescal.cli import main
@@ -26,8 +27,6 @@ from bayescal.errors import (
 from bayescal.io import EvaluationStore, open_evaluations
 from bayescal.run_lock import RunLock
 from bayescal.study import calibrate, load_study
-
-psutil = pytest.importorskip("psutil")
 
 TOY = Path(__file__).parents[2] / "studies" / "toy_shear_band.py"
 OPTIONS = {"n": 16}
