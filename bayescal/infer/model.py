@@ -324,7 +324,7 @@ def build_model(data: CalibrationData, options: PosteriorOptions) -> pm.Model:
     if options.likelihood == "residual":
         raise InputDataError(
             "build_model emulates d alone (likelihood 'floor' or 'gibbs'); the residual "
-            "likelihood is built by bayescal.infer.residual_model.build_residual_model."
+            "likelihood is built by bayescal.infer.residual_likelihood.build_residual_model."
         )
     sampled = data.names if options.reparam is None else options.reparam.names
     unknown = sorted(set(options.priors) - set(sampled))

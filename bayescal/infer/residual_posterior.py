@@ -3,7 +3,7 @@
 ``residual_posterior(evaluations, discrepancy, reference)`` fits one principal-component
 emulator per residual block and data realization on every evaluation (all EGO seeds together:
 they are repeats of one search, not independent data), measures the stress curve's noise,
-builds :func:`bayescal.infer.residual_model.build_residual_model`, samples it and assembles the
+builds :func:`bayescal.infer.residual_likelihood.build_residual_model`, samples it and assembles the
 InferenceData.
 """
 
@@ -22,14 +22,8 @@ from bayescal.discrepancy import Discrepancy
 from bayescal.errors import InputDataError
 from bayescal.infer.model import evaluation_bounds
 from bayescal.infer.options import PosteriorOptions
-from bayescal.infer.residual_model import (
-    MAX_TRAINING_POINTS,
-    ResidualBlock,
-    build_residual_model,
-    prior_box,
-    residual_blocks,
-    sampled_box,
-)
+from bayescal.infer.residual_likelihood import build_residual_model, prior_box, sampled_box
+from bayescal.infer.residual_model import MAX_TRAINING_POINTS, ResidualBlock, residual_blocks
 from bayescal.noise import StressNoise, stress_noise
 
 __all__ = [

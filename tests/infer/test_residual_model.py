@@ -7,11 +7,8 @@ import pytest
 import scipy.stats
 
 from bayescal.errors import InputDataError
-from bayescal.infer.residual_model import (
-    build_residual_model,
-    residual_block,
-    training_subset,
-)
+from bayescal.infer.residual_likelihood import build_residual_model
+from bayescal.infer.residual_model import residual_block, training_subset
 
 NAMES = ("a", "b")
 LOWER, UPPER = np.array([0.0, 10.0]), np.array([1.0, 30.0])

@@ -49,7 +49,8 @@ import pytest
 import scipy.stats
 import xarray as xr
 
-from bayescal.infer.residual_model import ResidualBlock, build_residual_model, residual_block
+from bayescal.infer.residual_likelihood import build_residual_model
+from bayescal.infer.residual_model import ResidualBlock, residual_block
 
 NAMES = ("a", "b")
 LOWER, UPPER = np.array([0.0, 10.0]), np.array([1.0, 30.0])
