@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
+import bayescal.md.cache
+from bayescal.coarse.alignment import align_band
 from bayescal.study import evaluate, load_study
 from bayescal.study.load import import_study_file
 
@@ -58,7 +60,7 @@ def test_build_tiny_study(require_lammps, tmp_path, monkeypatch):
     def no_md(*args, **kwargs):
         raise AssertionError("MD rerun despite the cache")
 
-    monkeypatch.setattr(module, "shear_glass", no_md)
+    monkeypatch.setattr(bayescal.md.cache, "shear_glass", no_md)
     again = module.build(cache_dir=str(cache), **TINY)
     xr.testing.assert_identical(again.reference, ref)
     assert sorted(p.name for p in cache.iterdir()) == files
@@ -69,7 +71,6 @@ def test_build_tiny_study(require_lammps, tmp_path, monkeypatch):
 
 def test_align_band_reflects_and_centres():
     """A band along y is reflected to run along x and rolled to the box centre."""
-    module = _study_module()
     n = 8
     coords = (np.arange(n) + 0.5) * 2.0
     field = np.zeros((3, n, n))
@@ -78,12 +79,12 @@ def test_align_band_reflects_and_centres():
         {"gamma_xy": (("frame", "y", "x"), field), "stress": ("stress_frame", np.zeros(3))},
         coords={"strain": ("frame", [0.0, 0.2, 0.4]), "y": coords, "x": coords},
     )
-    aligned, reflected, shift = module.align_band(ds)
+    aligned, reflected, shift = align_band(ds)
     assert reflected and shift == 2  # cell 1 -> cell 3 (the centre of 0..7 is 3.5)
     prof = aligned["gamma_xy"].isel(frame=-1).mean("x").values
     assert int(np.argmax(prof)) == 3 and np.allclose(aligned["gamma_xy"].isel(frame=-1)[3], 2.0)
     assert aligned["gamma_xy"].dims == ("frame", "y", "x")
-    same, flipped, zero = module.align_band(aligned)
+    same, flipped, zero = align_band(aligned)
     assert not flipped and zero == 0
     xr.testing.assert_identical(same, aligned)
 
