@@ -8,6 +8,7 @@ Models in ``models/`` do not import bayescal; they raise builtins (``ValueError`
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
 __all__ = [
     "BayescalError",
@@ -18,10 +19,15 @@ __all__ = [
     "InputDataError",
     "InputDataWarning",
     "NumericsWarning",
+    "OnFail",
     "RunInterrupted",
     "RunLockedError",
     "StudyDefinitionError",
 ]
+
+
+#: What an iterative method or a check does when it misses its target: raise, warn or go on.
+OnFail = Literal["raise", "warn", "ignore"]
 
 
 class BayescalError(Exception):

@@ -12,7 +12,7 @@ from typing import Any, Literal
 import numpy as np
 
 from bayescal.emulate import Transform
-from bayescal.errors import InputDataError
+from bayescal.errors import InputDataError, OnFail
 
 __all__ = [
     "Likelihood",
@@ -27,7 +27,6 @@ __all__ = [
 
 Likelihood = Literal["residual", "floor", "gibbs"]
 Pooling = Literal["partial", "complete", "none"]
-OnFail = Literal["warn", "raise", "ignore"]
 Sampler = Literal["auto", "nutpie", "pymc"]
 #: ``("uniform",)``, ``("normal", mu, sd)`` (truncated to the bounds, physical units), or a
 #: callable ``f(name, lower, upper, dims=dims) -> pymc variable`` (``dims`` is None or "seed").

@@ -32,7 +32,7 @@ import numpy as np
 import scipy.linalg
 from numpy.typing import ArrayLike
 
-from bayescal.errors import ConvergenceWarning, InputDataError
+from bayescal.errors import ConvergenceWarning, InputDataError, OnFail
 from bayescal.manifold.validate import (
     ORTHONORMAL_ATOL,
     as_bases,
@@ -42,7 +42,6 @@ from bayescal.manifold.validate import (
 )
 
 __all__ = [
-    "OnFail",
     "Orthonormalization",
     "canonical_norm",
     "distance",
@@ -54,7 +53,6 @@ __all__ = [
 ]
 
 Orthonormalization = Literal["polar", "qr"]
-OnFail = Literal["raise", "warn", "ignore"]
 
 
 def _mT(A: np.ndarray) -> np.ndarray:
