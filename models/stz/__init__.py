@@ -5,17 +5,20 @@ See :func:`models.stz.simulate`.
 
 from models.stz.model import simulate
 from models.stz.params import (
+    CUZR,
     DEFAULTS,
     DENSITY,
     POISSON_RATIO,
     SHEAR_MODULUS_GPA,
     T_Z,
     TAU0,
+    Material,
 )
 from models.stz.solver import FAILED_NONFINITE, FAILED_SUBSTEPS, OK
 
 __all__ = [
     # constants
+    "CUZR",
     "DEFAULTS",
     "DENSITY",
     # status codes
@@ -27,5 +30,6 @@ __all__ = [
     "TAU0",
     "T_Z",
     # entry point
+    "Material",
     "simulate",
 ]

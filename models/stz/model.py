@@ -16,7 +16,14 @@ from numpy.typing import ArrayLike
 from models.stz.interp import bicubic_periodic
 from models.stz.kernels import EAGER, StepKernels, select_kernels
 from models.stz.output import to_dataset
-from models.stz.params import ADAPT_FAC, T_Z, chi_scale_kelvin, normalize_params, time_unit
+from models.stz.params import (
+    ADAPT_FAC,
+    CUZR,
+    Material,
+    chi_scale_kelvin,
+    normalize_params,
+    time_unit,
+)
 from models.stz.solver import RunResult, integrate
 
 __all__ = ["simulate"]
@@ -33,6 +40,7 @@ def simulate(
     strain_rate: float = 1e8,
     final_strain: float = 0.5,
     box: float = 400.0,
+    material: Material = CUZR,
     dtype: torch.dtype = torch.float64,
     device: str | torch.device = "cpu",
     adapt_fac: float = ADAPT_FAC,
@@ -74,7 +82,11 @@ def simulate(
     final_strain : float, optional
         Applied engineering shear strain at the last frame (default 0.5).
     box : float, optional
-        Side of the square box [angstrom] (default 400).
+        Side of the square box in the material's length unit (default 400 angstrom).
+    material : Material, optional
+        Shear modulus, Poisson's ratio, density, T_Z, tau0 and length unit (default
+        :data:`models.stz.CUZR`, the reference's glass; another unit system works when the
+        parameters use it: ``s_y`` in the modulus's unit, ``chi_inf`` in ``t_z``'s).
     dtype : torch.dtype, optional
         float64 (default) or float32.
     device : str or torch.device, optional
@@ -168,7 +180,9 @@ def simulate(
 
     pe_grid = bicubic_periodic(pe, ny, nx)
     v = pset.values
-    kscale = chi_scale_kelvin()
+    if not isinstance(material, Material):
+        raise ValueError(f"material must be a models.stz.Material; got {material!r}.")
+    kscale = chi_scale_kelvin(material)
     chi_k = v["beta"][:, None, None] * (pe_grid[None] - v["u0"][:, None, None]) * kscale
     chi_min = chi_k.reshape(pset.n, -1).min(axis=1)
     bad = ~(chi_min > 0)
@@ -218,10 +232,10 @@ def simulate(
 
     def integrate_rows(rows: slice, kernels: StepKernels) -> RunResult:
         return integrate(
-            t(chi_k[rows] / T_Z),
+            t(chi_k[rows] / material.t_z),
             s_y=t(v["s_y"][rows]),
             c0=t(v["c0"][rows]),
-            chi_inf=t(v["chi_inf"][rows] / T_Z),
+            chi_inf=t(v["chi_inf"][rows] / material.t_z),
             ep=t(v["ep"][rows]),
             chi_len=t(v["chi_len"][rows]),
             box=float(box),
@@ -229,7 +243,8 @@ def simulate(
             steps_per_frame=int(steps_per_frame),
             strain_rate=float(strain_rate),
             final_strain=float(final_strain),
-            t_scale=time_unit(),
+            t_scale=time_unit(material),
+            material=material,
             adapt_fac=float(adapt_fac),
             max_substeps=int(max_substeps),
             ghost_ddev=bool(ghost_ddev),
@@ -293,4 +308,14 @@ def simulate(
         "compiled": int(kernels.compiled),
         "native_plastic": int(kernels.plastic is not None),
     }
-    return to_dataset(result, pset, s_y=v["s_y"], strain=strain, box=float(box), options=options)
+    if material != CUZR:
+        options |= {f"material_{k}": getattr(material, k) for k in material.__slots__}
+    return to_dataset(
+        result,
+        pset,
+        s_y=v["s_y"],
+        strain=strain,
+        box=float(box),
+        options=options,
+        material=material,
+    )

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import xarray as xr
 
-from models.stz.params import T_Z, UNITS, ParamSet
+from models.stz.params import CUZR, UNITS, Material, ParamSet
 from models.stz.solver import RunResult
 
 __all__ = ["to_dataset"]
@@ -27,6 +27,7 @@ def to_dataset(
     strain: np.ndarray,
     box: float,
     options: Mapping[str, Any],
+    material: Material = CUZR,
 ) -> xr.Dataset:
     """Label the solver output.
 
@@ -44,13 +45,15 @@ def to_dataset(
         Box side [angstrom].
     options : mapping
         Solver options, stored in the attrs.
+    material : Material, optional
+        Gives the unit of chi (``t_z``).
 
     Returns
     -------
     xarray.Dataset
     """
     exy = result.exy.detach().cpu().numpy()
-    chi = result.chi.detach().cpu().numpy() * T_Z
+    chi = result.chi.detach().cpu().numpy() * material.t_z
     stress = result.tau.detach().cpu().numpy() * s_y[:, None]
     status = result.status.detach().cpu().numpy().astype(np.int8)
     ny, nx = exy.shape[-2:]

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 __all__ = [
+    "CUZR",
     "DEFAULTS",
     "DENSITY",
     "K_BOLTZMANN",
@@ -27,6 +28,7 @@ __all__ = [
     "SHEAR_MODULUS_GPA",
     "TAU0",
     "T_Z",
+    "Material",
     "ParamSet",
     "chi_scale_kelvin",
     "normalize_params",
@@ -69,7 +71,59 @@ UNITS: dict[str, str] = {
 }
 
 
-def chi_scale_kelvin() -> float:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Material:
+    """The material constants of an STZ run (default: the CuZr glass of the reference).
+
+    Any consistent unit system works: stresses in the unit of ``shear_modulus`` (``s_y`` is
+    then in the same unit), lengths in ``length_unit`` metres (``box``, ``chi_len``), effective
+    temperatures in the unit of ``t_z`` (``chi_inf``; ``beta (pe - u0) t_z``).
+
+    Attributes
+    ----------
+    shear_modulus : float
+        Elastic shear modulus mu (GPa for CuZr); the solver uses ``mu / s_y``.
+    poisson_ratio : float
+        Poisson's ratio nu, in (-1, 0.5); the bulk modulus is ``2 mu (1 + nu) / (3 (1 - 2 nu))``.
+    density : float
+        Mass density (kg/m^3 for CuZr); only sets the time unit.
+    t_z : float
+        STZ formation energy over k_B (K for CuZr): effective temperatures are in units of it.
+    tau0 : float
+        STZ vibration time scale [s].
+    length_unit : float
+        Length unit of the solver [m] (one angstrom for CuZr).
+    """
+
+    shear_modulus: float = SHEAR_MODULUS_GPA
+    poisson_ratio: float = POISSON_RATIO
+    density: float = DENSITY
+    t_z: float = T_Z
+    tau0: float = TAU0
+    length_unit: float = LENGTH_UNIT
+
+    def __post_init__(self) -> None:
+        for name in ("shear_modulus", "density", "t_z", "tau0", "length_unit"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"Material.{name} must be a finite number > 0; got {value!r}.")
+        if not -1.0 < self.poisson_ratio < 0.5:
+            raise ValueError(
+                f"Material.poisson_ratio must be in (-1, 0.5); got {self.poisson_ratio!r}."
+            )
+
+    @property
+    def bulk_modulus(self) -> float:
+        """Bulk modulus K = 2 mu (1 + nu) / (3 (1 - 2 nu)), in the unit of ``shear_modulus``."""
+        nu = self.poisson_ratio
+        return 2 * self.shear_modulus * (1 + nu) / (3 * (1 - 2 * nu))
+
+
+#: The CuZr glass of the reference solver.
+CUZR = Material()
+
+
+def chi_scale_kelvin(material: Material = CUZR) -> float:
     """Kelvin per unit of ``beta * (pe - u0)`` as the reference computes it.
 
     The reference maps potential energy to effective temperature with ``e_Z / k_B`` written as
@@ -78,20 +132,20 @@ def chi_scale_kelvin() -> float:
     Returns
     -------
     float
-        About 21000.027 K.
+        About 21000.027 K for CuZr.
     """
-    return T_Z * K_BOLTZMANN * EV_PER_J / K_BOLTZMANN_EV
+    return material.t_z * K_BOLTZMANN * EV_PER_J / K_BOLTZMANN_EV
 
 
-def time_unit() -> float:
-    """Simulation time unit [s]: one angstrom over the shear-wave speed sqrt(mu / rho).
+def time_unit(material: Material = CUZR) -> float:
+    """Simulation time unit [s]: one length unit over the shear-wave speed sqrt(mu / rho).
 
     Returns
     -------
     float
-        About 1.75e-9 s.
+        About 1.75e-9 s for CuZr.
     """
-    return LENGTH_UNIT / math.sqrt(SHEAR_MODULUS_GPA / DENSITY)
+    return material.length_unit / math.sqrt(material.shear_modulus / material.density)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -26,7 +26,7 @@ import torch
 
 from models.stz.advection import shift
 from models.stz.kernels import EAGER, StepKernels
-from models.stz.params import ADAPT_FAC, POISSON_RATIO, SHEAR_MODULUS_GPA, TAU0
+from models.stz.params import ADAPT_FAC, CUZR, Material
 from models.stz.plasticity import adaptive_plastic_update
 from models.stz.projection import FFTProjection, correction_coefficients, velocity_gradient
 
@@ -132,6 +132,7 @@ def integrate(
     strain_rate: float,
     final_strain: float,
     t_scale: float,
+    material: Material = CUZR,
     adapt_fac: float = ADAPT_FAC,
     max_substeps: int = 20000,
     ghost_ddev: bool = False,
@@ -156,6 +157,8 @@ def integrate(
         Applied shear at the last frame.
     t_scale : float
         Seconds per simulation time unit.
+    material : Material, optional
+        Shear modulus, Poisson's ratio and tau0 (default: the CuZr glass).
     adapt_fac : float, optional
         Largest drop of the deviatoric magnitude per plastic sub-step (units of s_y).
     max_substeps : int, optional
@@ -179,14 +182,14 @@ def integrate(
     dt = (duration / frames) * (1.0 / steps_per_frame)
     hx, hy = 0.5 * dt / dx, 0.5 * dt / dy
     xfac, yfac = 0.5 / (dt * dx), 0.5 / (dt * dy)
-    nu = POISSON_RATIO
+    nu = material.poisson_ratio
     lame_ratio = 2 * (1 + nu) / (3 * (1 - 2 * nu)) - 2.0 / 3.0
 
     col = (B, 1, 1)
-    mu = (SHEAR_MODULUS_GPA / s_y).reshape(col)
+    mu = (material.shear_modulus / s_y).reshape(col)
     mu4 = mu.reshape(B, 1, 1, 1)
     rate_to_stress = 2.0 * t_scale * mu
-    ep_over_tau0 = (ep / TAU0).reshape(col)
+    ep_over_tau0 = (ep / material.tau0).reshape(col)
     chi_inf_c = chi_inf.reshape(col)
     c0_c = c0.reshape(col)
     dfac = 0.25 * chi_len.reshape(col) ** 2 / mu
