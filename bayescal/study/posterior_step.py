@@ -91,10 +91,8 @@ def posterior_options(
     base = study.posterior if study.posterior is not None else PosteriorOptions(seed=study.seed)
     priors = {p.name: p.prior for p in study.parameters if p.prior is not None}
     priors |= dict(base.priors)
-    changes: dict[str, object] = {"priors": priors, "progressbar": progressbar, "on_fail": "ignore"}
-    if seed is not None:
-        changes["seed"] = seed
-    return dataclasses.replace(base, **changes)
+    options = dataclasses.replace(base, priors=priors, progressbar=progressbar, on_fail="ignore")
+    return options if seed is None else dataclasses.replace(options, seed=seed)
 
 
 def run_posterior(

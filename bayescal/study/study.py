@@ -9,7 +9,7 @@ import json
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import xarray as xr
@@ -19,6 +19,9 @@ from bayescal.discrepancy import Discrepancy
 from bayescal.errors import InputDataWarning, StudyDefinitionError
 from bayescal.optimize import EGOOptions
 from bayescal.study.parameter import Parameter
+
+if TYPE_CHECKING:
+    from bayescal.infer.options import PosteriorOptions
 
 __all__ = ["REALIZATION", "ForwardModel", "Study"]
 
@@ -94,7 +97,7 @@ class Study:
     truth: Mapping[str, float] | None = None
     description: str = ""
     options: Mapping[str, Any] = field(default_factory=dict)
-    posterior: Any = None
+    posterior: PosteriorOptions | None = None
 
     def __post_init__(self) -> None:
         params = tuple(self.parameters)
