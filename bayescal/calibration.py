@@ -16,7 +16,6 @@ drawn; with ``out`` the run directory is written (and resumed) exactly as by the
 
 from __future__ import annotations
 
-import dataclasses
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
@@ -177,23 +176,11 @@ def _sample(
     progress: bool,
 ) -> Calibration:
     """The body of :func:`posterior` (``calibrate`` has an argument of that name)."""
-    from bayescal.infer import diagnose
-    from bayescal.infer import posterior as sample_posterior
-    from bayescal.study.posterior_step import posterior_options, run_posterior
-    from bayescal.study.refine import combined_evaluations, refine_emulators
+    from bayescal.study.posterior_step import posterior_options, run_posterior, sample_posterior
 
     opts = options if options is not None else posterior_options(study, progressbar=progress)
     if out is not None:
         result = run_posterior(study, evaluations, out, options=opts, progress=progress)
-        everything = combined_evaluations(evaluations, out)
-        return Calibration(study, everything, result.idata, result.diagnostics)
-    if opts.refine_rounds:
-        evaluations, _ = refine_emulators(study, evaluations, None, opts)
-    idata = sample_posterior(
-        evaluations,
-        options=dataclasses.replace(opts, on_fail="ignore"),
-        discrepancy=study.discrepancy,
-        reference=study.reference,
-    )
-    diagnostics = diagnose(idata, rhat_max=opts.rhat_max, ess_min=opts.ess_min)
-    return Calibration(study, evaluations, idata, diagnostics)
+        return Calibration(study, result.evaluations, result.idata, result.diagnostics)
+    everything, idata, diagnostics = sample_posterior(study, evaluations, None, opts)
+    return Calibration(study, everything, idata, diagnostics)

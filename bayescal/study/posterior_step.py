@@ -38,7 +38,13 @@ if TYPE_CHECKING:
     from bayescal.infer import Diagnostics, PosteriorOptions
     from bayescal.study.refine import EmulatorCheck, ResidualCheck
 
-__all__ = ["PosteriorResult", "posterior_options", "run_posterior", "write_posterior_report"]
+__all__ = [
+    "PosteriorResult",
+    "posterior_options",
+    "run_posterior",
+    "sample_posterior",
+    "write_posterior_report",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +65,8 @@ class PosteriorResult:
         The markdown parameter table.
     wall_s : float
         Seconds for emulators, sampling and report together.
+    evaluations : xarray.Dataset
+        The evaluations the emulators were trained on (refinement runs included).
     """
 
     idata: az.InferenceData
@@ -66,6 +74,7 @@ class PosteriorResult:
     path: Path
     table: str
     wall_s: float
+    evaluations: xr.Dataset
 
 
 def posterior_options(
@@ -149,28 +158,11 @@ def _run_posterior(
     progress: bool,
 ) -> PosteriorResult:
     """The body of :func:`run_posterior`, run while holding the directory's lock."""
-    from bayescal.infer import diagnose, posterior, write_posterior
-    from bayescal.study.refine import combined_evaluations, refine_emulators
+    from bayescal.infer import write_posterior
 
     opts = options if options is not None else posterior_options(study, progressbar=progress)
     start = time.perf_counter()
-    checks: list[EmulatorCheck] | list[ResidualCheck] = []
-    if opts.refine_rounds:
-        evaluations, checks = refine_emulators(study, evaluations, out, opts)
-    else:
-        evaluations = combined_evaluations(evaluations, out)
-    if opts.likelihood == "residual":
-        _require_outputs(study, evaluations, out)
-    # failures are reported through the diagnostics, not as a warning here
-    idata = posterior(
-        evaluations,
-        options=dataclasses.replace(opts, on_fail="ignore"),
-        discrepancy=study.discrepancy,
-        reference=study.reference,
-    )
-    if checks:
-        idata["posterior"].attrs["emulator_checks"] = [c.line() for c in checks]
-    diag = diagnose(idata, rhat_max=opts.rhat_max, ess_min=opts.ess_min)
+    evaluations, idata, diag = sample_posterior(study, evaluations, out, opts)
     path = out / "posterior.nc"
     write_posterior(idata, path)
     table = write_posterior_report(
@@ -189,10 +181,57 @@ def _run_posterior(
         path=path,
         table=table,
         wall_s=time.perf_counter() - start,
+        evaluations=evaluations,
     )
 
 
-def _require_outputs(study: Study, evaluations: xr.Dataset, out: Path) -> None:
+def sample_posterior(
+    study: Study, evaluations: xr.Dataset, out: Path | None, options: PosteriorOptions
+) -> tuple[xr.Dataset, az.InferenceData, Diagnostics]:
+    """Refine the emulators (``options.refine_rounds``), sample the posterior and diagnose it.
+
+    Parameters
+    ----------
+    study : Study
+        The problem.
+    evaluations : xarray.Dataset
+        Its EGO evaluations.
+    out : Path or None
+        The run directory (refinement runs are stored in and read from ``DIR/refinement``);
+        None keeps them in memory.
+    options : PosteriorOptions
+        Complete options (:func:`posterior_options`).
+
+    Returns
+    -------
+    (xarray.Dataset, arviz.InferenceData, Diagnostics)
+        All evaluations (refinement included), the posterior (``emulator_checks`` in its attrs
+        after a refinement) and its convergence verdict. Failures of the thresholds do not
+        raise.
+    """
+    from bayescal.infer import diagnose, posterior
+    from bayescal.study.refine import combined_evaluations, refine_emulators
+
+    checks: list[EmulatorCheck] | list[ResidualCheck] = []
+    if options.refine_rounds:
+        evaluations, checks = refine_emulators(study, evaluations, out, options)
+    else:
+        evaluations = combined_evaluations(evaluations, out)
+    if options.likelihood == "residual":
+        _require_outputs(study, evaluations, out)
+    # failures are reported through the diagnostics, not as a warning here
+    idata = posterior(
+        evaluations,
+        options=dataclasses.replace(options, on_fail="ignore"),
+        discrepancy=study.discrepancy,
+        reference=study.reference,
+    )
+    if checks:
+        idata["posterior"].attrs["emulator_checks"] = [c.line() for c in checks]
+    return evaluations, idata, diagnose(idata, rhat_max=options.rhat_max, ess_min=options.ess_min)
+
+
+def _require_outputs(study: Study, evaluations: xr.Dataset, out: Path | None) -> None:
     """Refuse evaluations without kept outputs, naming the command that recomputes them."""
     from bayescal.errors import InputDataError
     from bayescal.study.outputs import missing_outputs
