@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, TypedDict
 import numpy as np
 import xarray as xr
 
-from bayescal.io import EvaluationStore
+from bayescal.io import EvaluationStore, open_evaluations
 from bayescal.optimize import EvalStatus
 from bayescal.study.evaluate import evaluate
 from bayescal.study.study import Study
@@ -182,8 +182,7 @@ def combined_evaluations(evaluations: xr.Dataset, out: str | Path | None) -> xr.
     path = Path(out) / "refinement" / EvaluationStore.filename
     if not path.exists():
         return evaluations
-    with xr.open_dataset(path, engine="h5netcdf") as ds:
-        return _append(evaluations, ds.load())
+    return _append(evaluations, open_evaluations(path))
 
 
 def _append(evaluations: xr.Dataset, extra: xr.Dataset | None) -> xr.Dataset:
