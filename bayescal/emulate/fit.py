@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import logging
-import warnings
-from typing import Any, cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from bayescal.emulate.gp import GPEmulator, Transform
+from bayescal.emulate.gp_fit import EMULATOR_PRIORS, fit_matern52_gp
 from bayescal.errors import InputDataError
 
+if TYPE_CHECKING:
+    from botorch.models import SingleTaskGP
+    from botorch.models.transforms.outcome import Standardize
+
 __all__ = ["fit_emulator"]
-
-logger = logging.getLogger(__name__)
-
-#: Cholesky jitters tried in turn when BoTorch's fit fails (the first is GPyTorch's default).
-_JITTERS = (1e-8, 1e-6, 1e-4)
 
 
 def _transform(d: np.ndarray, transform: Transform) -> np.ndarray:
@@ -46,6 +44,10 @@ def fit_emulator(
     magnitude and rises steeply away from its minimum, so ``log d`` is closer to a stationary
     GP and its predictions back-transform to positive values. ``"none"`` emulates ``d`` itself
     (used when ``d`` is a smooth quadratic misfit, as in the calibration tests).
+
+    The GP is :func:`~bayescal.emulate.gp_fit.fit_matern52_gp` with
+    :data:`~bayescal.emulate.gp_fit.EMULATOR_PRIORS` and no input transform, frozen into a
+    ``GPEmulator`` of its hyperparameters.
 
     Parameters
     ----------
@@ -77,8 +79,6 @@ def fit_emulator(
     InputDataError
         On shape mismatch, non-finite values, fewer than 3 points or a bad transform.
     """
-    import torch
-
     x = np.asarray(x_unit, dtype=np.float64)
     d = np.asarray(y, dtype=np.float64).reshape(-1)
     if x.ndim != 2 or x.shape[0] != d.shape[0]:
@@ -95,70 +95,23 @@ def fit_emulator(
             raise InputDataError(f"cap must be > 0 or None; got {cap!r}.")
         z = np.minimum(z, z.min() + cap)
     seed = int(np.random.default_rng(rng).integers(2**31 - 1))
-    train_x = torch.as_tensor(x)
-    train_y = torch.as_tensor(z).unsqueeze(-1)
-    # Intra-op threads only slow a GP of a few hundred points down (10x on a loaded 2-core
-    # machine); use one for the fit and restore the caller's setting.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return _fit(train_x, train_y, x, z, transform, seed)
-    finally:
-        torch.set_num_threads(threads)
+    model = fit_matern52_gp(
+        x, z, priors=EMULATOR_PRIORS, input_bounds=None, seed=seed, label="emulator"
+    )
+    return _freeze(model, x, z, transform)
 
 
-def _fit(
-    train_x: Any, train_y: Any, x: np.ndarray, z: np.ndarray, transform: Transform, seed: int
-) -> GPEmulator:
-    import gpytorch
-    from botorch.exceptions.warnings import OptimizationWarning
-    from botorch.fit import fit_gpytorch_mll
-    from botorch.models import SingleTaskGP
-    from botorch.models.transforms.outcome import Standardize
-    from botorch.utils.sampling import manual_seed
-    from gpytorch.kernels import MaternKernel, ScaleKernel
-    from gpytorch.mlls import ExactMarginalLogLikelihood
-
-    error: Exception | None = None
-    for jitter in _JITTERS:
-        model = SingleTaskGP(
-            train_x,
-            train_y,
-            covar_module=ScaleKernel(MaternKernel(nu=2.5, ard_num_dims=x.shape[1])),
-            outcome_transform=Standardize(m=1),
-        )
-        mll = ExactMarginalLogLikelihood(model.likelihood, model)
-        try:
-            with (
-                manual_seed(seed),
-                gpytorch.settings.cholesky_jitter(float_value=jitter, double_value=jitter),
-                warnings.catch_warnings(),
-            ):
-                warnings.simplefilter("ignore", OptimizationWarning)
-                fit_gpytorch_mll(mll)
-        except Exception as exc:  # BoTorch/GPyTorch/linalg raise several unrelated types
-            logger.debug("emulator fit failed with jitter %g: %r", jitter, exc)
-            error = exc
-            continue
-        model.eval()
-        tf = cast(Standardize, model.outcome_transform)  # built with Standardize above
-        emulator = GPEmulator(
-            x=x,
-            y=z,
-            lengthscale=model.covar_module.base_kernel.lengthscale.detach().numpy().ravel(),
-            outputscale=float(model.covar_module.outputscale.detach()),
-            noise=float(model.likelihood.noise.detach().reshape(-1)[0]),
-            mean_constant=float(model.mean_module.constant.detach()),
-            y_mean=float(tf.means.detach().reshape(-1)[0]),
-            y_std=float(tf.stdvs.detach().reshape(-1)[0]),
-            transform=transform,
-        )
-        logger.debug(
-            "emulator on %d points: lengthscale %s, noise %.3g",
-            len(x),
-            np.array2string(emulator.lengthscale, precision=3),
-            emulator.noise,
-        )
-        return emulator
-    assert error is not None
-    raise error
+def _freeze(model: SingleTaskGP, x: np.ndarray, z: np.ndarray, transform: Transform) -> GPEmulator:
+    """The fitted BoTorch model's hyperparameters and training data as a ``GPEmulator``."""
+    tf = cast("Standardize", model.outcome_transform)  # fit_matern52_gp builds a Standardize
+    return GPEmulator(
+        x=x,
+        y=z,
+        lengthscale=model.covar_module.base_kernel.lengthscale.detach().numpy().ravel(),
+        outputscale=float(model.covar_module.outputscale.detach()),
+        noise=float(model.likelihood.noise.detach().reshape(-1)[0]),
+        mean_constant=float(model.mean_module.constant.detach()),
+        y_mean=float(tf.means.detach().reshape(-1)[0]),
+        y_std=float(tf.stdvs.detach().reshape(-1)[0]),
+        transform=transform,
+    )
