@@ -31,12 +31,13 @@ from bayescal.manifold.grassmann import (
     projection_to_tangent,
 )
 from bayescal.manifold.karcher import KarcherInfo, karcher_mean
-from bayescal.manifold.subspace import canonical_signs, subspace
+from bayescal.manifold.subspace import canonical_signs, principal_subspace, subspace
 from bayescal.manifold.validate import ORTHONORMAL_ATOL
 
 __all__ = [  # noqa: RUF022 - grouped by topic (STYLE.md 3), not sorted
     # subspaces from data
     "subspace",
+    "principal_subspace",
     "canonical_signs",
     # angles and distances
     "principal_angles",

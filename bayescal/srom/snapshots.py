@@ -15,9 +15,9 @@ from numpy.typing import ArrayLike
 from scipy.optimize import linear_sum_assignment
 
 from bayescal.errors import InputDataError
-from bayescal.manifold import canonical_signs
+from bayescal.manifold import principal_subspace
 from bayescal.manifold.stiefel import orthonormalize
-from bayescal.manifold.validate import as_matrix_stack, as_positive_int
+from bayescal.manifold.validate import as_matrix_stack
 
 __all__ = ["Alignment", "align_signs", "pod_basis", "snapshot_matrix"]
 
@@ -136,10 +136,12 @@ def pod_basis(
 
     The basis is the leading left singular vectors of ``S`` (after subtracting the mean
     column when ``center``), with the sign convention of
-    :func:`bayescal.manifold.canonical_signs`. Without ``rank``, the rank is the smallest ``r``
-    whose discarded energy fraction is below ``tol``:
-    :math:`\sum_{i > r} s_i^2 / \sum_i s_i^2 < \text{tol}`. For a batch one common rank is used
-    (the largest any matrix asks for).
+    :func:`bayescal.manifold.canonical_signs`: it is
+    :func:`bayescal.manifold.principal_subspace` with ``energy = 1 - tol``. Without ``rank``,
+    the rank is the smallest ``r`` whose discarded energy fraction is at most ``tol``:
+    :math:`\sum_{i > r} s_i^2 / \sum_i s_i^2 \le \text{tol}`. For a batch one common rank is
+    used (the largest any matrix asks for). Note that ``tol`` here is an energy fraction, not
+    the singular-value ratio ``tol`` of :func:`bayescal.manifold.subspace`.
 
     Parameters
     ----------
@@ -174,24 +176,11 @@ def pod_basis(
     (2, (3, 2), [3.0, 2.0, 0.001])
     """
     arr = as_matrix_stack("S", S)
-    n, m = arr.shape[-2:]
-    if center:
-        arr = arr - arr.mean(axis=-1, keepdims=True)
-    U, s, _ = np.linalg.svd(arr, full_matrices=False)
-    kmax = s.shape[-1]
     if rank is not None:
-        r = as_positive_int("rank", rank, upper=kmax, context=f" for {n} x {m} snapshots")
-    else:
-        if not 0.0 < tol < 1.0:
-            raise InputDataError(f"tol must be a discarded-energy fraction in (0, 1); got {tol!r}.")
-        power = s.reshape(-1, kmax) ** 2
-        total = power.sum(axis=-1, keepdims=True)
-        if not (total > 0).all():
-            raise InputDataError("S has all-zero (centred) snapshots; pass rank= instead of tol.")
-        # discarded[r-1] = energy fraction beyond the first r modes
-        discarded = 1.0 - np.cumsum(power, axis=-1) / total
-        r = int(min(kmax, (1 + np.sum(discarded >= tol, axis=-1)).max()))
-    return canonical_signs(U[..., :r]), r, s
+        return principal_subspace(arr, rank, center=center)
+    if not 0.0 < tol < 1.0:
+        raise InputDataError(f"tol must be a discarded-energy fraction in (0, 1); got {tol!r}.")
+    return principal_subspace(arr, energy=1.0 - tol, center=center)
 
 
 def _column_order(overlap: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""subspace(): ranks, energy/tol selection, sign convention, errors."""
+"""subspace() and principal_subspace(): ranks, energy/tol selection, centring, signs, errors."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bayescal.errors import InputDataError
-from bayescal.manifold import canonical_signs, distance, subspace
+from bayescal.manifold import canonical_signs, distance, principal_subspace, subspace
 
 
 def low_rank(rng, n, m, s):
@@ -69,6 +69,29 @@ def test_sign_convention_is_deterministic(rng):
     np.testing.assert_array_equal(canonical_signs(-U), U)
 
 
+def test_subspace_is_principal_subspace_without_the_spectrum(rng):
+    X = rng.standard_normal((2, 9, 6))
+    for kwargs in ({"energy": 0.8}, {"tol": 0.3}):
+        basis, r, s = principal_subspace(X, **kwargs)
+        got = subspace(X, **kwargs)
+        np.testing.assert_array_equal(got[0], basis)
+        assert got[1] == r
+        np.testing.assert_allclose(s, np.linalg.svd(X, compute_uv=False), rtol=1e-14)
+    np.testing.assert_array_equal(subspace(X, 2), principal_subspace(X, 2)[0])
+
+
+def test_center_removes_the_mean_snapshot(rng):
+    X, _ = low_rank(rng, 10, 7, [3.0, 1.0])
+    offset = 5.0 * rng.standard_normal((10, 1))
+    basis, r, s = principal_subspace(X + offset, energy=0.999, center=True)
+    centred = X - X.mean(axis=1, keepdims=True)
+    np.testing.assert_allclose(s, np.linalg.svd(centred, compute_uv=False), atol=1e-12)
+    assert r == 2
+    assert distance(basis, subspace(centred, 2)) < 1e-10
+    # without centring the offset is the dominant direction
+    assert distance(principal_subspace(X + offset, 1)[0], offset / np.linalg.norm(offset)) < 0.1
+
+
 @pytest.mark.parametrize(
     ("args", "kwargs", "match"),
     [
@@ -85,6 +108,7 @@ def test_sign_convention_is_deterministic(rng):
         ((np.ones((5, 3)),), {"energy": 1.5}, r"energy must be in \(0, 1\]"),
         ((np.ones((5, 3)),), {"tol": -1.0}, "tol must be a float >= 0"),
         ((np.zeros((5, 3)),), {"energy": 0.9}, "all-zero matrix"),
+        ((np.ones((5, 3)),), {"energy": 0.9, "center": True}, r"all-zero \(centred\) matrix"),
         ((np.ones(5), 1), {}, "at least 2 dims"),
         ((np.array([[np.nan, 1.0]]), 1), {}, "1 non-finite"),
         ((np.ones((2, 2), dtype=complex), 1), {}, "real array"),
@@ -92,4 +116,7 @@ def test_sign_convention_is_deterministic(rng):
 )
 def test_invalid_input(args, kwargs, match):
     with pytest.raises(InputDataError, match=match):
-        subspace(*args, **kwargs)
+        principal_subspace(*args, **kwargs)
+    if "center" not in kwargs:
+        with pytest.raises(InputDataError, match=match):
+            subspace(*args, **kwargs)

@@ -9,7 +9,7 @@ import pytest
 import xarray as xr
 
 from bayescal.errors import InputDataError
-from bayescal.manifold import stiefel
+from bayescal.manifold import principal_subspace, stiefel
 from bayescal.srom import (
     SROM,
     align_signs,
@@ -200,6 +200,27 @@ def test_pod_basis_tolerance_and_alignment(rng):
     np.testing.assert_allclose(align_signs(swapped, Phi, method="permute"), Phi, atol=1e-14)
     np.testing.assert_allclose(np.abs(align_signs(-Phi, Phi)), np.abs(Phi))
     assert (np.sum(align_signs(-Phi, Phi) * Phi, axis=0) > 0).all()
+
+
+def test_pod_basis_is_the_centred_principal_subspace(rng):
+    S = rng.standard_normal((2, 15, 8))
+    for center in (True, False):
+        got = pod_basis(S, tol=0.05, center=center)
+        want = principal_subspace(S, energy=1 - 0.05, center=center)
+        np.testing.assert_array_equal(got[0], want[0])
+        assert got[1] == want[1]
+        np.testing.assert_array_equal(got[2], want[2])
+        np.testing.assert_array_equal(
+            pod_basis(S, rank=3, center=center)[0], principal_subspace(S, 3, center=center)[0]
+        )
+    for tol in (0.0, 1.0):
+        with pytest.raises(InputDataError, match=rf"tol must be a discarded-energy .*got {tol}"):
+            pod_basis(S, tol=tol)
+    with pytest.raises(InputDataError, match=r"rank must be an int in \[1, 8\]"):
+        pod_basis(S, rank=9)
+    S[1, 2, 3] = np.nan
+    with pytest.raises(InputDataError, match="S contains 1 non-finite"):
+        pod_basis(S)
 
 
 def _toy_reference(rng, frames=6, ny=8, nx=8):
