@@ -16,7 +16,7 @@ from bayescal.datasets import load_cuzr
 from bayescal.discrepancy import Discrepancy
 from bayescal.infer import PosteriorOptions
 from bayescal.infer.chi_coordinates import mean_chi_reparametrization
-from bayescal.optimize import EGOOptions
+from bayescal.optimize import EGOOptions, count_or_share
 from bayescal.study import Parameter, Study
 from models import stz
 
@@ -43,7 +43,7 @@ def build(
     local_min_radius: float | None = 0.0125,
     local_quadratic: bool = False,
     local_restarts: int = 0,
-    polish: int | float = 0.0,
+    polish: int | float = 0,
     refine_rounds: int = 0,
     draws: int = 2000,
     surrogate: str = "scalar",
@@ -53,8 +53,8 @@ def build(
     ``search="chi0"`` searches (beta, chi0, c0, s_y) with u0 derived (the discrepancy's valley
     runs along chi0 = const); ``"u0"`` searches the paper's (beta, u0, c0, s_y). The posterior is
     sampled under the paper's uniform prior on (beta, u0, c0, s_y) either way. ``polish``: the
-    last evaluations of each seed go to a Gauss–Newton polish (a count, or a fraction of the
-    budget); ``refine_rounds``: forward runs at posterior draws refine the emulators;
+    last evaluations of each seed go to a Gauss–Newton polish (an int count, or a float
+    share of the budget); ``refine_rounds``: forward runs at posterior draws refine the emulators;
     ``surrogate="composite"``: EGO on the residual vector's principal parts;
     ``local_restarts``: a collapsed trust region restarts elsewhere (``EGOOptions``); ``draws``:
     NUTS draws per chain; ``workers``: torch threads of the solver.
@@ -107,12 +107,12 @@ def build(
             batch_size=batch_size,
             log_y=True,
             local=True,
-            local_from=24 if local_from is None else local_from,
+            local_from=24 if local_from is None else count_or_share(local_from, name="local_from"),
             local_min_radius=local_min_radius,
             local_fail_tol=2,
             local_quadratic=local_quadratic,
             local_restarts=local_restarts,
-            polish=polish,
+            polish=count_or_share(polish, name="polish"),
             polish_fd_step=(2e-3, 2e-4, 2e-3, 2e-3),  # 10x smaller along the steep chi0
             surrogate=surrogate,
         ),

@@ -21,7 +21,7 @@ from bayescal.errors import InputDataError, NumericsWarning, StudyDefinitionErro
 from bayescal.optimize.acquisition import propose_batch, raw_candidates
 from bayescal.optimize.composite import fit_residual_surrogate
 from bayescal.optimize.lhs import as_feasible_mask, latin_hypercube, sobol
-from bayescal.optimize.options import EGOOptions, default_n_init
+from bayescal.optimize.options import BudgetShare, EGOOptions, default_n_init
 from bayescal.optimize.quadratic import fit_quadratic, n_quadratic_terms, quadratic_step
 from bayescal.optimize.status import EvalStatus
 from bayescal.optimize.surrogate import fit_gp, single_thread
@@ -153,9 +153,9 @@ class EGO:
                 f"{n_quadratic_terms(self.dim)} coefficients of a quadratic in {self.dim} "
                 "variables; None gives twice that."
             )
-        if isinstance(options.local_from, float):
+        if isinstance(options.local_from, BudgetShare):
             raise InputDataError(
-                f"EGOOptions.local_from={options.local_from} is a fraction of a budget, which "
+                f"EGOOptions.local_from={options.local_from!r} is a share of a budget, which "
                 "EGO does not know; pass options.for_budget(budget)."
             )
         if options.surrogate == "composite" and not residual_parts:
@@ -241,7 +241,7 @@ class EGO:
         q = opts.batch_size
         fail_tol = opts.local_fail_tol or math.ceil(max(4, self.dim) / q)
         y = np.where(self._ok(), self._y, np.inf)
-        # __init__ rejects a fractional local_from, so it is a count here
+        # __init__ rejects a BudgetShare local_from, so it is a count here
         start = max(cast(int, opts.local_from), self.n_init)
         fails = successes = 0
         radius, first, explore_until = opts.local_radius, 0, 0
@@ -437,7 +437,7 @@ class EGO:
         t = np.log(y_ok) if opts.log_y else y_ok
         unit = np.array([np.zeros(self.dim), np.ones(self.dim)])
         pending, near = None, None
-        local = opts.local and self.n_told >= opts.local_from
+        local = opts.local and self.n_told >= cast(int, opts.local_from)
         region = self.trust_region() if local else TrustRegion(radius=opts.local_radius)
         mine = np.flatnonzero(ok) >= region.first  # OK points of the current region
         incumbent = x_ok[mine][np.argmin(t[mine])] if mine.any() else x_ok[np.argmin(t)]
@@ -539,7 +539,8 @@ class EGO:
         """Whether this local batch starts with the quadratic model's point."""
         if not self.options.local_quadratic:
             return False
-        return self.options.batch_size > 1 or (self.n_told - self.options.local_from) % 2 == 0
+        start = cast(int, self.options.local_from)  # a count: __init__ rejects a share
+        return self.options.batch_size > 1 or (self.n_told - start) % 2 == 0
 
     def _quadratic_point(
         self, x_ok: np.ndarray, y_ok: np.ndarray, incumbent: np.ndarray, box: np.ndarray

@@ -8,7 +8,7 @@ from typing import Literal
 
 from bayescal.errors import InputDataError
 
-__all__ = ["EGOOptions", "default_n_init"]
+__all__ = ["BudgetShare", "EGOOptions", "count_or_share", "default_n_init"]
 
 
 def default_n_init(dim: int) -> int:
@@ -56,17 +56,116 @@ def _check_float(name: str, value: object, lo: float, hi: float, hint: str) -> N
         )
 
 
-def _check_count_or_fraction(name: str, value: object, hint: str) -> None:
-    """An int count >= 0, or a float fraction of a budget in [0, 0.99]."""
+@dataclass(frozen=True, slots=True)
+class BudgetShare:
+    """A fraction of a run's evaluation budget, for options that otherwise count evaluations.
+
+    ``EGOOptions(polish=5)`` keeps 5 evaluations per seed for the polish;
+    ``EGOOptions(polish=BudgetShare(0.25))`` keeps a quarter of the budget, resolved when the
+    budget is known (:meth:`of`). A bare float is refused by those options, so ``1`` and ``1.0``
+    cannot silently mean different things.
+
+    Parameters
+    ----------
+    fraction : float
+        Share of the budget, in [0, 1].
+
+    Raises
+    ------
+    InputDataError
+        ``fraction`` not a finite real number in [0, 1].
+
+    Examples
+    --------
+    >>> BudgetShare(0.25).of(60)
+    15
+    """
+
+    fraction: float
+
+    def __post_init__(self) -> None:
+        f = self.fraction
+        if (
+            isinstance(f, bool)
+            or not isinstance(f, int | float)
+            or not math.isfinite(f)
+            or not 0.0 <= f <= 1.0
+        ):
+            raise InputDataError(
+                f"BudgetShare.fraction must be a float in [0, 1] (a share of the budget); got "
+                f"{f!r}. Use an int, not a BudgetShare, for a count of evaluations."
+            )
+
+    def of(self, budget: int) -> int:
+        """Evaluations this share of ``budget`` is, ``round(fraction * budget)``."""
+        return round(self.fraction * budget)
+
+
+def count_or_share(value: int | float | BudgetShare, *, name: str = "value") -> int | BudgetShare:
+    """Read a command-line option that is a count (an int) or a share of the budget (a float).
+
+    For study options set from strings (``--set polish=0.25``), where the number's type is all
+    the text can say: a float becomes :class:`BudgetShare`, an int (or a ``BudgetShare``) is
+    returned as it is. :class:`EGOOptions` itself takes only ints and ``BudgetShare``.
+
+    Parameters
+    ----------
+    value : int, float or BudgetShare
+        The option's value.
+    name : str, default "value"
+        The option's name, for error messages.
+
+    Returns
+    -------
+    int or BudgetShare
+
+    Raises
+    ------
+    InputDataError
+        ``value`` is not an int, float or ``BudgetShare`` (a bool included), or a float
+        outside [0, 1].
+
+    Examples
+    --------
+    >>> count_or_share(0.25), count_or_share(24)
+    (BudgetShare(fraction=0.25), 24)
+    """
     if isinstance(value, float):
-        _check_float(name, value, 0.0, 0.99, "A float is a fraction of the budget.")
+        if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+            raise InputDataError(
+                f"{name}={value!r}: a float is a share of the budget and must be in [0, 1]; "
+                "use an int for a count of evaluations."
+            )
+        return BudgetShare(value)
+    if isinstance(value, BudgetShare) or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise InputDataError(
+        f"{name} must be an int count or a float share of the budget; got {value!r} "
+        f"({type(value).__name__})."
+    )
+
+
+def _check_count_or_share(name: str, value: object, hint: str) -> None:
+    """An int count >= 0, or a BudgetShare in [0, 0.99]; a bare float is refused."""
+    if isinstance(value, float):
+        raise InputDataError(
+            f"EGOOptions.{name} must be an int (a count of evaluations) or a BudgetShare (a "
+            f"share of the budget); got the float {value!r}. Use BudgetShare({value!r}) for a "
+            f"fraction of the budget or an int for a count."
+        )
+    if isinstance(value, BudgetShare):
+        if value.fraction > 0.99:
+            raise InputDataError(
+                f"EGOOptions.{name}={value!r} leaves no budget for the rest of the run; use a "
+                f"share of at most 0.99. {hint}"
+            )
     else:
-        _check_int(name, value, 0, hint)
+        _check_int(name, value, 0, f"{hint} BudgetShare(x) gives a share of the budget.")
 
 
-def _of_budget(value: int | float, budget: int) -> int:
-    """A count, or a fraction of ``budget`` rounded to a count."""
-    return round(value * budget) if isinstance(value, float) else int(value)
+def _of_budget(value: int | BudgetShare, budget: int) -> int:
+    """A count, or a share of ``budget`` rounded to a count."""
+    return value.of(budget) if isinstance(value, BudgetShare) else int(value)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,12 +192,13 @@ class EGOOptions:
         The paper's "local surrogate update": fit the GP on the ``local_n`` evaluations nearest
         the incumbent and search a box of half-width ``local_radius`` around it (a fixed-size
         trust region). ``False`` fits on all OK evaluations and searches the whole cube.
-    local_from : int or float
+    local_from : int or BudgetShare
         With ``local``, the number of evaluations told before the local update starts (global
-        steps before it), or that fraction of the run's budget (a float in [0, 1), resolved
-        by :meth:`for_budget`; :func:`bayescal.study.calibrate` does so with the budget it
-        runs): e.g. ``0.5`` explores globally for half the budget, then refines the
-        incumbent. 0 (default) is local from the first model step.
+        steps before it), or a :class:`BudgetShare` of the run's budget (at most 0.99,
+        resolved by :meth:`for_budget`; :func:`bayescal.study.calibrate` does so with the
+        budget it runs): e.g. ``BudgetShare(0.5)`` explores globally for half the budget, then
+        refines the incumbent. 0 (default) is local from the first model step. A bare float
+        is refused.
     local_n : int
         Neighbours (OK evaluations) used by the local GP.
     local_radius : float
@@ -144,9 +244,10 @@ class EGOOptions:
     avoid_radius : float
         Never propose a point within this Euclidean unit-cube distance of an evaluated point
         (any status) or of an earlier point of the same batch.
-    polish : int or float
-        Evaluations per seed kept for the end of the budget (an int), or that fraction of the
-        run's budget (a float in (0, 1), rounded), where
+    polish : int or BudgetShare
+        Evaluations per seed kept for the end of the budget (an int), or a
+        :class:`BudgetShare` of the run's budget (at most 0.99, rounded; a bare float is
+        refused), where
         :func:`bayescal.study.calibrate` refines the incumbent by Gauss–Newton on the
         discrepancy's residual vectors (:mod:`bayescal.optimize.gauss_newton`) instead of
         asking EGO; 0 (default) spends the whole budget on EGO. Budget the polish stops
@@ -168,7 +269,7 @@ class EGOOptions:
     raw_samples: int = 256
     mc_samples: int = 256
     local: bool = False
-    local_from: int | float = 0
+    local_from: int | BudgetShare = 0
     local_n: int = 50
     local_radius: float = 0.2
     local_min_radius: float | None = None
@@ -180,21 +281,21 @@ class EGOOptions:
     tol: float | None = None
     patience: int = 5
     avoid_radius: float = 1e-3
-    polish: int | float = 0
+    polish: int | BudgetShare = 0
     polish_fd_step: float | tuple[float, ...] = 1e-3
     surrogate: Literal["scalar", "composite"] = "scalar"
 
     def for_budget(self, budget: int) -> EGOOptions:
-        """These options with a fractional ``local_from`` resolved against ``budget``.
+        """These options with a :class:`BudgetShare` ``local_from`` resolved against ``budget``.
 
         Examples
         --------
-        >>> EGOOptions(local_from=0.4).for_budget(100).local_from
+        >>> EGOOptions(local_from=BudgetShare(0.4)).for_budget(100).local_from
         40
         """
-        if not isinstance(self.local_from, float):
+        if not isinstance(self.local_from, BudgetShare):
             return self
-        return replace(self, local_from=_of_budget(self.local_from, budget))
+        return replace(self, local_from=self.local_from.of(budget))
 
     def polish_evaluations(self, budget: int) -> int:
         """Evaluations of a seed's ``budget`` kept for the polish (see ``polish``)."""
@@ -207,7 +308,7 @@ class EGOOptions:
         _check_int("num_restarts", self.num_restarts, 1, "8 is a good default.")
         _check_int("raw_samples", self.raw_samples, self.num_restarts, "Use e.g. 256.")
         _check_int("mc_samples", self.mc_samples, 16, "Use e.g. 256.")
-        _check_count_or_fraction("local_from", self.local_from, "0 goes local at once.")
+        _check_count_or_share("local_from", self.local_from, "0 goes local at once.")
         _check_int("local_n", self.local_n, 3, "The local GP needs a few points; use e.g. 50.")
         _check_int("patience", self.patience, 1, "It counts batches.")
         _check_float("local_radius", self.local_radius, 1e-6, 0.5, "Use e.g. 0.2.")
@@ -231,7 +332,7 @@ class EGOOptions:
         if self.local_quadratic_n is not None:
             _check_int("local_quadratic_n", self.local_quadratic_n, 2, "None gives (d + 1)(d + 2).")
         _check_float("avoid_radius", self.avoid_radius, 0.0, 0.5, "Use e.g. 1e-3.")
-        _check_count_or_fraction("polish", self.polish, "0 turns the Gauss-Newton polish off.")
+        _check_count_or_share("polish", self.polish, "0 turns the Gauss-Newton polish off.")
         steps = self.polish_fd_step
         steps = steps if isinstance(steps, tuple) else (steps,)
         for step in steps:

@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 
 from bayescal.errors import InputDataError
-from bayescal.optimize import EGO, EGOOptions, EvalStatus, default_n_init
+from bayescal.optimize import (
+    EGO,
+    BudgetShare,
+    EGOOptions,
+    EvalStatus,
+    count_or_share,
+    default_n_init,
+)
 
 
 @pytest.mark.parametrize(
@@ -22,7 +29,15 @@ from bayescal.optimize import EGO, EGOOptions, EvalStatus, default_n_init
         ({"local": "yes"}, r"local must be a bool; got 'yes'"),
         ({"local_n": 2}, r"local_n must be an int >= 3"),
         ({"local_from": -1}, r"local_from must be an int >= 0"),
-        ({"local_from": 1.5}, r"local_from must be a float in \[0.0, 0.99\]; got 1.5"),
+        (
+            {"local_from": 0.5},
+            r"local_from must be an int .* got the float 0\.5\. Use BudgetShare\(0\.5\) for a "
+            r"fraction of the budget or an int for a count",
+        ),
+        ({"local_from": 24.0}, r"Use BudgetShare\(24\.0\) for a fraction .* or an int"),
+        ({"polish": 1.0}, r"polish must be an int .* got the float 1\.0"),
+        ({"local_from": BudgetShare(1.0)}, r"local_from=BudgetShare\(fraction=1\.0\) leaves no"),
+        ({"polish": True}, r"polish must be an int >= 0; got True"),
         ({"local_min_radius": 0.3}, r"local_min_radius must be a float in \[1e-06, 0.2\]"),
         ({"local_fail_tol": 0}, r"local_fail_tol must be an int >= 1"),
     ],
@@ -41,18 +56,38 @@ def test_options_frozen_and_replace():
         dataclasses.replace(opts, batch_size=-3)
 
 
-def test_local_from_as_a_fraction_of_the_budget():
-    """A float local_from is resolved against the run's budget; EGO alone, without one, refuses
-    it; the ask/tell driver resolves it with its own budget."""
+def test_local_from_as_a_share_of_the_budget():
+    """A BudgetShare local_from is resolved against the run's budget; EGO alone, without one,
+    refuses it; the ask/tell driver resolves it with its own budget."""
     from bayescal.optimize import minimize
 
-    opts = EGOOptions(n_init=4, local=True, local_from=0.5)
+    opts = EGOOptions(n_init=4, local=True, local_from=BudgetShare(0.5))
     assert opts.for_budget(100).local_from == 50 and opts.for_budget(7).local_from == 4
     assert EGOOptions(local_from=12).for_budget(100).local_from == 12
-    with pytest.raises(InputDataError, match=r"local_from=0.5 is a fraction.*for_budget"):
+    with pytest.raises(InputDataError, match=r"local_from=BudgetShare\(fraction=0.5\) is a share"):
         EGO(2, options=opts)
     res = minimize(lambda x: ((x - 0.3) ** 2).sum(1), 2, budget=6, options=opts, seed=0)
     assert res.n_evals == 6
+
+
+@pytest.mark.parametrize("fraction", [-0.1, 1.5, float("nan"), "0.5", True])
+def test_budget_share_validation(fraction):
+    with pytest.raises(InputDataError, match=r"BudgetShare.fraction must be a float in \[0, 1\]"):
+        BudgetShare(fraction)
+
+
+def test_count_or_share_reads_command_line_numbers():
+    """Study options from ``--set`` strings: a float is a share, an int a count."""
+    assert count_or_share(0.25) == BudgetShare(0.25)
+    assert count_or_share(1.0) == BudgetShare(1.0)
+    assert count_or_share(1) == 1 and type(count_or_share(1)) is int
+    assert count_or_share(BudgetShare(0.3)) == BudgetShare(0.3)
+    assert BudgetShare(0) == BudgetShare(0.0) and BudgetShare(1).of(10) == 10
+    for bad in (True, "0.5", None):
+        with pytest.raises(InputDataError, match="polish must be an int count or a float share"):
+            count_or_share(bad, name="polish")  # type: ignore[arg-type]
+    with pytest.raises(InputDataError, match=r"polish=1.5: a float is a share .* in \[0, 1\]"):
+        count_or_share(1.5, name="polish")
 
 
 def test_default_n_init_and_rounding_to_batches():

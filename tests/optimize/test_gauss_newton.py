@@ -92,14 +92,16 @@ def test_tell_must_match_ask_and_options_are_checked():
         GaussNewtonOptions(step_factors=())
 
 
-def test_polish_budget_as_count_or_fraction():
-    from bayescal.optimize import EGOOptions
+def test_polish_budget_as_count_or_share():
+    from bayescal.optimize import BudgetShare, EGOOptions
 
-    assert EGOOptions(polish=0.29).polish_evaluations(100) == 29
+    assert EGOOptions(polish=BudgetShare(0.29)).polish_evaluations(100) == 29
     assert EGOOptions(polish=5).polish_evaluations(3) == 3
     assert EGOOptions().polish_evaluations(100) == 0
-    with pytest.raises(InputDataError, match="polish"):
-        EGOOptions(polish=1.5)
+    with pytest.raises(InputDataError, match=r"polish .* Use BudgetShare\(0\.29\)"):
+        EGOOptions(polish=0.29)
+    with pytest.raises(InputDataError, match="polish=BudgetShare"):
+        EGOOptions(polish=BudgetShare(1.0))
     with pytest.raises(InputDataError, match="polish"):
         EGOOptions(polish=-1)
 

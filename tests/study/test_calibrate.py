@@ -380,15 +380,18 @@ def test_polish_refines_the_incumbent_within_the_budget(study, reference_run, tm
 
 
 def test_a_fractional_local_start_follows_the_run_budget(study, tmp_path):
-    """local_from=0.5 with a budget of 12 is the run that goes local after 6 evaluations (the
-    study's fraction is resolved against calibrate's budget, not a budget of the study file)."""
+    """local_from=BudgetShare(0.5) with a budget of 12 is the run that goes local after 6
+    evaluations (the study's share is resolved against calibrate's budget, not a budget of the
+    study file)."""
     import dataclasses
+
+    from bayescal.optimize import BudgetShare
 
     def local_from(value):
         ego = dataclasses.replace(study.ego, local=True, local_from=value)
         return dataclasses.replace(study, ego=ego, budget=40)
 
-    by_fraction = calibrate(local_from(0.5), tmp_path / "fraction", budget=12, seeds=1)
+    by_fraction = calibrate(local_from(BudgetShare(0.5)), tmp_path / "fraction", budget=12, seeds=1)
     by_count = calibrate(local_from(6), tmp_path / "count", budget=12, seeds=1)
     global_only = calibrate(local_from(20), tmp_path / "global", budget=12, seeds=1)
     d = [r["discrepancy"].values for r in (by_fraction, by_count, global_only)]
