@@ -35,6 +35,7 @@ import xarray as xr
 from bayescal.errors import CorruptStoreError, InputDataError
 
 __all__ = [
+    "PER_REALIZATION_ATTR",
     "EvaluationStore",
     "check_fingerprint",
     "content_digest",
@@ -47,6 +48,11 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _ENGINE: Final = "h5netcdf"
+
+#: Attribute of an evaluation store: 1 when its forward runs started from each data
+#: realization's own inputs (``Study.forward_per_realization``), so that an evaluation is
+#: comparable with its own realization only.
+PER_REALIZATION_ATTR: Final = "forward_per_realization"
 _PACKAGES = (
     "bayescal",
     "numpy",

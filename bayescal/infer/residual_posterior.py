@@ -24,6 +24,7 @@ from bayescal.infer.model import evaluation_bounds
 from bayescal.infer.options import PosteriorOptions
 from bayescal.infer.residual_likelihood import build_residual_model, prior_box, sampled_box
 from bayescal.infer.residual_model import MAX_TRAINING_POINTS, ResidualBlock, residual_blocks
+from bayescal.io import PER_REALIZATION_ATTR
 from bayescal.noise import StressNoise, stress_noise
 
 __all__ = [
@@ -75,6 +76,10 @@ def fit_residual_blocks(
 ) -> list[list[ResidualBlock]]:
     """Residual blocks per data realization, trained on all evaluations.
 
+    When ``evaluations.attrs["forward_per_realization"]`` is 1 (the forward model ran from each
+    realization's own inputs), realization ``r``'s blocks train on the evaluations of
+    realization ``r`` only.
+
     Parameters
     ----------
     evaluations : xarray.Dataset
@@ -99,11 +104,22 @@ def fit_residual_blocks(
     """
     gen = np.random.default_rng(rng)
     out = []
-    for ref in realizations_of(reference):
+    per_realization = bool(int(evaluations.attrs.get(PER_REALIZATION_ATTR, 0)))
+    for r, ref in enumerate(realizations_of(reference)):
         noise = measured_stress_noise(discrepancy, ref) if measure_noise else None
+        mine = evaluations
+        if per_realization:  # runs from another realization's inputs are not comparable
+            rows = np.flatnonzero(np.asarray(evaluations["realization"].values) == r)
+            if rows.size < 3:
+                raise InputDataError(
+                    f"realization {r} has {rows.size} evaluations of its own; the forward model "
+                    "runs from each realization's inputs, so every realization needs an EGO "
+                    "seed (seeds >= the number of realizations)."
+                )
+            mine = evaluations.isel(eval=rows)
         out.append(
             residual_blocks(
-                evaluations,
+                mine,
                 discrepancy,
                 ref,
                 stress_noise=noise,

@@ -44,7 +44,12 @@ from bayescal.errors import (
     StudyDefinitionError,
 )
 from bayescal.executors import InlineExecutor, executor_workers, split_batch
-from bayescal.io import EvaluationStore, provenance_attrs, remove_stale_temporaries
+from bayescal.io import (
+    PER_REALIZATION_ATTR,
+    EvaluationStore,
+    provenance_attrs,
+    remove_stale_temporaries,
+)
 from bayescal.optimize import EGO, EGOOptions, EvalStatus
 from bayescal.optimize.gauss_newton import GaussNewtonOptions, GaussNewtonPolish
 from bayescal.run_lock import RunLock
@@ -506,6 +511,7 @@ def _store_attrs(study: Study, spec: StudySpec | None, n_seeds: int) -> dict:
         n_realizations=int(study.realizations),
         description=study.description,
     )
+    attrs[PER_REALIZATION_ATTR] = int(study.forward_per_realization)
     attrs["param_units"] = [p.units for p in study.parameters]
     attrs["param_lower"] = [p.lower for p in study.parameters]
     attrs["param_upper"] = [p.upper for p in study.parameters]

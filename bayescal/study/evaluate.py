@@ -85,7 +85,7 @@ def evaluate(
     outputs: list[xr.Dataset | None] = [None] * n
     tracebacks: list[str] = []
     if run.size:
-        for i, out, err in _forward_robust(study, theta[run], tracebacks):
+        for i, out, err in _forward_robust(study, theta[run], real[run], tracebacks):
             outputs[run[i]] = out
             if err is not None:
                 status[run[i]] = int(EvalStatus.FAILED)
@@ -133,21 +133,24 @@ def _describe(exc: Exception, tracebacks: list[str]) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _forward_robust(study: Study, theta: np.ndarray, tracebacks: list[str]):
+def _forward_robust(
+    study: Study, theta: np.ndarray, realization: np.ndarray, tracebacks: list[str]
+):
     """Yield ``(index, one-sample Dataset or None, error message or None)`` per set.
 
     Tracebacks of programming errors (:data:`PROGRAMMING_ERRORS`) are appended to
     ``tracebacks``.
     """
     try:
-        batch = forward_batch(study, theta)
+        batch = forward_batch(study, theta, realization)
     except Exception as exc:  # the model rejected the batch: find which sets fail
         logger.info(
             "forward model failed on a batch of %d (%s); retrying one by one", len(theta), exc
         )
         for i in range(len(theta)):
             try:
-                yield i, forward_batch(study, theta[i : i + 1]).isel(sample=0), None
+                one_run = forward_batch(study, theta[i : i + 1], realization[i : i + 1])
+                yield i, one_run.isel(sample=0), None
             except Exception as one:
                 yield i, None, _describe(one, tracebacks)
         return
@@ -157,23 +160,54 @@ def _forward_robust(study: Study, theta: np.ndarray, tracebacks: list[str]):
         yield i, out, (f"forward model status {int(out['status'])}" if bad else None)
 
 
-def forward_batch(study: Study, theta: np.ndarray) -> xr.Dataset:
+def forward_batch(
+    study: Study, theta: np.ndarray, realization: ArrayLike | None = None
+) -> xr.Dataset:
     """The study's forward model at physical ``theta`` (n, d), with a ``sample`` dim of n.
 
     Unlike :func:`evaluate` it lets the model's exceptions through and computes no discrepancy.
+
+    Parameters
+    ----------
+    study : Study
+        The problem.
+    theta : ndarray, shape (n, d)
+        Parameter sets in physical units.
+    realization : int or array_like of int, shape (n,), optional
+        The data realization of each set (None: 0). Used only by a forward model that takes
+        ``realization`` (:attr:`Study.forward_per_realization`): it is called once per
+        realization present, and the outputs are put back in the order of ``theta``.
 
     Raises
     ------
     ValueError
         The model returned another number of samples than parameter sets.
     """
-    out = study.forward(study.model_inputs(theta))
+    theta = np.atleast_2d(np.asarray(theta, dtype=float))
+    if not study.forward_per_realization:
+        return _checked_samples(study.forward(study.model_inputs(theta)), len(theta))
+    real = _realization_index(study, realization, len(theta))
+    groups = [np.flatnonzero(real == r) for r in np.unique(real)]
+    per_realization = cast(Any, study.forward)  # takes `realization` (checked above)
+    parts = [
+        _checked_samples(
+            per_realization(study.model_inputs(theta[rows]), realization=int(real[rows[0]])),
+            rows.size,
+        )
+        for rows in groups
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    order = np.argsort(np.concatenate(groups), kind="stable")
+    joined = xr.concat(parts, dim="sample", coords="different", compat="equals", join="override")
+    return joined.isel(sample=order)
+
+
+def _checked_samples(out: xr.Dataset, n: int) -> xr.Dataset:
     if "sample" not in out.dims:
         out = out.expand_dims("sample")
-    if out.sizes["sample"] != len(theta):
-        raise ValueError(
-            f"forward model returned {out.sizes['sample']} samples for {len(theta)} inputs"
-        )
+    if out.sizes["sample"] != n:
+        raise ValueError(f"forward model returned {out.sizes['sample']} samples for {n} inputs")
     return out
 
 

@@ -213,6 +213,14 @@ def sample_posterior(
     from bayescal.study.refine import combined_evaluations, refine_emulators
 
     checks: list[EmulatorCheck] | list[ResidualCheck] = []
+    if options.refine_rounds and study.forward_per_realization:
+        from bayescal.errors import InputDataError
+
+        raise InputDataError(
+            f"refine_rounds={options.refine_rounds}: refinement runs the forward model at "
+            "pooled draws, which a forward model that takes `realization` cannot do; set "
+            "refine_rounds=0."
+        )
     if options.refine_rounds:
         evaluations, checks = refine_emulators(study, evaluations, out, options)
     else:

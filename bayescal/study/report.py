@@ -69,22 +69,33 @@ def write_report(study: Study, evaluations: xr.Dataset, out: str | Path) -> str:
         else None
     )
     if overall is not None and study.discrepancy.fields:
-        term = study.discrepancy.fields[0]
-        r = int(seed_real[overall])
-        label = term.reference + (f" (realization {r})" if study.realizations > 1 else "")
-        try:
-            model = forward_batch(study, best["theta"].values[overall][None, :]).isel(sample=0)
-            fig = plot_fields(
-                study.reference_for(r)[term.reference],
-                model[term.model],
-                term.strains,
-                model_scale=term.model_scale,
-                label=label,
-            )
-            _save(fig, report / "fields.png")
-        except Exception as exc:  # a report must not lose the run
-            logger.warning("could not rerun the best parameters for the field plot: %s", exc)
+        _field_figure(study, best, overall, int(seed_real[overall]), report / "fields.png")
+        if study.realizations > 1:  # each realization against its own best seed
+            d = np.asarray(best["discrepancy"].values, dtype=float)
+            for r in range(study.realizations):
+                mine = np.flatnonzero((seed_real == r) & np.isfinite(d))
+                if mine.size:
+                    i = int(mine[np.argmin(d[mine])])
+                    _field_figure(study, best, i, r, report / f"fields_realization{r}.png")
     return table
+
+
+def _field_figure(study: Study, best: xr.Dataset, i: int, r: int, path: Path) -> None:
+    """The first field term's snapshots: realization ``r`` against seed ``i``'s best run."""
+    term = study.discrepancy.fields[0]
+    label = term.reference + (f" (realization {r})" if study.realizations > 1 else "")
+    try:
+        model = forward_batch(study, best["theta"].values[i][None, :], r).isel(sample=0)
+        fig = plot_fields(
+            study.reference_for(r)[term.reference],
+            model[term.model],
+            term.strains,
+            model_scale=term.model_scale,
+            label=label,
+        )
+        _save(fig, path)
+    except Exception as exc:  # a report must not lose the run
+        logger.warning("could not rerun the best parameters for the field plot: %s", exc)
 
 
 def _seed_realizations(study: Study, best: xr.Dataset) -> np.ndarray:

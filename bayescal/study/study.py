@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import functools
 import hashlib
+import inspect
 import json
 import warnings
 from collections.abc import Callable, Mapping
@@ -161,6 +162,20 @@ class Study:
     def ranges(self) -> dict[str, float]:
         """``upper - lower`` of each parameter, by name."""
         return {p.name: float(p.upper - p.lower) for p in self.parameters}
+
+    @property
+    def forward_per_realization(self) -> bool:
+        """Whether the forward model takes ``realization`` (an int keyword).
+
+        Such a model runs from each data realization's own inputs (e.g. its initial fields):
+        :func:`bayescal.study.evaluate.forward_batch` calls it once per realization present in
+        a batch, and an evaluation's outputs are comparable with its own realization only.
+        """
+        try:
+            params = inspect.signature(self.forward).parameters
+        except (TypeError, ValueError):  # builtins and some C callables have no signature
+            return False
+        return "realization" in params
 
     @property
     def realizations(self) -> int:
