@@ -10,7 +10,7 @@ import numpy as np
 from bayescal.errors import InputDataError
 from bayescal.infer.options import PriorSpec, Reparametrization
 
-__all__ = ["partially_pooled", "prior_through_map", "prior_variable"]
+__all__ = ["new_member", "partially_pooled", "prior_through_map", "prior_variable"]
 
 
 def prior_variable(
@@ -99,6 +99,43 @@ def partially_pooled(
         for j, n in enumerate(names)
     }
     return members, pop
+
+
+def new_member(
+    population: np.ndarray,
+    tau: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    *,
+    rng: int | np.random.Generator | None = None,
+) -> np.ndarray:
+    """Parameters of a new member of a partially pooled population (:func:`partially_pooled`).
+
+    ``logit(u_new) = logit(u_pop) + tau * eps`` with a fresh ``eps ~ N(0, 1)`` per draw and
+    parameter: the predictive of a member not in the data (e.g. a held-out realization).
+
+    Parameters
+    ----------
+    population : ndarray, shape (n, d)
+        Posterior draws of the population values, physical units.
+    tau : ndarray, shape (n, d)
+        The same draws' spreads (logit-unit space).
+    lower, upper : ndarray, shape (d,)
+        Bounds, physical units.
+    rng : int, numpy Generator or None
+        Source of ``eps``.
+
+    Returns
+    -------
+    ndarray, shape (n, d)
+        One new member per draw, physical units.
+    """
+    lo = np.asarray(lower, dtype=float)
+    rg = np.asarray(upper, dtype=float) - lo
+    u = np.clip((np.asarray(population, dtype=float) - lo) / rg, 1e-12, 1 - 1e-12)
+    eps = np.random.default_rng(rng).standard_normal(u.shape)
+    logit = np.log(u) - np.log1p(-u) + np.asarray(tau, dtype=float) * eps
+    return lo + rg / (1.0 + np.exp(-logit))
 
 
 def prior_through_map(

@@ -9,17 +9,21 @@ posterior draw's forward curve gets independent draws of both error terms (margi
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from bayescal.errors import InputDataError
+from bayescal.infer.priors import new_member
 from bayescal.study.study import Study
 
 if TYPE_CHECKING:
     import arviz as az
 
-__all__ = ["StressPredictive", "stress_predictive"]
+__all__ = ["Member", "StressPredictive", "stress_predictive"]
+
+#: Whose parameters a predictive runs (see :func:`stress_predictive`).
+Member = Literal["pooled", "realization", "new"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,6 +44,8 @@ class StressPredictive:
         Its strain.
     error_sd : float
         Posterior mean of ``sqrt(sigma_stress^2 + noise_sd^2)`` (GPa).
+    units : str
+        Unit of the stresses.
     """
 
     strain: np.ndarray
@@ -48,6 +54,7 @@ class StressPredictive:
     reference: np.ndarray
     reference_strain: np.ndarray
     error_sd: float
+    units: str = "GPa"
 
     def band(self, level: float = 0.9, *, of: str = "data") -> np.ndarray:
         """Lower quantile, median and upper quantile per frame, shape ``(3, frame)``."""
@@ -68,7 +75,7 @@ class StressPredictive:
         )
 
     def median_peak(self) -> tuple[float, float]:
-        """Peak stress (GPa) of the median data curve and its strain."""
+        """Peak stress of the median data curve and its strain."""
         _, med, _ = self.band()
         i = int(np.argmax(med))
         return float(med[i]), float(self.strain[i])
@@ -77,11 +84,12 @@ class StressPredictive:
         """One line for the report."""
         peak, at = self.median_peak()
         ref_peak = int(np.argmax(self.reference))
+        u = self.units
         return (
             f"{level:.0%} predictive band of the data covers {100 * self.coverage(level):.0f} % "
-            f"of the reference stress points; median peak {peak:.3f} GPa at strain {at:.3f} "
-            f"(data {self.reference[ref_peak]:.3f} GPa at {self.reference_strain[ref_peak]:.3f}); "
-            f"model error + noise sd {self.error_sd:.3f} GPa"
+            f"of the reference stress points; median peak {peak:.3f} {u} at strain {at:.3f} "
+            f"(data {self.reference[ref_peak]:.3f} {u} at {self.reference_strain[ref_peak]:.3f}); "
+            f"model error + noise sd {self.error_sd:.3f} {u}"
         )
 
 
@@ -109,13 +117,15 @@ def stress_predictive(
     n_draws: int = 24,
     replicates: int = 20,
     rng: int | np.random.Generator | None = None,
+    realization: int = 0,
+    member: Member = "pooled",
 ) -> StressPredictive:
-    """Forward runs at pooled posterior draws, with model error and measured noise added.
+    """Forward runs at posterior draws, with model error and measured noise added.
 
     Parameters
     ----------
     study : Study
-        Forward model, stress term, reference (its first realization).
+        Forward model, stress term, reference.
     idata : arviz.InferenceData
         A residual-likelihood posterior (pooled parameters, ``sigma_stress``); a posterior
         without ``sigma_stress`` gets the forward runs' band only (``data == model``).
@@ -125,6 +135,14 @@ def stress_predictive(
         Error draws per forward run.
     rng : int, numpy Generator or None
         Selects the draws and the errors.
+    realization : int
+        The data realization compared with (and run from, for a forward model that takes
+        ``realization``); its measured noise is added.
+    member : {"pooled", "realization", "new"}
+        Whose parameters: the pooled (population) values by name; that realization's own
+        (``<name>_realization``, partial or no pooling); or a new member of the population
+        (:func:`bayescal.infer.priors.new_member`), the prediction for a realization the
+        posterior has not seen (e.g. one held out).
 
     Returns
     -------
@@ -142,18 +160,18 @@ def stress_predictive(
     post = idata["posterior"]
     if term is None or not all(n in post for n in study.names):
         raise InputDataError("the stress predictive needs a stress term and pooled parameters.")
-    reference = realizations_of(study.reference)[0]
+    reference = realizations_of(study.reference)[realization]
     gen = np.random.default_rng(rng)
     flat = post.stack(sample=("chain", "draw"))
     idx = gen.choice(flat.sizes["sample"], size=n_draws, replace=False)
-    theta = np.stack([flat[n].values[idx] for n in study.names], axis=-1)
+    theta = _member_draws(study, flat, idx, member, realization, gen)
     sigma = _frame_model_error(idata, flat, idx)  # (n_draws, frame)
     noise = measured_stress_noise(study.discrepancy, reference) if "sigma_stress" in flat else None
     noise_sd = 0.0 if noise is None else noise.sd
     ok = study.feasible(theta)
     if not ok.any():
         raise InputDataError("no posterior draw satisfies the study's constraint.")
-    model = forward_batch(study, theta[ok])
+    model = forward_batch(study, theta[ok], realization)
     curves = model[term.model].transpose("sample", "frame").values.astype(float)
     if "status" in model:
         curves[model["status"].values != 0] = np.nan
@@ -162,9 +180,7 @@ def stress_predictive(
         sd = np.broadcast_to(sd[:, :1], curves.shape)
     errors = gen.standard_normal((replicates, *curves.shape)) * sd[None]
     data = (curves[None] + errors).reshape(-1, curves.shape[1])
-    ref = study.reference[term.reference]
-    if "realization" in ref.dims:
-        ref = ref.isel(realization=0)
+    ref = reference[term.reference]
     return StressPredictive(
         strain=np.asarray(model["strain"].values, dtype=float),
         model=curves,
@@ -172,4 +188,25 @@ def stress_predictive(
         reference=np.asarray(ref.values, dtype=float),
         reference_strain=np.asarray(study.reference[term.reference_strain].values, dtype=float),
         error_sd=float(np.sqrt(np.mean(sd**2))),
+        units=str(ref.attrs.get("units", "GPa")),
     )
+
+
+def _member_draws(study, flat, idx, member, realization, gen) -> np.ndarray:
+    """Parameter draws ``(n, d)`` of the pooled values, a realization's, or a new member's."""
+    names = list(study.names)
+    if member == "pooled":
+        return np.stack([flat[n].values[idx] for n in names], axis=-1)
+    if member == "realization":
+        keys = [f"{n}_realization" for n in names]
+        if not all(k in flat for k in keys):
+            raise InputDataError("member='realization' needs per-realization parameters.")
+        return np.stack([flat[k].values[realization, idx] for k in keys], axis=-1)
+    if member == "new":
+        if "tau" not in flat:
+            raise InputDataError("member='new' needs a partially pooled posterior (tau).")
+        pop = np.stack([flat[n].values[idx] for n in names], axis=-1)
+        tau = flat["tau"].sel(param=names).values[:, idx].T
+        lower, upper = study.bounds.T
+        return new_member(pop, tau, lower, upper, rng=gen)
+    raise InputDataError(f"member must be 'pooled', 'realization' or 'new'; got {member!r}.")
