@@ -57,6 +57,14 @@ def cache_key(payload: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _md_payload(options: GlassOptions) -> dict[str, Any]:
+    """The MD options as keyed: a default ``stress_points`` is left out (keys from before it)."""
+    payload = asdict(options)
+    if not payload["stress_points"]:
+        del payload["stress_points"]
+    return payload
+
+
 def _write_json_atomic(obj: dict[str, Any], path: Path) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     with os.fdopen(fd, "w") as fh:
@@ -83,20 +91,24 @@ def cached_glass(
     GlassRun
         The run, as :func:`bayescal.md.glass.shear_glass` returned it the first time.
     """
-    key = cache_key({"md": asdict(options), "entropy": seed.entropy, "spawn": seed.spawn_key})
+    key = cache_key({"md": _md_payload(options), "entropy": seed.entropy, "spawn": seed.spawn_key})
     folder = Path(cache) / f"md-{key}"
     done = folder / "run.json"
     if done.is_file():
         meta = json.loads(done.read_text())
+        curve = meta.get("stress_strain")
         return GlassRun(
             dump=folder / "shear.dump",
             strain=np.asarray(meta["strain"]),
             stress=np.asarray(meta["stress"]),
             options=meta["options"],
+            stress_strain=None if curve is None else np.asarray(curve),
         )
     logger.info("running MD %s (%d atoms)", folder.name, options.n_atoms)
     run = shear_glass(folder, options, rng=np.random.default_rng(seed), name="shear")
     meta = {"strain": run.strain.tolist(), "stress": run.stress.tolist(), "options": run.options}
+    if run.stress_strain is not None:
+        meta["stress_strain"] = run.stress_strain.tolist()
     _write_json_atomic(meta, done)  # written last: a killed run leaves no "done" marker
     return run
 
@@ -134,7 +146,7 @@ def cached_reference(
     """
     payload = {
         "version": CACHE_VERSION,
-        "md": asdict(options),
+        "md": _md_payload(options),
         "md_seed": md_seed,
         "realization": realization,
         "coarse": repr(coarse),

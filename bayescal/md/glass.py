@@ -53,6 +53,9 @@ class GlassOptions:
         Steps of shearing; the rate is ``max_strain / (shear_steps * dt)``.
     n_frames : int
         Snapshots from strain 0 to ``max_strain`` inclusive.
+    stress_points : int
+        Points of the stress curve from strain 0 to ``max_strain`` inclusive (0: one per
+        snapshot); a finer curve than the snapshots measures its fluctuations.
     dt : float
         Time step (tau, or ps).
     """
@@ -66,6 +69,7 @@ class GlassOptions:
     max_strain: float = 0.1
     shear_steps: int = 2000
     n_frames: int = 6
+    stress_points: int = 0
     dt: float = 0.005
 
     def __post_init__(self) -> None:
@@ -76,6 +80,11 @@ class GlassOptions:
         if self.n_frames < 2 or (self.shear_steps % (self.n_frames - 1)):
             raise InputDataError(
                 f"n_frames - 1 must divide shear_steps; got {self.n_frames}, {self.shear_steps}."
+            )
+        points = self.stress_points
+        if points and (points < 2 or self.shear_steps % (points - 1)):
+            raise InputDataError(
+                f"stress_points - 1 must divide shear_steps; got {points}, {self.shear_steps}."
             )
         if self.n_atoms < 16 or min(self.melt_steps, self.quench_steps, self.shear_steps) < 0:
             raise InputDataError("n_atoms must be >= 16 and step counts non-negative.")
@@ -98,12 +107,22 @@ class GlassOptions:
 
 @dataclass(frozen=True, kw_only=True)
 class GlassRun:
-    """Output of :func:`shear_glass`: the dump file and the stress per snapshot."""
+    """Output of :func:`shear_glass`: the dump file and the stress curve.
+
+    ``strain`` is the applied strain of each snapshot; ``stress`` is sampled at
+    ``stress_strain`` (the snapshots' strains when None).
+    """
 
     dump: Path
     strain: np.ndarray
     stress: np.ndarray
     options: dict[str, Any]
+    stress_strain: np.ndarray | None = None
+
+    @property
+    def curve_strain(self) -> np.ndarray:
+        """Applied strain of each stress point."""
+        return self.strain if self.stress_strain is None else self.stress_strain
 
 
 def _setup_lj2d(opt: GlassOptions, seed: int) -> list[str]:
@@ -211,12 +230,20 @@ def shear_glass(
         ]
         lmp.commands_list(cmds)
         conv = 1e-4 if opt.system == "cuzr" else 1.0  # bar -> GPa
+        points = opt.stress_points or opt.n_frames
         stress = [-lmp.get_thermo("pxy") * conv]
-        for _ in range(opt.n_frames - 1):
-            lmp.command(f"run {every}")
+        for _ in range(points - 1):
+            lmp.command(f"run {opt.shear_steps // (points - 1)}")
             stress.append(-lmp.get_thermo("pxy") * conv)
     finally:
         lmp.close()
     logger.info("wrote %s (%s)", dump, opt.system)
     strain = np.linspace(0.0, opt.max_strain, opt.n_frames)
-    return GlassRun(dump=dump, strain=strain, stress=np.asarray(stress), options=asdict(opt))
+    curve = np.linspace(0.0, opt.max_strain, points) if opt.stress_points else None
+    return GlassRun(
+        dump=dump,
+        strain=strain,
+        stress=np.asarray(stress),
+        options=asdict(opt),
+        stress_strain=curve,
+    )

@@ -75,7 +75,7 @@ def md_reference(
     ds = ds.assign_coords(
         stress_strain=(
             "stress_frame",
-            items[0].strain,
+            items[0].curve_strain,
             {"units": "1", "long_name": "applied shear strain"},
         )
     )
