@@ -18,6 +18,7 @@ __all__ = [
     "ForwardModelError",
     "InputDataError",
     "InputDataWarning",
+    "MissingDependencyError",
     "NumericsWarning",
     "OnFail",
     "RunInterrupted",
@@ -48,6 +49,10 @@ class RunLockedError(InputDataError):
 
 class CorruptStoreError(BayescalError, ValueError):
     """A stored result file cannot be read, or holds values it cannot have (e.g. d < 0)."""
+
+
+class MissingDependencyError(BayescalError, ModuleNotFoundError):
+    """An optional package a feature needs is not installed (the message names the install)."""
 
 
 class RunInterrupted(BayescalError):

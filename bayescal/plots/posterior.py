@@ -118,12 +118,13 @@ def plot_pair(idata: az.InferenceData, *, mark_optima: bool = True) -> Figure:
 
 
 def plot_posterior_marginals(idata: az.InferenceData) -> Figure:
-    """Marginal posterior of each parameter: one curve per seed and the pooled one.
+    """Marginal posterior of each parameter: one curve per seed or realization, and the pooled one.
 
     Parameters
     ----------
     idata : arviz.InferenceData
-        A posterior (per-seed ``<name>_seed`` and/or pooled ``<name>`` variables).
+        A posterior (per-member ``<name>_seed`` or ``<name>_realization`` and/or pooled
+        ``<name>`` variables).
 
     Returns
     -------
@@ -134,17 +135,18 @@ def plot_posterior_marginals(idata: az.InferenceData) -> Figure:
     fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3), layout="constrained")
     colors = plt.get_cmap("tab10")
     for ax, name in zip(np.atleast_1d(axes), names, strict=True):
-        if f"{name}_seed" in post:
-            per_seed = post[f"{name}_seed"]
-            for k, s in enumerate(per_seed["seed"].values):
-                draws = per_seed.sel(seed=s).values.ravel()
+        for group in ("seed", "realization"):
+            if f"{name}_{group}" not in post:
+                continue
+            members = post[f"{name}_{group}"]
+            for k, s in enumerate(members[group].values):
                 ax.hist(
-                    draws,
+                    members.sel({group: s}).values.ravel(),
                     bins=40,
                     density=True,
                     histtype="step",
                     color=colors(k % 10),
-                    label=f"seed {s}",
+                    label=f"{group} {s}",
                 )
         if name in post:
             draws = post[name].values.ravel()
