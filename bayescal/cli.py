@@ -97,6 +97,7 @@ _APPLICATIONS = {
     "srom-md": "SROM of MD with several interatomic potentials (bayescal.apps.srom_md)",
     "srom-beam": "SROM of a Cu nanoplate's tip deflection across potentials "
     "(bayescal.apps.srom_beam)",
+    "md-realizations": "make the 2D LJ glass MD realizations again (bayescal.apps.md_realizations)",
 }
 
 
