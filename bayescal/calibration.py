@@ -130,6 +130,10 @@ def calibrate(
         executor=executor,
         progress=progress,
     )
+    if out is not None:  # the search's report, as `bayescal run` writes it
+        from bayescal.study.report import write_report
+
+        write_report(study, evaluations, out)
     if not posterior:
         return Calibration(study, evaluations)
     return _sample(study, evaluations, out, options, progress)

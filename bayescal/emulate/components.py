@@ -12,6 +12,7 @@ whose norm has a cone at an exact match, the scores are smooth in the parameters
 from __future__ import annotations
 
 import dataclasses
+import logging
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,6 +24,8 @@ from bayescal.errors import InputDataError
 
 if TYPE_CHECKING:
     import pytensor.tensor as pt
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["ComponentEmulator", "fit_components", "loo_skill", "principal_components"]
 
@@ -169,8 +172,9 @@ def fit_components(
         (:func:`loo_skill`) below this, and stop after three such components in a row. Their
         variation is not a function of the parameters that the points resolve (a chaotic
         simulator's output, or too few points): it counts in ``tail_variance`` instead of
-        getting a GP that interpolates noise with short lengthscales. None keeps every
-        component the variance criterion selects.
+        getting a GP that interpolates noise with short lengthscales. When no component
+        reaches it, the most predictable one is kept (with a warning) if its R^2 is positive.
+        None keeps every component the variance criterion selects.
     rng : int, numpy Generator or None
         Seed of the GP fits.
 
@@ -182,7 +186,8 @@ def fit_components(
     ------
     InputDataError
         Shapes that disagree, non-finite values, fewer than 3 evaluations, ``variance``
-        outside (0, 1], or residuals that do not vary at all.
+        outside (0, 1], residuals that do not vary at all, or no component with a positive
+        leave-one-out R^2.
 
     Examples
     --------
@@ -214,21 +219,34 @@ def fit_components(
     gen = np.random.default_rng(rng)
     kept: list[int] = []
     gps: list[GPEmulator] = []
-    misses = 0
+    misses: list[tuple[float, int, GPEmulator]] = []
     for j in range(k):
         gp = fit_emulator(x, scores[:, j], transform="none", rng=int(gen.integers(2**31 - 1)))
-        if min_skill is not None and loo_skill(gp) < min_skill:
-            misses += 1
-            if misses == _MAX_MISSES:
+        skill = loo_skill(gp) if min_skill is not None else 1.0
+        if min_skill is not None and skill < min_skill:
+            misses.append((skill, j, gp))
+            if len(misses) == _MAX_MISSES:
                 break
             continue
         kept.append(j)
         gps.append(gp)
     if not kept:
-        raise InputDataError(
-            f"no principal component of block {name!r} is predictable from the evaluated "
-            f"points (leave-one-out R^2 < {min_skill} for the leading {_MAX_MISSES})."
+        skill, j, gp = max(misses, key=lambda m: m[0])
+        if skill <= 0.0:
+            raise InputDataError(
+                f"no principal component of block {name!r} is predictable from the evaluated "
+                f"points (leave-one-out R^2 <= 0 for the leading {len(misses)})."
+            )
+        # the block still enters the likelihood, weakly: the GP's variance is large there
+        logger.warning(
+            "block %s: no component reaches leave-one-out R^2 %.2f; keeping component %d "
+            "(R^2 %.2f), whose emulator variance carries what the points do not resolve",
+            name,
+            min_skill,
+            j,
+            skill,
         )
+        kept, gps = [j], [gp]
     return ComponentEmulator(
         name=name,
         center=center,

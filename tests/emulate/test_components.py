@@ -78,6 +78,21 @@ def test_components_without_predictive_skill_are_dropped(data):
     assert np.linalg.norm(em.basis[r.shape[1] :, 0]) < 0.3
 
 
+def test_weakly_predictable_block_keeps_its_best_component(data, caplog):
+    """No component reaches R^2 0.5: the most predictable one stays (a warning), and pure
+    noise, with no skill at all, is refused."""
+    x, r = data
+    gen = np.random.default_rng(5)
+    weak = r[:, :1] + gen.standard_normal((x.shape[0], 1)) * 1.2 * r[:, :1].std()
+    with caplog.at_level("WARNING", logger="bayescal.emulate.components"):
+        em = fit_components(x, weak, rng=0, min_skill=0.99)
+    assert em.n_components == 1 and "no component reaches" in caplog.text
+    assert 0.0 < loo_skill(em.gps[0]) < 0.99
+    noise = gen.standard_normal((x.shape[0], 3))
+    with pytest.raises(InputDataError, match="is predictable"):
+        fit_components(x, noise, rng=0)
+
+
 def test_pytensor_expressions_equal_numpy(data):
     import pytensor
     import pytensor.tensor as pt
