@@ -115,12 +115,16 @@ def build_residual_model(
             )
             for i, b in enumerate(realizations[0])
         }
+        # a block's tail sd exists when any realization's block has a tail or outside part
         tails = {
             b.name: pm.HalfNormal(
-                b.tail_sigma_name, sigma=max(max(bs[i].tail_scale for bs in realizations), 1e-12)
+                b.tail_sigma_name,
+                sigma=max(
+                    max(bs[i].tail_scale for bs in realizations if bs[i].has_tail_sigma), 1e-12
+                ),
             )
             for i, b in enumerate(realizations[0])
-            if b.has_tail_sigma
+            if any(bs[i].has_tail_sigma for bs in realizations)
         }
         for i, blocks in enumerate(realizations):
             x = unit[i] if grouped else unit

@@ -261,3 +261,18 @@ def test_training_subset_keeps_the_best_fits_and_covers_the_box():
     np.testing.assert_array_equal(chosen, training_subset(unit, misfit, rows, 100))
     with pytest.raises(ValueError, match="max_points"):
         training_subset(unit, misfit, rows, 2)
+
+
+@pytest.mark.usefixtures("pytensor_fast_compile")
+def test_one_tail_sd_when_only_some_realizations_have_a_tail(block):
+    """Realization 0's block holds all its variance, realization 1's has an outside part: the
+    model gets one ``sigma_tail`` for the block, scaled by the block that has it."""
+    x, _ = block
+    gen = np.random.default_rng(3)
+    full = residual_block(x, linear_residuals(x), name="f", tail=False, rng=0)
+    chaotic = residual_block(x, chaotic_residuals(x, gen), name="f", tail=False, rng=0)
+    assert not full.has_tail_sigma and chaotic.has_tail_sigma
+    model = build_residual_model([[full], [chaotic]], names=NAMES, lower=LOWER, upper=UPPER)
+    assert "sigma_tail_f" in model.named_vars and "outside_f_r1" in model.named_vars
+    prior = model["sigma_tail_f"].owner.inputs[-1]
+    assert float(prior.eval()) == pytest.approx(chaotic.tail_scale)
