@@ -337,7 +337,7 @@ def plot_stress_predictive(predictive: StressPredictive, *, level: float = 0.9) 
     ax.plot(p.strain, data[1], color="C0", label="median")
     ax.plot(p.reference_strain, p.reference, "k-", lw=0.8, label="reference")
     ax.set_xlabel("strain")
-    ax.set_ylabel("stress (GPa)")
+    ax.set_ylabel(f"stress ({p.units})")
     ax.set_title(
         f"{np.isfinite(p.model).all(axis=1).sum()} draws; covers {100 * p.coverage(level):.0f} %"
     )

@@ -15,6 +15,7 @@ defaults of :class:`~bayescal.infer.PosteriorOptions`), and writes
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import time
@@ -286,10 +287,17 @@ def write_posterior_report(
         "posterior_marginals.png": lambda: plot_posterior_marginals(idata),
     }
     predictive_lines: list[str] = []
-    if predictive_draws > 0 and "sigma_stress" in idata["posterior"]:
+    post = idata["posterior"]
+    if predictive_draws > 0 and "sigma_stress" in post:
         figures["posterior_predictive.png"] = lambda: _stress_predictive_figure(
             study, idata, predictive_draws, predictive_lines
         )
+        own = all(f"{n}_realization" in post for n in study.names)
+        for r in range(study.realizations if own and study.realizations > 1 else 0):
+            # each realization against its own parameters (and, if any, its own inputs)
+            figures[f"posterior_predictive_realization{r}.png"] = functools.partial(
+                _stress_predictive_figure, study, idata, predictive_draws, predictive_lines, r
+            )
     elif predictive_draws > 0:
         figures["posterior_predictive.png"] = lambda: _predictive_figure(
             study, idata, predictive_draws
@@ -401,15 +409,35 @@ def _refinement_lines(evaluations: xr.Dataset, attrs: dict) -> list[str]:
 
 
 def _stress_predictive_figure(
-    study: Study, idata: az.InferenceData, n_draws: int, lines: list[str]
+    study: Study,
+    idata: az.InferenceData,
+    n_draws: int,
+    lines: list[str],
+    realization: int | None = None,
 ):
-    """Data band (model + model error + noise) against the reference; its summary to ``lines``."""
+    """Data band (model + model error + noise) against the reference; its summary to ``lines``.
+
+    ``realization`` None: the pooled parameters against realization 0; else that realization's
+    own parameters against its data.
+    """
     from bayescal.plots.posterior import plot_stress_predictive
     from bayescal.study.predictive import stress_predictive
 
-    pred = stress_predictive(study, idata, n_draws=n_draws, rng=study.seed)
-    lines.append(pred.summary())
-    return plot_stress_predictive(pred)
+    own = realization is not None
+    pred = stress_predictive(
+        study,
+        idata,
+        n_draws=n_draws,
+        rng=study.seed,
+        realization=realization or 0,
+        member="realization" if own else "pooled",
+    )
+    lines.append((f"realization {realization}, own parameters: " if own else "") + pred.summary())
+    fig = plot_stress_predictive(pred)
+    if own:
+        ax = fig.axes[0]
+        ax.set_title(f"realization {realization}: {ax.get_title()}", fontsize="medium")
+    return fig
 
 
 def _predictive_figure(study: Study, idata: az.InferenceData, n_draws: int):

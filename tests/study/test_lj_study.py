@@ -73,5 +73,6 @@ def test_tiny_realizations_calibrate_end_to_end(require_lammps, tmp_path):
     post = cal.posterior["posterior"]
     assert post["beta_realization"].sizes["realization"] == 2 and "beta" in post
     report = tmp_path / "run" / "report"
-    for name in ("fields_realization1.png", "stress_strain_realization1.png", "posterior.md"):
+    names = ("fields_realization1.png", "stress_strain_realization1.png", "posterior.md")
+    for name in (*names, "posterior_predictive_realization1.png"):
         assert (report / name).is_file(), name

@@ -55,3 +55,45 @@ def test_an_overconfident_band_misses_the_data():
         error_sd=0.0,
     )
     assert narrow.coverage(0.9) < 0.2
+
+
+def test_new_member_follows_the_population_spread():
+    """tau 0 gives the population itself; a large tau spreads members over the box."""
+    from bayescal.infer.priors import new_member
+
+    lower, upper = np.array([0.0, 10.0]), np.array([1.0, 30.0])
+    pop = np.tile([0.3, 20.0], (4000, 1))
+    same = new_member(pop, np.zeros_like(pop), lower, upper, rng=0)
+    np.testing.assert_allclose(same, pop, rtol=1e-9)
+    wide = new_member(pop, np.full_like(pop, 2.0), lower, upper, rng=0)
+    assert np.all((wide > lower) & (wide < upper))
+    # the median member is the population value (logit-symmetric spread)
+    np.testing.assert_allclose(np.median(wide, axis=0), [0.3, 20.0], rtol=0.05)
+    assert wide[:, 1].std() > 3.0
+
+
+def test_member_draws_pick_pooled_own_or_new_parameters():
+    import xarray as xr
+
+    from bayescal.errors import InputDataError
+    from bayescal.study.predictive import _member_draws
+
+    class _Study:
+        names = ("a",)
+        bounds = np.array([[0.0, 1.0]])
+
+    post = xr.Dataset(
+        {
+            "a": (("chain", "draw"), np.full((1, 5), 0.5)),
+            "a_realization": (("chain", "draw", "realization"), np.full((1, 5, 2), 0.2)),
+            "tau": (("chain", "draw", "param"), np.zeros((1, 5, 1))),
+        },
+        coords={"param": ["a"]},
+    )
+    flat = post.stack(sample=("chain", "draw"))
+    idx, gen = np.arange(3), np.random.default_rng(0)
+    assert np.all(_member_draws(_Study, flat, idx, "pooled", 0, gen) == 0.5)
+    assert np.all(_member_draws(_Study, flat, idx, "realization", 1, gen) == 0.2)
+    np.testing.assert_allclose(_member_draws(_Study, flat, idx, "new", 0, gen), 0.5)
+    with pytest.raises(InputDataError, match="member must be"):
+        _member_draws(_Study, flat, idx, "other", 0, gen)
