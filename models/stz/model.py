@@ -190,8 +190,10 @@ def simulate(
         k = int(np.flatnonzero(bad)[0])
         raise ValueError(
             f"initial chi = beta * (pe0 - u0) * T_Z must be > 0 in every cell; sample {k} "
-            f"(beta={v['beta'][k]}, u0={v['u0'][k]}) gives min chi = {chi_min[k]:.6g} K "
-            f"(min pe0 on the grid {pe_grid.min():.6g} eV): need beta > 0 and u0 < min(pe0)."
+            f"(beta={v['beta'][k]}, u0={v['u0'][k]}) gives min chi = {chi_min[k]:.6g} "
+            f"{'K' if material == CUZR else '(units of t_z)'} (min pe0 on the grid "
+            f"{pe_grid.min():.6g}{' eV' if material == CUZR else ''}): need beta > 0 and "
+            "u0 < min(pe0)."
         )
 
     dev = torch.device(device)
