@@ -26,9 +26,8 @@ import numpy as np
 import xarray as xr
 
 from bayescal import calibrate
-from bayescal.infer.priors import new_member
+from bayescal.infer.diagnostics import diagnose
 from bayescal.study import load_study
-from bayescal.study.evaluate import forward_batch
 from bayescal.study.predictive import stress_predictive
 
 STUDY = Path(__file__).resolve().parents[1] / "studies" / "lj_stz.py"
@@ -59,14 +58,11 @@ def main() -> None:
             full, cal.posterior, n_draws=args.draws, rng=k, realization=k, member="new"
         )
         held = full.reference_for(k)
-        flat = cal.posterior["posterior"].stack(sample=("chain", "draw"))
-        gen = np.random.default_rng(k)
-        idx = gen.choice(flat.sizes["sample"], size=args.draws, replace=False)
-        pop = np.stack([flat[n].values[idx] for n in full.names], axis=-1)
-        tau = flat["tau"].sel(param=list(full.names)).values[:, idx].T
-        theta = new_member(pop, tau, *full.bounds.T, rng=gen)
-        theta = theta[full.feasible(theta)]
-        runs = forward_batch(full, theta, k)
+        dg = diagnose(cal.posterior)
+        runs = pred.runs  # the stress band's own draws, fields included
+        assert runs is not None
+        if "status" in runs:
+            runs = runs.isel(sample=np.flatnonzero(runs["status"].values == 0))
         predicted = term.snapshot_distances(held, runs).mean(axis=1)
         others = [
             float(term.snapshot_distances(held, as_model(full.reference_for(j), term)).mean())
@@ -81,7 +77,8 @@ def main() -> None:
             f"[{predicted.min():.3f}, {predicted.max():.3f}] rad ({len(predicted)} draws); "
             f"vs the other realizations' MD: [{min(others):.3f}, {max(others):.3f}] rad; "
             f"{100 * inside:.0f} % of draws inside, {100 * np.mean(predicted < min(others)):.0f} "
-            f"% below; R-hat ok: {cal.converged}; {time.perf_counter() - start:.0f} s",
+            f"% below; max R-hat {dg.max_rhat:.4f}, min bulk ESS {dg.min_ess_bulk:.0f}, "
+            f"{dg.divergences} divergences; {time.perf_counter() - start:.0f} s",
             flush=True,
         )
 

@@ -19,6 +19,7 @@ from bayescal.study.study import Study
 
 if TYPE_CHECKING:
     import arviz as az
+    import xarray as xr
 
 __all__ = ["Member", "StressPredictive", "stress_predictive"]
 
@@ -46,6 +47,11 @@ class StressPredictive:
         Posterior mean of ``sqrt(sigma_stress^2 + noise_sd^2)`` (GPa).
     units : str
         Unit of the stresses.
+    theta : ndarray, shape (n, d) or None
+        The parameters of the forward runs (physical units, the study's names).
+    runs : xarray.Dataset or None
+        The forward runs' whole output (dim ``sample``, one per row of ``model``), for
+        comparisons beyond the stress curve (e.g. the fields of a held-out realization).
     """
 
     strain: np.ndarray
@@ -55,6 +61,8 @@ class StressPredictive:
     reference_strain: np.ndarray
     error_sd: float
     units: str = "GPa"
+    theta: np.ndarray | None = None
+    runs: xr.Dataset | None = None
 
     def band(self, level: float = 0.9, *, of: str = "data") -> np.ndarray:
         """Lower quantile, median and upper quantile per frame, shape ``(3, frame)``."""
@@ -189,6 +197,8 @@ def stress_predictive(
         reference_strain=np.asarray(study.reference[term.reference_strain].values, dtype=float),
         error_sd=float(np.sqrt(np.mean(sd**2))),
         units=str(ref.attrs.get("units", "GPa")),
+        theta=theta[ok],
+        runs=model,
     )
 
 

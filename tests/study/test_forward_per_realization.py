@@ -96,3 +96,23 @@ def test_store_flag_and_posterior_blocks_use_own_rows(study):
     no_rows = ev.isel(eval=np.flatnonzero(real == 0))
     with pytest.raises(InputDataError, match="realization 1 has 0 evaluations of its own"):
         fit_residual_blocks(no_rows, study.discrepancy, study.reference, rng=0)
+
+
+def test_stress_predictive_returns_the_runs_it_drew(study):
+    """The band's parameter draws and forward runs come back, run from the realization asked."""
+    import arviz as az
+
+    from bayescal.study.predictive import stress_predictive
+
+    gen = np.random.default_rng(0)
+    post = xr.Dataset(
+        {k: (("chain", "draw"), gen.uniform(lo, hi, (1, 6))) for k, (lo, hi) in BOUNDS.items()}
+    )
+    pred = stress_predictive(
+        study, az.InferenceData(posterior=post), n_draws=4, rng=1, realization=1
+    )
+    assert pred.theta is not None and pred.theta.shape == (4, 2) and pred.runs is not None
+    np.testing.assert_array_equal(pred.runs["stress"].values, pred.model)
+    again = forward_batch(study, pred.theta, 1)
+    np.testing.assert_allclose(again["exy"].values, pred.runs["exy"].values)
+    assert not np.allclose(forward_batch(study, pred.theta, 0)["exy"].values, again["exy"].values)
