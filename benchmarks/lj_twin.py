@@ -20,6 +20,7 @@ import numpy as np
 import xarray as xr
 
 from bayescal import calibrate
+from bayescal.infer.diagnostics import diagnose
 from bayescal.io import write_netcdf_atomic
 from bayescal.noise import stress_noise
 from bayescal.study import load_study
@@ -73,7 +74,20 @@ def main() -> None:
             f"{n:>5}: truth {value:.4g} in [{lo:.4g}, {hi:.4g}]: {lo <= value <= hi}; "
             f"width {100 * width:.0f} % of the range"
         )
-    print(f"converged: {cal.converged}")
+    dg = diagnose(cal.posterior)
+    print(
+        f"max R-hat {dg.max_rhat:.4f}, min bulk ESS {dg.min_ess_bulk:.0f}, "
+        f"{dg.divergences} divergences (parameters, tau and sigmas); converged: {cal.converged}"
+    )
+    post = cal.posterior["posterior"]
+    print("per-realization posterior medians (truth in the header):")
+    print("  r " + " ".join(f"{n}={TRUTH[n]:<8.4g}" for n in study.names))
+    for r in range(study.realizations):
+        cells = [float(post[f"{n}_realization"].isel(realization=r).median()) for n in study.names]
+        print(
+            f"  {r} "
+            + " ".join(f"{c:<{len(n) + 9}.4g}" for n, c in zip(study.names, cells, strict=True))
+        )
 
 
 if __name__ == "__main__":

@@ -245,14 +245,12 @@ def residual_posterior(
             )
     t1 = time.perf_counter()
     model = build_residual_model(blocks, names=names, lower=lower, upper=upper, options=opts)
-    initvals = None
-    if len(blocks) == 1 or opts.pooling == "complete":  # one parameter set to start
-        ok = np.isfinite(np.asarray(evaluations["discrepancy"].values, dtype=float))
-        theta = evaluations["theta"].transpose("eval", "param").values[ok]
-        initvals = starting_point(
-            blocks, names, lower, upper, opts, evaluated=theta, rng=plan.sampler
-        )
-        logger.info("chains start at %s", {k: float(v) for k, v in initvals.items()})
+    ok = np.isfinite(np.asarray(evaluations["discrepancy"].values, dtype=float))
+    theta = evaluations["theta"].transpose("eval", "param").values[ok]
+    initvals = starting_point(blocks, names, lower, upper, opts, evaluated=theta, rng=plan.sampler)
+    logger.info("chains start at %s", {k: float(v) for k, v in initvals.items()})
+    if len(blocks) > 1 and opts.pooling != "complete":
+        initvals = grouped_start(initvals, names, lower, upper, len(blocks), opts)
     idata = sample(model, opts, seeds=plan, initvals=initvals)
     t2 = time.perf_counter()
     ours = residual_constant_data(evaluations, blocks, names, lower, upper)
@@ -327,6 +325,50 @@ def per_seed_hdi(
         )
     out = xr.concat(rows, dim="seed", join="inner").assign_coords(seed=labels)
     out.attrs["hdi_prob"] = hdi_prob
+    return out
+
+
+def grouped_start(
+    start: dict[str, np.ndarray],
+    names: Sequence[str],
+    lower: np.ndarray,
+    upper: np.ndarray,
+    n_realizations: int,
+    options: PosteriorOptions,
+) -> dict[str, np.ndarray]:
+    """Initial values of the per-realization model with every realization at ``start``.
+
+    With partial pooling the population values are ``start``'s, the offsets ``eps`` zero and
+    the spreads ``tau`` half their prior scale; without pooling each ``<name>_realization``
+    repeats ``start``. Chains of a partially pooled model started at random jitter can settle
+    with some realizations in a worse local mode and the spread ``tau`` wide enough to hold
+    them there; from the pooled best fit they reach the realizations' own modes through the
+    population.
+
+    Parameters
+    ----------
+    start : dict of str to ndarray
+        :func:`starting_point`'s values (sampled parameters and sigmas).
+    names, lower, upper
+        Searched parameters and box (to find the sampled ones).
+    n_realizations : int
+        Number of data realizations.
+    options : PosteriorOptions
+        ``pooling``, ``spread_scale`` and ``reparam``.
+
+    Returns
+    -------
+    dict of str to ndarray
+        Initial values for :func:`bayescal.infer.sample`.
+    """
+    sampled, _, _ = sampled_box(names, lower, upper, options)
+    out = {k: v for k, v in start.items() if k not in sampled}
+    if options.pooling == "none":
+        out |= {f"{k}_realization": np.full(n_realizations, float(start[k])) for k in sampled}
+        return out
+    out |= {k: start[k] for k in sampled}
+    out["eps"] = np.zeros((n_realizations, len(sampled)))
+    out["tau"] = np.full(len(sampled), 0.5 * float(options.spread_scale))
     return out
 
 

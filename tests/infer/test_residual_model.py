@@ -120,6 +120,34 @@ def test_realizations_are_partially_pooled_with_one_sigma_per_block(block):
     assert "a_realization" in none.free_RVs[0].name and "tau" not in none.named_vars
 
 
+@pytest.mark.usefixtures("pytensor_fast_compile")
+@pytest.mark.parametrize("pooling", ["partial", "none"])
+def test_grouped_chains_start_with_every_realization_at_the_pooled_best_fit(block, pooling):
+    from bayescal.infer import PosteriorOptions
+    from bayescal.infer.residual_posterior import grouped_start, starting_point
+
+    _, b = block
+    opts = PosteriorOptions(pooling=pooling)
+    blocks = [[b], [b], [b]]
+    model = build_residual_model(blocks, names=NAMES, lower=LOWER, upper=UPPER, options=opts)
+    start = starting_point(blocks, NAMES, LOWER, UPPER, opts, rng=0)
+    init = grouped_start(start, NAMES, LOWER, UPPER, len(blocks), opts)
+    assert sorted(init) == sorted(rv.name for rv in model.free_RVs)
+    for rv in model.free_RVs:  # every free variable given, in its own shape
+        assert np.shape(init[rv.name]) == tuple(rv.shape.eval())
+    for k, v in init.items():
+        model.set_initval(model[k], v)
+    point = model.initial_point()
+    assert np.isfinite(model.compile_logp()(point))
+    outs = model.replace_rvs_by_values([model["a_realization"], model["b_realization"]])
+    members = model.compile_fn(outs, inputs=model.value_vars, on_unused_input="ignore")(point)
+    unit = [(m - lo) / (hi - lo) for m, lo, hi in zip(members, LOWER, UPPER, strict=True)]
+    assert np.allclose(unit[0], (start["a"] - LOWER[0]) / (UPPER[0] - LOWER[0]))
+    assert np.allclose(unit[1], (start["b"] - LOWER[1]) / (UPPER[1] - LOWER[1]))
+    # the pooled start is near the truth the residuals vanish at
+    assert np.allclose([u[0] for u in unit], TRUTH_UNIT, atol=0.1)
+
+
 @pytest.mark.slow
 def test_exact_twin_posterior_is_centred_on_the_truth(block):
     """Residuals exactly zero at the truth: the posterior concentrates there and the learned
