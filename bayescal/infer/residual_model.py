@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -317,6 +318,7 @@ def residual_blocks(
     reference: xr.Dataset,
     *,
     stress_noise: StressNoise | None = None,
+    field_noise: Mapping[str, np.ndarray] | None = None,
     variance: float = 0.99,
     max_components: int | None = 12,
     far_factor: float | None = 5.0,
@@ -340,8 +342,11 @@ def residual_blocks(
     stress_noise : StressNoise or None
         Measured noise of the reference stress curve (:func:`bayescal.noise.stress_noise`), with
         its correlation between the compared frames; None leaves the stress block's noise to its
-        ``sigma``. Field blocks have no measured noise here (one realization): their ``sigma``
-        carries noise and model error together.
+        ``sigma``.
+    field_noise : mapping of str to ndarray, optional
+        Noise covariance ``(m, m)`` of field blocks' residuals by block name
+        (:func:`bayescal.infer.residual_posterior.measured_field_noise`); a field block without
+        one has its noise in its ``sigma``, together with the model error.
     variance : float
         Variance fraction kept by each block's principal components.
     max_components : int or None
@@ -381,7 +386,7 @@ def residual_blocks(
     gen = np.random.default_rng(rng)
     out = []
     for name, r in shrunk.items():
-        cov = None
+        cov = None if field_noise is None else field_noise.get(name)
         term = discrepancy.stress if name == "stress" else None
         is_stress = term is not None
         if term is not None and stress_noise is not None:

@@ -29,6 +29,7 @@ from bayescal.noise import StressNoise, stress_noise
 
 __all__ = [
     "fit_residual_blocks",
+    "measured_field_noise",
     "measured_stress_noise",
     "per_seed_hdi",
     "realizations_of",
@@ -64,6 +65,61 @@ def measured_stress_noise(discrepancy: Discrepancy, reference: xr.Dataset) -> St
         return None
 
 
+def measured_field_noise(
+    discrepancy: Discrepancy,
+    reference: xr.Dataset,
+    outputs: xr.Dataset,
+    *,
+    n_draws: int = 64,
+    rng: int | np.random.Generator | None = None,
+) -> dict[str, np.ndarray]:
+    """Noise covariance of each field block's residual, from the data's per-cell sd.
+
+    A field term whose reference variable ``v`` comes with ``v_std`` (the coarse-graining's
+    standard deviation per cell, :mod:`bayescal.coarse`) has measured noise: the data field is
+    redrawn ``n_draws`` times with independent Gaussian errors of that sd per cell and frame,
+    the block residual of ``outputs`` (one evaluation, typically the best fit) is recomputed
+    against each draw, and their covariance is the noise's in residual space, linearised at
+    that evaluation.
+
+    Parameters
+    ----------
+    discrepancy : Discrepancy
+        Defines the blocks.
+    reference : xarray.Dataset
+        The data of one realization.
+    outputs : xarray.Dataset
+        Kept outputs of one evaluation (dim ``eval`` of size 1).
+    n_draws : int
+        Redrawn data fields.
+    rng : int, numpy Generator or None
+        Seed of the draws.
+
+    Returns
+    -------
+    dict of str to ndarray
+        Covariance ``(m_b, m_b)`` by block name, for the field blocks with a measured sd only.
+    """
+    from bayescal.compared_outputs import block_names, residual_blocks_from_outputs
+
+    gen = np.random.default_rng(rng)
+    out = {}
+    for name, term in zip(block_names(discrepancy), discrepancy.fields, strict=False):
+        std = f"{term.reference}_std"
+        if std not in reference:
+            continue
+        sd = reference[std].values
+        if not np.all(np.isfinite(sd) & (sd >= 0)):
+            raise InputDataError(f"{std} of the reference must be finite and >= 0.")
+        field = reference[term.reference]
+        draws = []
+        for _ in range(n_draws):
+            noisy = reference.assign({term.reference: field + sd * gen.standard_normal(sd.shape)})
+            draws.append(residual_blocks_from_outputs(discrepancy, noisy, outputs)[name][0])
+        out[name] = np.cov(np.asarray(draws), rowvar=False)
+    return out
+
+
 def fit_residual_blocks(
     evaluations: xr.Dataset,
     discrepancy: Discrepancy,
@@ -91,7 +147,9 @@ def fit_residual_blocks(
     variance : float
         Variance fraction each block's components keep.
     measure_noise : bool
-        Measure each realization's stress-curve noise (else ``sigma`` carries it).
+        Measure each realization's stress-curve noise, and the field blocks' noise where the
+        reference has the fields' per-cell sd (:func:`measured_field_noise`); else ``sigma``
+        carries it.
     max_points : int or None
         At most this many evaluations train the emulators (see
         :func:`bayescal.infer.residual_model.training_subset`).
@@ -117,12 +175,20 @@ def fit_residual_blocks(
                     "seed (seeds >= the number of realizations)."
                 )
             mine = evaluations.isel(eval=rows)
+        fields = None
+        if measure_noise and any(f"{t.reference}_std" in ref for t in discrepancy.fields):
+            d = np.asarray(mine["discrepancy"].values, dtype=float)
+            best = int(np.argmin(np.where(np.isfinite(d), d, np.inf)))
+            fields = measured_field_noise(
+                discrepancy, ref, mine.isel(eval=[best]), rng=int(gen.integers(2**31 - 1))
+            )
         out.append(
             residual_blocks(
                 mine,
                 discrepancy,
                 ref,
                 stress_noise=noise,
+                field_noise=fields,
                 variance=variance,
                 max_points=max_points,
                 rng=int(gen.integers(2**31 - 1)),

@@ -116,3 +116,25 @@ def test_stress_predictive_returns_the_runs_it_drew(study):
     again = forward_batch(study, pred.theta, 1)
     np.testing.assert_allclose(again["exy"].values, pred.runs["exy"].values)
     assert not np.allclose(forward_batch(study, pred.theta, 0)["exy"].values, again["exy"].values)
+
+
+def test_field_noise_is_measured_from_the_per_cell_sd(study):
+    """Redrawing the data field with its per-cell sd gives the residual's noise covariance:
+    none without an sd, zero for a zero sd, and four times larger for twice the sd."""
+    from bayescal.compared_outputs import compared_outputs
+    from bayescal.infer.residual_posterior import measured_field_noise
+
+    ref = study.reference_for(0)
+    # rank 1: the toy band's second direction is as small as the noise, which then turns it
+    rank1 = Discrepancy(fields=(FieldTerm(strains=(0.2, 0.3, 0.4, 0.5), ranks=(1, 1, 1, 1)),))
+    theta = np.array([[1.6, 14.0]])
+    outputs = compared_outputs(rank1, forward_batch(study, theta, 0)).rename({"sample": "eval"})
+    assert measured_field_noise(rank1, ref, outputs, rng=0) == {}
+
+    def noise(sd: float) -> np.ndarray:
+        data = ref.assign(gamma_xy_std=sd * xr.ones_like(ref["gamma_xy"]))
+        return measured_field_noise(rank1, data, outputs, n_draws=200, rng=0)["gamma_xy:exy"]
+
+    assert np.allclose(noise(0.0), 0.0, atol=1e-24)  # rounding only
+    small, double = np.trace(noise(0.002)), np.trace(noise(0.004))
+    assert small > 0 and double / small == pytest.approx(4.0, rel=0.1)
