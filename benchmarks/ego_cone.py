@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from bayescal.optimize import EGO, EGOOptions
+from bayescal.optimize import EGO, EGOOptions, LocalSearch
 
 X_STAR = np.array([0.43, 0.137, 0.61, 0.52])
 A = np.diag([2.5, 55.0, 0.3, 0.75]) @ np.array(
@@ -30,10 +30,7 @@ A = np.diag([2.5, 55.0, 0.3, 0.75]) @ np.array(
 TWIN_EGO = EGOOptions(
     n_init=20,
     batch_size=4,
-    local=True,
-    local_from=40,
-    local_min_radius=0.0125,
-    local_fail_tol=2,
+    local=LocalSearch(start=40, min_radius=0.0125, fail_tol=2),
     log_y=True,
 )
 
@@ -66,7 +63,9 @@ def main() -> None:
     print("seed   GP only: worst err %  (s)    + quadratic: worst err %  (s)")
     for seed in range(args.seeds):
         plain, t_plain = worst_error(TWIN_EGO, seed, args.budget)
-        quad_opts = dataclasses.replace(TWIN_EGO, local_quadratic=True)
+        quad_opts = dataclasses.replace(
+            TWIN_EGO, local=dataclasses.replace(TWIN_EGO.local, quadratic=True)
+        )
         quad, t_quad = worst_error(quad_opts, seed, args.budget)
         ratios.append(plain / max(quad, 1e-9))
         print(f"{seed:4d}   {plain:10.4f}  ({t_plain:5.1f})     {quad:10.6f}  ({t_quad:5.1f})")

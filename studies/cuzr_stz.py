@@ -16,7 +16,7 @@ from bayescal.datasets import load_cuzr
 from bayescal.discrepancy import Discrepancy
 from bayescal.infer import PosteriorOptions
 from bayescal.infer.chi_coordinates import mean_chi_reparametrization
-from bayescal.optimize import EGOOptions, count_or_share
+from bayescal.optimize import EGOOptions, LocalSearch, count_or_share
 from bayescal.study import Parameter, Study
 from models import stz
 
@@ -56,7 +56,7 @@ def build(
     last evaluations of each seed go to a Gauss–Newton polish (an int count, or a float
     share of the budget); ``refine_rounds``: forward runs at posterior draws refine the emulators;
     ``surrogate="composite"``: EGO on the residual vector's principal parts;
-    ``local_restarts``: a collapsed trust region restarts elsewhere (``EGOOptions``); ``draws``:
+    ``local_restarts``: a collapsed trust region restarts elsewhere (``LocalSearch``); ``draws``:
     NUTS draws per chain; ``workers``: torch threads of the solver.
     """
     data = load_cuzr()
@@ -101,17 +101,17 @@ def build(
         seeds=seeds,
         budget=budget,
         posterior=posterior,
-        # a GP on log d; global for 24 evaluations, then a shrinking trust region
         ego=EGOOptions(
             n_init=n_init,
             batch_size=batch_size,
             log_y=True,
-            local=True,
-            local_from=24 if local_from is None else count_or_share(local_from, name="local_from"),
-            local_min_radius=local_min_radius,
-            local_fail_tol=2,
-            local_quadratic=local_quadratic,
-            local_restarts=local_restarts,
+            local=LocalSearch(  # global for 24 evaluations, then a shrinking trust region
+                start=24 if local_from is None else count_or_share(local_from, name="local_from"),
+                min_radius=local_min_radius,
+                fail_tol=2,
+                quadratic=local_quadratic,
+                restarts=local_restarts,
+            ),
             polish=count_or_share(polish, name="polish"),
             polish_fd_step=(2e-3, 2e-4, 2e-3, 2e-3),  # 10x smaller along the steep chi0
             surrogate=surrogate,

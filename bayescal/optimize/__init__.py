@@ -9,7 +9,13 @@ from bayescal.optimize.acquisition import propose_batch
 from bayescal.optimize.driver import OptimizeResult, minimize
 from bayescal.optimize.ego import EGO
 from bayescal.optimize.lhs import from_unit, latin_hypercube, sobol, to_unit
-from bayescal.optimize.options import BudgetShare, EGOOptions, count_or_share, default_n_init
+from bayescal.optimize.options import (
+    BudgetShare,
+    EGOOptions,
+    LocalSearch,
+    count_or_share,
+    default_n_init,
+)
 from bayescal.optimize.quadratic import QuadraticModel, fit_quadratic, quadratic_step
 from bayescal.optimize.status import EvalStatus
 from bayescal.optimize.surrogate import fit_gp, matern52_kernel
@@ -18,6 +24,7 @@ __all__ = [  # noqa: RUF022 - grouped by topic (STYLE.md 3), not sorted
     # engine
     "EGO",
     "EGOOptions",
+    "LocalSearch",
     "BudgetShare",
     "count_or_share",
     "EvalStatus",

@@ -21,7 +21,7 @@ from bayescal.errors import InputDataError, NumericsWarning, StudyDefinitionErro
 from bayescal.optimize.acquisition import propose_batch, raw_candidates
 from bayescal.optimize.composite import fit_residual_surrogate
 from bayescal.optimize.lhs import as_feasible_mask, latin_hypercube, sobol
-from bayescal.optimize.options import BudgetShare, EGOOptions, default_n_init
+from bayescal.optimize.options import BudgetShare, EGOOptions, LocalSearch, default_n_init
 from bayescal.optimize.quadratic import fit_quadratic, n_quadratic_terms, quadratic_step
 from bayescal.optimize.status import EvalStatus
 from bayescal.optimize.surrogate import fit_gp, single_thread
@@ -78,16 +78,15 @@ class EGO:
     ``LogExpectedImprovement`` (``q == 1``) or, greedily, ``qLogExpectedImprovement``
     (``q > 1``) over the feasible part of the cube (:func:`propose_batch`). Evaluations with a
     status other than OK (or a NaN value) stay out of the GP and are never proposed again
-    (``avoid_radius``). With ``options.local`` the GP is fitted on the ``local_n`` evaluations
-    nearest the incumbent and the search is restricted to a box of half-width ``local_radius``
-    around it: a fixed-size trust region (the paper's "local surrogate update"), from the
-    ``options.local_from``-th evaluation on (global steps before). With
-    ``options.local_min_radius`` the box shrinks while batches fail to improve and grows while
-    they succeed (:meth:`local_radius`), so the search can refine a sharp minimum. With
-    ``options.local_quadratic`` each local batch leads with the minimiser of a least-squares
-    quadratic model (:mod:`bayescal.optimize.quadratic`), when convex: on an idealised
-    saturated cone it cut the final error about tenfold (``benchmarks/ego_cone.py``), on the
-    STZ twin it made no difference (its fits were rarely convex), so it is off by default.
+    (``avoid_radius``). With ``options.local`` (a :class:`LocalSearch`) the GP is fitted on the
+    ``local.neighbours`` evaluations nearest the incumbent and the search is restricted to a box
+    of half-width ``local.radius`` around it: a fixed-size trust region (the paper's "local
+    surrogate update"), from the ``local.start``-th evaluation on (global steps before). With
+    ``local.min_radius`` the box shrinks while batches fail to improve and grows while they
+    succeed (:meth:`local_radius`), so the search can refine a sharp minimum. With
+    ``local.quadratic`` each local batch leads with the minimiser of a least-squares quadratic
+    model (:mod:`bayescal.optimize.quadratic`), when convex (``benchmarks/ego_cone.py``
+    compares both on a saturated cone).
 
     **Determinism and resume.** A proposal depends only on ``seed`` and the history told so far:
     batch randomness comes from ``SeedSequence(seed).spawn_key + (1, n_told)`` and the GP is
@@ -146,16 +145,16 @@ class EGO:
         if feasible is not None and not callable(feasible):
             raise InputDataError(f"feasible must be callable or None; got {feasible!r}.")
         self.dim = int(dim)
-        n_quad = options.local_quadratic_n
+        n_quad = None if options.local is None else options.local.quadratic_n
         if n_quad is not None and n_quad <= n_quadratic_terms(self.dim):
             raise InputDataError(
-                f"EGOOptions.local_quadratic_n={n_quad} must exceed the "
+                f"EGOOptions.local.quadratic_n={n_quad} must exceed the "
                 f"{n_quadratic_terms(self.dim)} coefficients of a quadratic in {self.dim} "
                 "variables; None gives twice that."
             )
-        if isinstance(options.local_from, BudgetShare):
+        if options.local is not None and isinstance(options.local.start, BudgetShare):
             raise InputDataError(
-                f"EGOOptions.local_from={options.local_from!r} is a share of a budget, which "
+                f"EGOOptions.local.start={options.local.start!r} is a share of a budget, which "
                 "EGO does not know; pass options.for_budget(budget)."
             )
         if options.surrogate == "composite" and not residual_parts:
@@ -218,33 +217,39 @@ class EGO:
             return False
         return bool(before - now < tol)
 
+    @property
+    def _local(self) -> LocalSearch:
+        """The local phase's settings (its defaults when the options have none)."""
+        return self.options.local if self.options.local is not None else LocalSearch()
+
     def local_radius(self) -> float:
         """Half-width of the local search box for the next :meth:`ask` (unit-cube units).
 
-        ``options.local_radius`` unless ``options.local_min_radius`` is set; then it is replayed
-        from the history: batches of ``batch_size`` evaluations from ``local_from`` on, each
-        improving (best value lowered by more than 0.1 % of its magnitude) or not; the radius
-        halves after ``local_fail_tol`` failures in a row and doubles after 3 successes in a
-        row, within ``[local_min_radius, local_radius]``. ``local_fail_tol`` more failures at
-        the smallest radius reset it to ``local_radius`` (a box that collapsed away from the
-        minimum would otherwise creep towards it by ``local_min_radius`` per batch), or, with
-        ``options.local_restarts``, start a new region elsewhere (:meth:`trust_region`).
+        ``local.radius`` unless ``local.min_radius`` is set; then it is replayed from the
+        history: batches of ``batch_size`` evaluations from ``local.start`` on, each improving
+        (best value lowered by more than 0.1 % of its magnitude) or not; the radius halves after
+        ``local.fail_tol`` failures in a row and doubles after 3 successes in a row, within
+        ``[local.min_radius, local.radius]``. ``local.fail_tol`` more failures at the smallest
+        radius reset it to ``local.radius`` (a box that collapsed away from the minimum would
+        otherwise creep towards it by ``local.min_radius`` per batch), or, with
+        ``local.restarts``, start a new region elsewhere (:meth:`trust_region`). Without
+        ``options.local``, :class:`LocalSearch`'s defaults.
         """
         return self.trust_region().radius
 
     def trust_region(self) -> TrustRegion:
         """The current trust region, replayed from the history (see :meth:`local_radius`)."""
-        opts = self.options
-        region = TrustRegion(radius=opts.local_radius)
-        if opts.local_min_radius is None:
+        opts = self._local
+        region = TrustRegion(radius=opts.radius)
+        if opts.min_radius is None:
             return region
-        q = opts.batch_size
-        fail_tol = opts.local_fail_tol or math.ceil(max(4, self.dim) / q)
+        q = self.options.batch_size
+        fail_tol = opts.fail_tol or math.ceil(max(4, self.dim) / q)
         y = np.where(self._ok(), self._y, np.inf)
-        # __init__ rejects a BudgetShare local_from, so it is a count here
-        start = max(cast(int, opts.local_from), self.n_init)
+        # __init__ rejects a BudgetShare local.start, so it is a count here
+        start = max(cast(int, opts.start), self.n_init)
         fails = successes = 0
-        radius, first, explore_until = opts.local_radius, 0, 0
+        radius, first, explore_until = opts.radius, 0, 0
         collapsed_at: list[np.ndarray] = []
         for lo in range(start, self.n_told - q + 1, q):
             if lo < explore_until:  # a restart's global batches do not count
@@ -253,18 +258,18 @@ class EGO:
             improved = np.isfinite(batch) and batch < before - 1e-3 * abs(before)
             fails, successes = (0, successes + 1) if improved else (fails + 1, 0)
             if fails == fail_tol:  # shrink; once collapsed, start over
-                if radius > opts.local_min_radius:
-                    radius = max(radius / 2, opts.local_min_radius)
-                elif opts.local_restarts:
+                if radius > opts.min_radius:
+                    radius = max(radius / 2, opts.min_radius)
+                elif opts.restarts:
                     collapsed_at.append(self._x[first + int(np.argmin(y[first : lo + q]))])
                     first = lo + q
-                    explore_until = first + opts.local_restarts * q
-                    radius = opts.local_radius
+                    explore_until = first + opts.restarts * q
+                    radius = opts.radius
                 else:
-                    radius = opts.local_radius
+                    radius = opts.radius
                 fails = 0
             elif successes == 3:
-                radius, successes = min(radius * 2, opts.local_radius), 0
+                radius, successes = min(radius * 2, opts.radius), 0
         return TrustRegion(
             radius=float(radius),
             first=first,
@@ -437,13 +442,14 @@ class EGO:
         t = np.log(y_ok) if opts.log_y else y_ok
         unit = np.array([np.zeros(self.dim), np.ones(self.dim)])
         pending, near = None, None
-        local = opts.local and self.n_told >= cast(int, opts.local_from)
-        region = self.trust_region() if local else TrustRegion(radius=opts.local_radius)
+        ls = self._local
+        local = opts.local is not None and self.n_told >= cast(int, ls.start)
+        region = self.trust_region() if local else TrustRegion(radius=ls.radius)
         mine = np.flatnonzero(ok) >= region.first  # OK points of the current region
         incumbent = x_ok[mine][np.argmin(t[mine])] if mine.any() else x_ok[np.argmin(t)]
         feasible = self.feasible
         if region.exploring:  # a restart: global, blind to the collapsed regions
-            keep = self._outside(x_ok, region.collapsed, opts.local_radius)
+            keep = self._outside(x_ok, region.collapsed, ls.radius)
             x_ok, t = x_ok[keep], t[keep]
             feasible = self._outside_feasible(region.collapsed)
             box = input_bounds = unit
@@ -456,7 +462,7 @@ class EGO:
                 pending = self._quadratic_point(x_ok, y_ok, incumbent, box)
                 if pending is not None and opts.batch_size == 1:
                     return pending
-            x_ok, t = x_ok[near[: opts.local_n]], t[near[: opts.local_n]]
+            x_ok, t = x_ok[near[: ls.neighbours]], t[near[: ls.neighbours]]
             input_bounds = np.array(
                 [np.minimum(box[0], x_ok.min(0)), np.maximum(box[1], x_ok.max(0))]
             )
@@ -510,7 +516,7 @@ class EGO:
         """The known constraint, and outside the collapsed regions' boxes."""
         if not centres:
             return self.feasible
-        inner, radius = self.feasible, self.options.local_radius
+        inner, radius = self.feasible, self._local.radius
 
         def feasible(u: np.ndarray) -> np.ndarray:
             u = np.atleast_2d(u)
@@ -529,7 +535,7 @@ class EGO:
             return None
         rows = self._residuals[ok]
         if near is not None:
-            rows = rows[near[: self.options.local_n]]
+            rows = rows[near[: self._local.neighbours]]
         if not np.isfinite(rows).all():
             logger.info("ask: residual vectors missing; scalar GP instead of the composite one")
             return None
@@ -537,9 +543,9 @@ class EGO:
 
     def _quadratic_turn(self) -> bool:
         """Whether this local batch starts with the quadratic model's point."""
-        if not self.options.local_quadratic:
+        if not self._local.quadratic:
             return False
-        start = cast(int, self.options.local_from)  # a count: __init__ rejects a share
+        start = cast(int, self._local.start)  # a count: __init__ rejects a share
         return self.options.batch_size > 1 or (self.n_told - start) % 2 == 0
 
     def _quadratic_point(
@@ -547,7 +553,7 @@ class EGO:
     ) -> np.ndarray | None:
         """Minimiser in ``box`` of a quadratic fitted to the best OK points, or ``None``.
 
-        The fit uses the ``local_quadratic_n`` OK evaluations of lowest value (those nearest
+        The fit uses the ``local.quadratic_n`` OK evaluations of lowest value (those nearest
         the minimum, where a cone-shaped ``y`` has ``y**2`` closest to a quadratic; the nearest
         points to the incumbent may straddle a saturated part of the landscape) and ``y**2``
         with ``log_y`` (see :mod:`bayescal.optimize.quadratic`). ``None`` (the batch is then
@@ -556,7 +562,7 @@ class EGO:
         evaluated point.
         """
         opts = self.options
-        n = opts.local_quadratic_n or 2 * n_quadratic_terms(self.dim)
+        n = self._local.quadratic_n or 2 * n_quadratic_terms(self.dim)
         best = np.argsort(y_ok, kind="stable")[:n]
         values = y_ok[best] ** 2 if opts.log_y else y_ok[best]
         model = fit_quadratic(x_ok[best], values, incumbent)

@@ -8,7 +8,7 @@ from typing import Literal
 
 from bayescal.errors import InputDataError
 
-__all__ = ["BudgetShare", "EGOOptions", "count_or_share", "default_n_init"]
+__all__ = ["BudgetShare", "EGOOptions", "LocalSearch", "count_or_share", "default_n_init"]
 
 
 def default_n_init(dim: int) -> int:
@@ -169,6 +169,96 @@ def _of_budget(value: int | BudgetShare, budget: int) -> int:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LocalSearch:
+    """EGO's local phase: the paper's "local surrogate update" in a trust region.
+
+    From evaluation ``start`` on, the GP is fitted on the ``neighbours`` evaluations nearest the
+    incumbent and the acquisition searches a box of half-width ``radius`` around it.
+
+    Parameters
+    ----------
+    start : int or BudgetShare
+        The number of evaluations told before the local phase starts (global steps before
+        it), or a :class:`BudgetShare` of the run's budget (at most 0.99, resolved by
+        :meth:`EGOOptions.for_budget`; :func:`bayescal.study.calibrate` does so with the
+        budget it runs): e.g. ``BudgetShare(0.5)`` explores globally for half the budget, then
+        refines the incumbent. 0 (default) is local from the first model step. A bare float
+        is refused.
+    neighbours : int
+        OK evaluations the local GP is fitted on.
+    radius : float
+        Half-width of the search box in unit-cube coordinates, in (0, 0.5]; with
+        ``min_radius`` its starting and largest value.
+    min_radius : float or None
+        ``None`` (default) keeps the box at ``radius``. A float makes it an adaptive trust
+        region (Eriksson et al., "Scalable global optimization via local Bayesian
+        optimization", NeurIPS 2019): the half-width is halved after ``fail_tol`` consecutive
+        local batches that did not improve the best value by 0.1 % and doubled (up to
+        ``radius``) after 3 consecutive improving ones, never below this value; ``fail_tol``
+        more failures at this value reset it to ``radius``. It is replayed from the history,
+        so resumed runs continue unchanged.
+    fail_tol : int or None
+        Non-improving batches before the box halves; ``None`` gives TuRBO's rule
+        ``ceil(max(4, dim) / batch_size)``.
+    restarts : int
+        With ``min_radius``: a trust region that collapses (``fail_tol`` failures at
+        ``min_radius``) restarts elsewhere instead of growing back at the same place (TuRBO's
+        restart). The next ``restarts`` batches are global qLogEI steps of a GP that has not
+        seen the collapsed regions (their points within ``radius`` of their centres are left
+        out, and no candidate lies inside their boxes); the new region is centred on the best
+        point evaluated since the restart, and improvement is judged against that region's
+        own best. 0 (default) keeps one region at the incumbent.
+    quadratic : bool
+        Make the first point of each local batch (of every second batch when
+        ``batch_size == 1``) the minimiser, inside the trust box, of a least-squares quadratic
+        fitted to the ``quadratic_n`` best OK evaluations, when that quadratic is convex
+        (:mod:`bayescal.optimize.quadratic`); the rest of the batch maximises qLogEI with that
+        point pending. The quadratic is fitted to ``y**2`` with ``log_y`` (a positive
+        discrepancy whose minimum is 0 is a cone, ``y**2`` a smooth bowl), else to ``y``.
+    quadratic_n : int or None
+        Points in the quadratic fit; ``None`` gives twice the number of coefficients,
+        ``(d + 1)(d + 2)``.
+    """
+
+    start: int | BudgetShare = 0
+    neighbours: int = 50
+    radius: float = 0.2
+    min_radius: float | None = None
+    fail_tol: int | None = None
+    restarts: int = 0
+    quadratic: bool = False
+    quadratic_n: int | None = None
+
+    def __post_init__(self) -> None:
+        _check_count_or_share("local.start", self.start, "0 goes local at once.")
+        _check_int("local.neighbours", self.neighbours, 3, "The local GP needs a few; use 50.")
+        _check_float("local.radius", self.radius, 1e-6, 0.5, "Use e.g. 0.2.")
+        if self.min_radius is not None:
+            _check_float(
+                "local.min_radius",
+                self.min_radius,
+                1e-6,
+                self.radius,
+                "It must not exceed local.radius; None keeps the box fixed.",
+            )
+        if self.restarts:
+            _check_int("local.restarts", self.restarts, 0, "0 turns restarts off.")
+            if self.min_radius is None:
+                raise InputDataError(
+                    "EGOOptions.local.restarts needs local.min_radius (an adaptive trust region "
+                    "that can collapse); got None."
+                )
+        if self.fail_tol is not None:
+            _check_int("local.fail_tol", self.fail_tol, 1, "None gives ceil(max(4, d) / q).")
+        if self.quadratic_n is not None:
+            _check_int("local.quadratic_n", self.quadratic_n, 2, "None gives (d + 1)(d + 2).")
+        if not isinstance(self.quadratic, bool):
+            raise InputDataError(
+                f"EGOOptions.local.quadratic must be a bool; got {self.quadratic!r}."
+            )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class EGOOptions:
     """Settings of :class:`bayescal.optimize.EGO`; vary them with ``dataclasses.replace``.
 
@@ -188,51 +278,10 @@ class EGOOptions:
         pick starting points (plus ``raw_samples // 2`` perturbations of the best points).
     mc_samples : int
         Quasi-Monte-Carlo samples of ``qLogExpectedImprovement`` (``batch_size > 1`` only).
-    local : bool
-        The paper's "local surrogate update": fit the GP on the ``local_n`` evaluations nearest
-        the incumbent and search a box of half-width ``local_radius`` around it (a fixed-size
-        trust region). ``False`` fits on all OK evaluations and searches the whole cube.
-    local_from : int or BudgetShare
-        With ``local``, the number of evaluations told before the local update starts (global
-        steps before it), or a :class:`BudgetShare` of the run's budget (at most 0.99,
-        resolved by :meth:`for_budget`; :func:`bayescal.study.calibrate` does so with the
-        budget it runs): e.g. ``BudgetShare(0.5)`` explores globally for half the budget, then
-        refines the incumbent. 0 (default) is local from the first model step. A bare float
-        is refused.
-    local_n : int
-        Neighbours (OK evaluations) used by the local GP.
-    local_radius : float
-        Half-width of the local search box in unit-cube coordinates, in (0, 0.5]; with
-        ``local_min_radius`` its starting and largest value.
-    local_min_radius : float or None
-        ``None`` (default) keeps the box at ``local_radius``. A float makes it an adaptive trust
-        region (Eriksson et al., "Scalable global optimization via local Bayesian
-        optimization", NeurIPS 2019): the half-width is halved after ``local_fail_tol``
-        consecutive local batches that did not improve the best value by 0.1 % and doubled
-        (up to ``local_radius``) after 3 consecutive improving ones, never below this value;
-        ``local_fail_tol`` more failures at this value reset it to ``local_radius``.
-        It is replayed from the history, so resumed runs continue unchanged.
-    local_restarts : int
-        With ``local_min_radius``: a trust region that collapses (``local_fail_tol`` failures
-        at ``local_min_radius``) restarts elsewhere instead of growing back at the same place
-        (TuRBO's restart). The next ``local_restarts`` batches are global qLogEI steps of a GP
-        that has not seen the collapsed regions (their points within ``local_radius`` of
-        their centres are left out, and no candidate lies inside their boxes); the new region
-        is centred on the best point evaluated since the restart, and improvement is judged
-        against that region's own best. 0 (default) keeps one region at the incumbent.
-    local_fail_tol : int or None
-        Non-improving batches before the box halves; ``None`` gives TuRBO's rule
-        ``ceil(max(4, dim) / batch_size)``.
-    local_quadratic : bool
-        In the local phase, make the first point of each batch (of every second batch when
-        ``batch_size == 1``) the minimiser, inside the trust box, of a least-squares quadratic
-        fitted to the ``local_quadratic_n`` best OK evaluations, when that quadratic is convex
-        (:mod:`bayescal.optimize.quadratic`); the rest of the batch maximises qLogEI with that
-        point pending. The quadratic is fitted to ``y**2`` with ``log_y`` (a positive
-        discrepancy whose minimum is 0 is a cone, ``y**2`` a smooth bowl), else to ``y``.
-    local_quadratic_n : int or None
-        Points in the quadratic fit; ``None`` gives twice the number of coefficients,
-        ``(d + 1)(d + 2)``.
+    local : LocalSearch or None
+        The local phase (the paper's "local surrogate update" in a trust region, see
+        :class:`LocalSearch`); ``None`` (default) fits the GP on all OK evaluations and
+        searches the whole cube throughout.
     log_y : bool
         Fit the GP to ``log(y)`` (all OK values must then be > 0): discrepancies are positive
         and heavy-tailed, and the log makes the surrogate stationary near the minimum.
@@ -268,15 +317,7 @@ class EGOOptions:
     num_restarts: int = 8
     raw_samples: int = 256
     mc_samples: int = 256
-    local: bool = False
-    local_from: int | BudgetShare = 0
-    local_n: int = 50
-    local_radius: float = 0.2
-    local_min_radius: float | None = None
-    local_fail_tol: int | None = None
-    local_restarts: int = 0
-    local_quadratic: bool = False
-    local_quadratic_n: int | None = None
+    local: LocalSearch | None = None
     log_y: bool = False
     tol: float | None = None
     patience: int = 5
@@ -286,16 +327,16 @@ class EGOOptions:
     surrogate: Literal["scalar", "composite"] = "scalar"
 
     def for_budget(self, budget: int) -> EGOOptions:
-        """These options with a :class:`BudgetShare` ``local_from`` resolved against ``budget``.
+        """These options with a :class:`BudgetShare` ``local.start`` resolved against ``budget``.
 
         Examples
         --------
-        >>> EGOOptions(local_from=BudgetShare(0.4)).for_budget(100).local_from
+        >>> EGOOptions(local=LocalSearch(start=BudgetShare(0.4))).for_budget(100).local.start
         40
         """
-        if not isinstance(self.local_from, BudgetShare):
+        if self.local is None or not isinstance(self.local.start, BudgetShare):
             return self
-        return replace(self, local_from=self.local_from.of(budget))
+        return replace(self, local=replace(self.local, start=self.local.start.of(budget)))
 
     def polish_evaluations(self, budget: int) -> int:
         """Evaluations of a seed's ``budget`` kept for the polish (see ``polish``)."""
@@ -308,29 +349,7 @@ class EGOOptions:
         _check_int("num_restarts", self.num_restarts, 1, "8 is a good default.")
         _check_int("raw_samples", self.raw_samples, self.num_restarts, "Use e.g. 256.")
         _check_int("mc_samples", self.mc_samples, 16, "Use e.g. 256.")
-        _check_count_or_share("local_from", self.local_from, "0 goes local at once.")
-        _check_int("local_n", self.local_n, 3, "The local GP needs a few points; use e.g. 50.")
         _check_int("patience", self.patience, 1, "It counts batches.")
-        _check_float("local_radius", self.local_radius, 1e-6, 0.5, "Use e.g. 0.2.")
-        if self.local_min_radius is not None:
-            _check_float(
-                "local_min_radius",
-                self.local_min_radius,
-                1e-6,
-                self.local_radius,
-                "It must not exceed local_radius; None keeps the box fixed.",
-            )
-        if self.local_restarts:
-            _check_int("local_restarts", self.local_restarts, 0, "0 turns restarts off.")
-            if self.local_min_radius is None:
-                raise InputDataError(
-                    "EGOOptions.local_restarts needs local_min_radius (an adaptive trust region "
-                    "that can collapse); got None."
-                )
-        if self.local_fail_tol is not None:
-            _check_int("local_fail_tol", self.local_fail_tol, 1, "None gives ceil(max(4, d) / q).")
-        if self.local_quadratic_n is not None:
-            _check_int("local_quadratic_n", self.local_quadratic_n, 2, "None gives (d + 1)(d + 2).")
         _check_float("avoid_radius", self.avoid_radius, 0.0, 0.5, "Use e.g. 1e-3.")
         _check_count_or_share("polish", self.polish, "0 turns the Gauss-Newton polish off.")
         steps = self.polish_fd_step
@@ -343,8 +362,10 @@ class EGOOptions:
             raise InputDataError(
                 f"EGOOptions.surrogate must be 'scalar' or 'composite'; got {self.surrogate!r}."
             )
-        for name in ("local", "log_y"):
-            if not isinstance(getattr(self, name), bool):
-                raise InputDataError(
-                    f"EGOOptions.{name} must be a bool; got {getattr(self, name)!r}."
-                )
+        if not isinstance(self.log_y, bool):
+            raise InputDataError(f"EGOOptions.log_y must be a bool; got {self.log_y!r}.")
+        if self.local is not None and not isinstance(self.local, LocalSearch):
+            raise InputDataError(
+                f"EGOOptions.local must be a LocalSearch or None; got {self.local!r}. "
+                "LocalSearch() is the paper's local surrogate update."
+            )

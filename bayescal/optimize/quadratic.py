@@ -7,7 +7,7 @@ narrow oblique valley (two parameters that trade off) an ARD kernel cannot align
 ``d**2`` is then smooth and close to a quadratic form, whose minimiser a least-squares fit
 finds in one step, as derivative-free trust-region methods do (Powell's NEWUOA/BOBYQA; Conn,
 Scheinberg & Vicente, *Introduction to Derivative-Free Optimization*, SIAM 2009, ch. 10).
-EGO adds this point to each local batch (``EGOOptions.local_quadratic``).
+EGO adds this point to each local batch (``LocalSearch.quadratic``).
 """
 
 from __future__ import annotations

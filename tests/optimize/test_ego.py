@@ -9,7 +9,7 @@ from scipy.spatial.distance import cdist, pdist
 
 import bayescal.optimize.ego as ego_module
 from bayescal.errors import NumericsWarning
-from bayescal.optimize import EGO, EGOOptions, EvalStatus, minimize
+from bayescal.optimize import EGO, EGOOptions, EvalStatus, LocalSearch, minimize
 
 # Small settings: the point here is behaviour, not convergence (see test_ego_benchmarks.py).
 FAST = EGOOptions(n_init=6, num_restarts=4, raw_samples=128)
@@ -134,20 +134,20 @@ def test_batches_have_shape_and_distinct_points(q):
 
 
 def test_local_trust_region_stays_near_incumbent():
-    opts = EGOOptions(n_init=6, num_restarts=4, raw_samples=128, local=True, local_n=8)
+    opts = EGOOptions(n_init=6, num_restarts=4, raw_samples=128, local=LocalSearch(neighbours=8))
     ego = EGO(2, options=opts, seed=0)
     run(ego, branin_unit, 6)
     for _ in range(4):
         incumbent = ego.best[0]
         x = ego.ask()
-        assert np.abs(x - incumbent).max() <= opts.local_radius + 1e-12
+        assert np.abs(x - incumbent).max() <= opts.local.radius + 1e-12
         ego.tell(x, branin_unit(x))
 
 
 def test_local_update_starts_at_local_from():
-    """Global steps until local_from evaluations are told, then the trust region."""
+    """Global steps until local.start evaluations are told, then the trust region."""
     opts = EGOOptions(
-        n_init=6, num_restarts=4, raw_samples=128, local=True, local_n=8, local_from=10
+        n_init=6, num_restarts=4, raw_samples=128, local=LocalSearch(neighbours=8, start=10)
     )
     ego = EGO(2, options=opts, seed=0)
     run(ego, branin_unit, 6)
@@ -155,8 +155,8 @@ def test_local_update_starts_at_local_from():
     for _ in range(8):
         incumbent = ego.best[0]
         x = ego.ask()
-        far.append(np.abs(x - incumbent).max() > opts.local_radius + 1e-12)
-        if ego.n_told >= opts.local_from:
+        far.append(np.abs(x - incumbent).max() > opts.local.radius + 1e-12)
+        if ego.n_told >= opts.local.start:
             assert not far[-1]
         ego.tell(x, branin_unit(x))
     assert any(far[:4])  # the global steps went outside the box at least once
@@ -164,7 +164,7 @@ def test_local_update_starts_at_local_from():
 
 def test_adaptive_trust_region_radius_follows_history():
     """Halves after fail_tol non-improving batches, doubles after 3 improving, within bounds."""
-    opts = EGOOptions(n_init=4, batch_size=2, local=True, local_min_radius=0.05, local_fail_tol=2)
+    opts = EGOOptions(n_init=4, batch_size=2, local=LocalSearch(min_radius=0.05, fail_tol=2))
     ego = EGO(2, options=opts, seed=0)
     x = np.full((2, 2), 0.5)  # where does not matter here
     ego.tell(np.random.default_rng(0).random((4, 2)), np.full(4, 10.0))  # the design
@@ -178,16 +178,14 @@ def test_adaptive_trust_region_radius_follows_history():
     want = [0.2, 0.1, 0.1, 0.05, 0.05, 0.2, 0.2, 0.1, 0.1, 0.1, 0.2, 0.2, 0.2, 0.2]
     assert radii == want
     # a fixed box ignores the history
-    fixed = EGO(2, options=dataclasses.replace(opts, local_min_radius=None), seed=0)
+    fixed = EGO(2, options=dataclasses.replace(opts, local=LocalSearch()), seed=0)
     fixed.tell(*ego.history[:2])
     assert fixed.local_radius() == 0.2
 
 
 def test_adaptive_trust_region_bounds_the_proposals():
     """Every local batch lies in the current (shrinking) box around the incumbent."""
-    opts = dataclasses.replace(
-        FAST, local=True, local_n=12, local_min_radius=0.02, local_fail_tol=1
-    )
+    opts = dataclasses.replace(FAST, local=LocalSearch(neighbours=12, min_radius=0.02, fail_tol=1))
 
     def cone(u):  # a sharp minimum, the case the shrinking box is for
         return np.abs(u - [0.3, 0.6]).sum(axis=1)
@@ -201,7 +199,7 @@ def test_adaptive_trust_region_bounds_the_proposals():
         assert np.abs(x - incumbent).max() <= radius + 1e-12
         ego.tell(x, cone(x))
         radii.append(radius)
-    assert min(radii) < opts.local_radius  # it did shrink at least once
+    assert min(radii) < opts.local.radius  # it did shrink at least once
     assert ego.best[1] < 0.02
 
 

@@ -9,6 +9,7 @@ from bayescal.optimize import (
     BudgetShare,
     EGOOptions,
     EvalStatus,
+    LocalSearch,
     count_or_share,
     default_n_init,
 )
@@ -22,29 +23,40 @@ from bayescal.optimize import (
         ({"n_init": 1}, r"n_init must be an int >= 2; got 1\. Use None"),
         ({"num_restarts": 0}, r"num_restarts must be an int >= 1"),
         ({"raw_samples": 4}, r"raw_samples must be an int >= 8; got 4"),
-        ({"local_radius": 0.7}, r"local_radius must be a float in \[1e-06, 0.5\]; got 0.7"),
         ({"avoid_radius": -1.0}, r"avoid_radius must be a float in \[0.0, 0.5\]"),
         ({"tol": float("nan")}, r"tol must be a float"),
         ({"patience": 0}, r"patience must be an int >= 1"),
-        ({"local": "yes"}, r"local must be a bool; got 'yes'"),
-        ({"local_n": 2}, r"local_n must be an int >= 3"),
-        ({"local_from": -1}, r"local_from must be an int >= 0"),
-        (
-            {"local_from": 0.5},
-            r"local_from must be an int .* got the float 0\.5\. Use BudgetShare\(0\.5\) for a "
-            r"fraction of the budget or an int for a count",
-        ),
-        ({"local_from": 24.0}, r"Use BudgetShare\(24\.0\) for a fraction .* or an int"),
+        ({"local": True}, r"local must be a LocalSearch or None; got True"),
         ({"polish": 1.0}, r"polish must be an int .* got the float 1\.0"),
-        ({"local_from": BudgetShare(1.0)}, r"local_from=BudgetShare\(fraction=1\.0\) leaves no"),
         ({"polish": True}, r"polish must be an int >= 0; got True"),
-        ({"local_min_radius": 0.3}, r"local_min_radius must be a float in \[1e-06, 0.2\]"),
-        ({"local_fail_tol": 0}, r"local_fail_tol must be an int >= 1"),
     ],
 )
 def test_options_validation(kwargs, match):
     with pytest.raises(InputDataError, match=match):
         EGOOptions(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"radius": 0.7}, r"local\.radius must be a float in \[1e-06, 0.5\]; got 0.7"),
+        ({"neighbours": 2}, r"local\.neighbours must be an int >= 3"),
+        ({"start": -1}, r"local\.start must be an int >= 0"),
+        (
+            {"start": 0.5},
+            r"local\.start must be an int .* got the float 0\.5\. Use BudgetShare\(0\.5\) for a "
+            r"fraction of the budget or an int for a count",
+        ),
+        ({"start": 24.0}, r"Use BudgetShare\(24\.0\) for a fraction .* or an int"),
+        ({"start": BudgetShare(1.0)}, r"local\.start=BudgetShare\(fraction=1\.0\) leaves no"),
+        ({"min_radius": 0.3}, r"local\.min_radius must be a float in \[1e-06, 0.2\]"),
+        ({"fail_tol": 0}, r"local\.fail_tol must be an int >= 1"),
+        ({"quadratic": "yes"}, r"local\.quadratic must be a bool; got 'yes'"),
+    ],
+)
+def test_local_search_validation(kwargs, match):
+    with pytest.raises(InputDataError, match=match):
+        LocalSearch(**kwargs)
 
 
 def test_options_frozen_and_replace():
@@ -56,15 +68,16 @@ def test_options_frozen_and_replace():
         dataclasses.replace(opts, batch_size=-3)
 
 
-def test_local_from_as_a_share_of_the_budget():
-    """A BudgetShare local_from is resolved against the run's budget; EGO alone, without one,
+def test_local_start_as_a_share_of_the_budget():
+    """A BudgetShare local.start is resolved against the run's budget; EGO alone, without one,
     refuses it; the ask/tell driver resolves it with its own budget."""
     from bayescal.optimize import minimize
 
-    opts = EGOOptions(n_init=4, local=True, local_from=BudgetShare(0.5))
-    assert opts.for_budget(100).local_from == 50 and opts.for_budget(7).local_from == 4
-    assert EGOOptions(local_from=12).for_budget(100).local_from == 12
-    with pytest.raises(InputDataError, match=r"local_from=BudgetShare\(fraction=0.5\) is a share"):
+    opts = EGOOptions(n_init=4, local=LocalSearch(start=BudgetShare(0.5)))
+    assert opts.for_budget(100).local.start == 50 and opts.for_budget(7).local.start == 4
+    counted = EGOOptions(local=LocalSearch(start=12))
+    assert counted.for_budget(100) is counted and EGOOptions().for_budget(100).local is None
+    with pytest.raises(InputDataError, match=r"local.start=BudgetShare\(fraction=0.5\) is a share"):
         EGO(2, options=opts)
     res = minimize(lambda x: ((x - 0.3) ** 2).sum(1), 2, budget=6, options=opts, seed=0)
     assert res.n_evals == 6

@@ -1,4 +1,4 @@
-"""Trust-region restarts (``EGOOptions.local_restarts``): a collapsed region is left for a global
+"""Trust-region restarts (``LocalSearch.restarts``): a collapsed region is left for a global
 step blind to it, and the next region is centred on the restart's own best point."""
 
 import dataclasses
@@ -7,19 +7,14 @@ import numpy as np
 import pytest
 
 from bayescal.errors import InputDataError
-from bayescal.optimize import EGO, EGOOptions
+from bayescal.optimize import EGO, EGOOptions, LocalSearch
 
 OPTS = EGOOptions(
     n_init=6,
     batch_size=2,
     num_restarts=4,
     raw_samples=128,
-    local=True,
-    local_from=6,
-    local_radius=0.2,
-    local_min_radius=0.05,
-    local_fail_tol=1,
-    local_restarts=1,
+    local=LocalSearch(start=6, radius=0.2, min_radius=0.05, fail_tol=1, restarts=1),
 )
 TRAP = np.array([0.2, 0.2])
 
@@ -44,7 +39,7 @@ def test_a_collapsed_region_restarts_elsewhere():
     assert region.first == ego.n_told and region.radius == 0.2
     np.testing.assert_array_equal(region.collapsed[0], TRAP)
     x = ego.ask()  # the restart's global step never proposes inside the collapsed box
-    assert (np.abs(x - TRAP).max(axis=1) > OPTS.local_radius).all()
+    assert (np.abs(x - TRAP).max(axis=1) > OPTS.local.radius).all()
     ego.tell(x, np.array([3.0, 4.0]))  # worse than TRAP, but the new region's own best
     assert not ego.trust_region().exploring
     nxt = ego.ask()
@@ -53,7 +48,11 @@ def test_a_collapsed_region_restarts_elsewhere():
 
 
 def test_without_restarts_the_region_regrows_at_the_incumbent():
-    ego = EGO(2, options=dataclasses.replace(OPTS, local_restarts=0), seed=3)
+    ego = EGO(
+        2,
+        options=dataclasses.replace(OPTS, local=dataclasses.replace(OPTS.local, restarts=0)),
+        seed=3,
+    )
     rng = np.random.default_rng(0)
     design = np.vstack([TRAP, rng.uniform(0.5, 1.0, (5, 2))])
     ego.tell(design, np.array([1.0, 5.0, 5.0, 5.0, 5.0, 5.0]))
@@ -68,5 +67,5 @@ def test_without_restarts_the_region_regrows_at_the_incumbent():
 
 
 def test_restarts_need_an_adaptive_region():
-    with pytest.raises(InputDataError, match="local_min_radius"):
-        EGOOptions(local=True, local_restarts=1)
+    with pytest.raises(InputDataError, match=r"local\.min_radius"):
+        LocalSearch(restarts=1)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bayescal.errors import InputDataError
-from bayescal.optimize import EGO, EGOOptions
+from bayescal.optimize import EGO, EGOOptions, LocalSearch
 from bayescal.optimize.quadratic import fit_quadratic, n_quadratic_terms, quadratic_step
 
 
@@ -76,10 +76,7 @@ def test_ego_local_batches_lead_with_the_quadratic_point():
         batch_size=2,
         num_restarts=4,
         raw_samples=128,
-        local=True,
-        local_from=0,
-        local_radius=0.5,
-        local_quadratic=True,
+        local=LocalSearch(start=0, radius=0.5, quadratic=True),
         log_y=True,
     )
     ego = EGO(2, options=opts, seed=0)
@@ -92,13 +89,13 @@ def test_ego_local_batches_lead_with_the_quadratic_point():
     ego.tell(x, cone(x))
     assert np.abs(ego.ask() - xstar).max(axis=1).min() > opts.avoid_radius
     # off: the GP alone, on the same design, does not land on the minimiser
-    plain = EGO(2, options=dataclasses.replace(opts, local_quadratic=False), seed=0)
+    plain = EGO(2, options=dataclasses.replace(opts, local=LocalSearch(radius=0.5)), seed=0)
     plain.tell(*(h[: opts.n_init] for h in ego.history[:2]))
     assert np.abs(plain.ask() - xstar).max(axis=1).min() > 1e-4
 
 
 def test_quadratic_options_validation():
-    with pytest.raises(InputDataError, match="local_quadratic_n"):
-        EGOOptions(local_quadratic_n=1)
+    with pytest.raises(InputDataError, match=r"local\.quadratic_n"):
+        LocalSearch(quadratic_n=1)
     with pytest.raises(InputDataError, match=r"must exceed the 15 coefficients"):
-        EGO(4, options=EGOOptions(local_quadratic=True, local_quadratic_n=15))
+        EGO(4, options=EGOOptions(local=LocalSearch(quadratic=True, quadratic_n=15)))

@@ -380,15 +380,15 @@ def test_polish_refines_the_incumbent_within_the_budget(study, reference_run, tm
 
 
 def test_a_fractional_local_start_follows_the_run_budget(study, tmp_path):
-    """local_from=BudgetShare(0.5) with a budget of 12 is the run that goes local after 6
+    """local.start=BudgetShare(0.5) with a budget of 12 is the run that goes local after 6
     evaluations (the study's share is resolved against calibrate's budget, not a budget of the
     study file)."""
     import dataclasses
 
-    from bayescal.optimize import BudgetShare
+    from bayescal.optimize import BudgetShare, LocalSearch
 
     def local_from(value):
-        ego = dataclasses.replace(study.ego, local=True, local_from=value)
+        ego = dataclasses.replace(study.ego, local=LocalSearch(start=value))
         return dataclasses.replace(study, ego=ego, budget=40)
 
     by_fraction = calibrate(local_from(BudgetShare(0.5)), tmp_path / "fraction", budget=12, seeds=1)
