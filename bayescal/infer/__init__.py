@@ -8,6 +8,7 @@
 from bayescal.infer.diagnostics import Diagnostics, diagnose, parameter_var_names
 from bayescal.infer.model import CalibrationData, build_model, prepare
 from bayescal.infer.options import (
+    FloorLikelihood,
     Likelihood,
     Pooling,
     PosteriorOptions,
@@ -30,6 +31,7 @@ __all__ = [
     # diagnostics
     "Diagnostics",
     # options
+    "FloorLikelihood",
     "Likelihood",
     "Pooling",
     "PosteriorOptions",

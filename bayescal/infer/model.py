@@ -18,24 +18,23 @@ evaluations train its own GP emulator, giving mean ``m_k`` and latent variance `
     model-form error ``sigma``: ``d*_k ~ N(m_k(theta_k), s_k^2(theta_k) + sigma^2)``. The
     posterior is the set of parameters whose discrepancy is indistinguishable from the best one:
     it widens where the emulator is unsure (``s_k^2``) and with the model error, and it is
-    proper because the priors are bounded. ``sigma ~ LogNormal(log(model_error_scale), 0.5)``
-    (median ``model_error_scale``, 95 % within a factor 2.7). ``sigma`` is learned from only
-    one floor per seed, so its prior acts as the tolerance "how far above the floor is still
-    consistent" (0.1 on the log scale: about 10 %). The prior keeps ``sigma`` away from 0 on
-    purpose: the floor is itself an evaluated point where the emulator interpolates
-    (``m = d*``, ``s ~ 0``), so with ``sigma -> 0`` (allowed by a HalfNormal, still likely under
-    a Gamma(2)) the posterior collapses onto the best evaluation and NUTS meets a funnel
-    (measured on the test problem: 57 and 27 divergences in 4000 draws; 0-2 with the
-    log-normal). ``model_error_spread=0`` fixes ``sigma`` at the scale instead: a stated
-    tolerance. A learned ``sigma`` grows with the parameter volume it admits (on the CuZr
-    8-seed run to 0.13, with a tail to 0.29 reaching parameters 45 % above the floor), and
-    NUTS crosses that funnel slowly. Its width is therefore a stated tolerance more than a
-    property of the data, and several seeds multiply one floor likelihood each although
-    they searched the same data: use it only where the residual likelihood cannot be used.
-    Two safeguards belong to this likelihood. Each emulator is fitted on values clipped at
-    ``floor + emulator_cap`` (a cliff in ``g(d)`` far from the floor would otherwise force a
-    short lengthscale everywhere). Seeds whose floor lies more than ``floor_tolerance`` above
-    the best seed's are left out (their search stopped in another basin).
+    proper because the priors are bounded. ``sigma ~ LogNormal(log(s), w)`` with ``s`` and
+    ``w`` the ``model_error_scale`` and ``model_error_spread`` of
+    :class:`~bayescal.infer.options.FloorLikelihood` (``w = 0.5``: 95 % within a factor 2.7 of
+    ``s``). ``sigma`` is learned from only one floor per seed, so its prior acts as the
+    tolerance "how far above the floor is still consistent" (0.1 on the log scale: about
+    10 %). The prior keeps ``sigma`` away from 0 on purpose: the floor is itself an evaluated
+    point where the emulator interpolates (``m = d*``, ``s ~ 0``), so with ``sigma -> 0``
+    (allowed by a HalfNormal, still likely under a Gamma(2)) the posterior collapses onto the
+    best evaluation and NUTS meets a funnel. ``model_error_spread=0`` fixes ``sigma`` at the
+    scale instead: a stated tolerance. A learned ``sigma`` grows with the parameter volume it
+    admits, and NUTS crosses that funnel slowly. Its width is therefore a stated tolerance
+    more than a property of the data, and several seeds multiply one floor likelihood each
+    although they searched the same data: use it only where the residual likelihood cannot be
+    used. Two safeguards belong to this likelihood. Each emulator is fitted on values clipped
+    at ``floor + emulator_cap`` (a cliff in ``g(d)`` far from the floor would otherwise force a
+    short lengthscale everywhere). Seeds whose floor lies more than ``FloorLikelihood.tolerance``
+    above the best seed's are left out (their search stopped in another basin).
 ``"gibbs"``
     A generalised-Bayes (Gibbs) posterior ``p(theta) exp(-d(theta) / T)`` with ``d`` the emulator
     mean back on the discrepancy scale (``exp(m)`` for ``log``, the median). When ``d`` is a
@@ -107,7 +106,7 @@ class CalibrationData:
         The EGO optimum (physical units) of each emulator's training set.
     excluded_seeds : tuple of int
         Seeds left out because their search did not reach the best seeds' level
-        (``PosteriorOptions.floor_tolerance``).
+        (``FloorLikelihood.tolerance``).
     """
 
     names: tuple[str, ...]
@@ -201,7 +200,7 @@ def prepare(
     for label, mask in groups:
         child = rngs[label]
         em = fit_emulator(
-            unit[mask], d[mask], transform=options.transform, cap=options.cap, rng=child
+            unit[mask], d[mask], transform=options.floor.transform, cap=options.cap, rng=child
         )
         i = int(np.argmin(em.y))
         emulators.append(em)
@@ -223,26 +222,25 @@ def prepare(
 def _converged_groups(
     groups: list[tuple[int, np.ndarray]], d: np.ndarray, options: PosteriorOptions
 ) -> tuple[list[tuple[int, np.ndarray]], tuple[int, ...]]:
-    """Drop seeds whose best ``g(d)`` is more than ``floor_tolerance`` above the best seed's.
+    """Drop seeds whose best ``g(d)`` is more than ``floor.tolerance`` above the best seed's.
 
-    Such a search stopped in another basin (CuZr, 8 x 100: seed 4 at d 0.777 in the hot corner,
-    the others 0.554-0.575). Its floor is not an observation of the attainable discrepancy, and
-    with it the floor likelihood can only be met by a large model error ``sigma`` (0.26 against
-    0.13 without it) that spreads every seed's posterior over the whole box.
+    Such a search stopped in another basin. Its floor is not an observation of the attainable
+    discrepancy, and with it the floor likelihood can only be met by a large model error
+    ``sigma`` that spreads every seed's posterior over the whole box.
     """
-    tol = options.floor_tolerance
+    tol = options.floor.tolerance
     if tol is None or len(groups) < 2 or options.likelihood != "floor":
         return groups, ()
     raw = np.array([np.min(d[mask]) for _, mask in groups])  # every group has >= 3 points
-    best = np.log(raw) if options.transform == "log" else raw
+    best = np.log(raw) if options.floor.transform == "log" else raw
     keep = best <= best.min() + tol
     excluded = tuple(label for (label, _), k in zip(groups, keep, strict=True) if not k)
     if excluded:
         warnings.warn(
             f"seeds {list(excluded)} left out of the posterior: their best discrepancy "
-            f"{np.round(raw[~keep], 4).tolist()} is more than floor_tolerance={tol} above the "
+            f"{np.round(raw[~keep], 4).tolist()} is more than floor.tolerance={tol} above the "
             "best seed's; their searches did not reach its basin (rerun them with a larger "
-            "budget, or set floor_tolerance=None).",
+            "budget, or set FloorLikelihood(tolerance=None)).",
             ConvergenceWarning,
             stacklevel=3,
         )
@@ -348,14 +346,15 @@ def build_model(data: CalibrationData, options: PosteriorOptions) -> pm.Model:
         pm.Deterministic("d_mean", mean, dims=dims)
         if options.likelihood == "floor":
             # log-normal around `scale`: no mass near sigma = 0 (see the module docstring)
-            scale = options.error_scale([em.noise_sd for em in data.emulators])
-            if options.model_error_spread > 0:
-                sigma = pm.LogNormal("sigma", mu=np.log(scale), sigma=options.model_error_spread)
+            scale = options.floor.error_scale([em.noise_sd for em in data.emulators])
+            if options.floor.model_error_spread > 0:
+                spread = options.floor.model_error_spread
+                sigma = pm.LogNormal("sigma", mu=np.log(scale), sigma=spread)
             else:  # a stated tolerance, not learned
                 sigma = pt.constant(scale)
             floors = data.floors[0] if complete else data.floors
             pm.Normal("d_floor", mu=mean, sigma=pt.sqrt(var + sigma**2), observed=floors, dims=dims)
         else:
             d = pt.exp(mean) if data.emulators[0].transform == "log" else mean
-            pm.Potential("gibbs", -pt.sum(d) / options.temperature)
+            pm.Potential("gibbs", -pt.sum(d) / options.floor.temperature)
     return model

@@ -15,6 +15,7 @@ from bayescal.emulate import Transform
 from bayescal.errors import InputDataError, OnFail
 
 __all__ = [
+    "FloorLikelihood",
     "Likelihood",
     "OnFail",
     "Pooling",
@@ -159,6 +160,87 @@ class Reparametrization:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FloorLikelihood:
+    """Settings of the likelihoods that emulate the discrepancy ``d`` itself.
+
+    For forward models whose evaluations hold only ``d`` (``PosteriorOptions.likelihood``
+    ``"floor"`` or ``"gibbs"``; see :func:`bayescal.infer.build_model`).
+
+    Attributes
+    ----------
+    transform : {"log", "none"}
+        Scale on which the emulators of ``d`` are fitted (see
+        :func:`bayescal.emulate.fit_emulator`).
+    emulator_cap : float or None
+        ``"floor"`` only: emulated values more than this above the seed's floor are clipped
+        before the emulator is fitted (:func:`bayescal.emulate.fit_emulator` ``cap``). With
+        ``transform="log"`` and 1.0, discrepancies above e (2.7) times the best are one flat
+        "excluded" level, 1.0 / sigma model-error sds away. Relative to the floor, so not for
+        a floor near 0 (a twin study), where it clips all but a few evaluations. None
+        (default) fits the raw values; so does the Gibbs likelihood always.
+    temperature : float
+        Temperature of the Gibbs likelihood, in units of ``d``.
+    model_error_scale : float or "noise"
+        Prior median of the model-error sd ``sigma`` (``"floor"`` only; log-normal), on the
+        emulated scale: with ``transform="log"``, 0.1 means "about 10 % above the floor".
+        ``"noise"``: the emulators' own fitted noise sd (the irregularity of ``d`` that the
+        GP attributes to noise; :meth:`error_scale`), so the posterior is the set of
+        parameters whose discrepancy is indistinguishable from the floor at the resolution the
+        evaluations themselves show. ``sigma`` is learned from one floor per emulator only,
+        and a free ``sigma`` buys posterior volume.
+    model_error_spread : float
+        Log-scale sd of ``sigma``'s log-normal prior (default 0.5: 95 % within a factor 2.7 of
+        the median); 0 fixes ``sigma`` at the scale (a stated tolerance, not learned).
+    tolerance : float or None
+        Seeds whose best discrepancy lies more than this above the best seed's (emulated
+        scale; 0.2 with ``transform="log"`` is 22 %) are left out of the posterior with a
+        :class:`~bayescal.errors.ConvergenceWarning`: their search stopped in another basin,
+        and their floor is no observation of the attainable discrepancy. None (default) keeps
+        every seed. Only for the floor likelihood with several seeds; relative on the log
+        scale, so not for floors near 0.
+    """
+
+    transform: Transform = "log"
+    emulator_cap: float | None = None
+    temperature: float = 1.0
+    model_error_scale: float | Literal["noise"] = 0.1
+    model_error_spread: float = 0.5
+    tolerance: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.transform not in ("log", "none"):
+            raise InputDataError(
+                f"floor.transform must be one of ('log', 'none'); got {self.transform!r}."
+            )
+        positive: tuple[str, ...] = ("temperature",)
+        if self.model_error_scale != "noise":
+            positive += ("model_error_scale",)
+        for key in positive:
+            if not float(getattr(self, key)) > 0:
+                raise InputDataError(f"floor.{key} must be > 0; got {getattr(self, key)!r}.")
+        if self.emulator_cap is not None and not float(self.emulator_cap) > 0:
+            raise InputDataError(
+                f"floor.emulator_cap must be > 0 or None; got {self.emulator_cap!r}."
+            )
+        if self.tolerance is not None and not float(self.tolerance) >= 0:
+            raise InputDataError(f"floor.tolerance must be >= 0 or None; got {self.tolerance!r}.")
+        if not float(self.model_error_spread) >= 0:
+            raise InputDataError(
+                f"floor.model_error_spread must be >= 0; got {self.model_error_spread!r}."
+            )
+
+    def error_scale(self, noise_sd: Sequence[float]) -> float:
+        """Prior median of ``sigma`` given the emulators' noise sd (emulated scale).
+
+        ``model_error_scale`` itself, or for ``"noise"`` the median of ``noise_sd`` (at least
+        1e-3, so a noise-free emulator does not pin ``sigma`` to 0).
+        """
+        if self.model_error_scale == "noise":
+            return max(float(np.median(np.asarray(noise_sd, dtype=float))), 1e-3)
+        return float(self.model_error_scale)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PosteriorOptions:
     """How the posterior over the calibrated parameters is built and sampled.
 
@@ -183,44 +265,13 @@ class PosteriorOptions:
         ``"floor"``: the emulated discrepancy at the true parameters equals the best
         observed value ``d*`` up to emulator and model error,
         ``d* ~ N(m(theta), s^2(theta) + sigma^2)``,
-        ``sigma ~ LogNormal(log(model_error_scale), 0.5)``;
-        ``"gibbs"``: generalised-Bayes weight ``exp(-d(theta) / temperature)`` with ``d`` the
-        emulator mean on the discrepancy scale (exact Bayes when ``d`` is a negative
-        log-likelihood and ``temperature = 1``). See :func:`bayescal.infer.build_model`.
-    transform : {"log", "none"}
-        Scale on which the emulators are fitted (see :func:`bayescal.emulate.fit_emulator`).
-    emulator_cap : float or None
-        ``"floor"`` likelihood only (the CuZr study's, until the residual likelihood handles
-        its data): emulated values more than this above the seed's floor are
-        clipped before the emulator is fitted (:func:`bayescal.emulate.fit_emulator` ``cap``).
-        With ``transform="log"`` and 1.0 (the CuZr study), discrepancies above e (2.7) times
-        the best are one flat "excluded" level, 1.0 / sigma model-error sds away (10 at
-        sigma 0.1). On the 2-seed x 40 CuZr run this took the posterior from max R-hat 1.14,
-        min bulk ESS 21 to 1.0035 and 1193 (chi0 lengthscale 0.018 -> smooth fit). Relative to
-        the floor, so not for a floor near 0 (a twin study: 0.012, and a cap of 1.0 clips all
-        but a few evaluations). None fits the raw values (default); so does the Gibbs
-        likelihood always.
-    temperature : float
-        Temperature of the Gibbs likelihood (``likelihood="gibbs"`` only), in units of ``d``.
-    model_error_scale : float or "noise"
-        Prior median of the model-error sd ``sigma`` (``"floor"`` only; log-normal), on the
-        emulated scale: with ``transform="log"``, 0.1 means "about 10 % above the floor".
-        ``"noise"``: the emulators' own fitted noise sd (the irregularity of ``d`` that the
-        GP attributes to noise; :meth:`PosteriorOptions.error_scale`), so the posterior is the
-        set of parameters whose discrepancy is indistinguishable from the floor at the
-        resolution the evaluations themselves show. ``sigma`` is learned from one floor per
-        emulator only, and a free ``sigma`` buys posterior volume: on the CuZr study a median
-        of 0.1 let it grow to 0.18-0.22 and the mass spread over the whole box.
-    floor_tolerance : float or None
-        Seeds whose best discrepancy lies more than this above the best seed's (emulated
-        scale; 0.2 with ``transform="log"`` is 22 %) are left out of the posterior with a
-        :class:`~bayescal.errors.ConvergenceWarning`: their search stopped in another basin,
-        and their floor is no observation of the attainable discrepancy. None (default) keeps
-        every seed. Only for the floor likelihood with several seeds; relative on the log
-        scale, so not for floors near 0 (twin floors 0.012 and 0.016 differ by 0.29).
-    model_error_spread : float
-        Log-scale sd of ``sigma``'s log-normal prior (default 0.5: 95 % within a factor 2.7 of
-        the median); 0 fixes ``sigma`` at the scale (a stated tolerance, not learned).
+        ``sigma ~ LogNormal(log(floor.model_error_scale), floor.model_error_spread)``;
+        ``"gibbs"``: generalised-Bayes weight ``exp(-d(theta) / floor.temperature)`` with ``d``
+        the emulator mean on the discrepancy scale (exact Bayes when ``d`` is a negative
+        log-likelihood and the temperature is 1). See :func:`bayescal.infer.build_model`.
+    floor : FloorLikelihood
+        Settings of the ``"floor"`` and ``"gibbs"`` likelihoods (emulator scale and cap,
+        model-error prior, temperature, seeds left out).
     spread_scale : float
         Scale of the HalfNormal prior of the between-seed spread ``tau`` (``"partial"`` only), in
         logit-unit space (0.5 at the centre of the box is about 12 % of the range).
@@ -237,9 +288,8 @@ class PosteriorOptions:
         NUTS implementation. ``"nutpie"``: nutpie (Rust, numba-compiled log density) with its
         low-rank modified mass matrix, which adapts to correlated valleys of the emulated
         discrepancy. ``"pymc"``: PyMC's own NUTS (diagonal mass matrix). ``"auto"``
-        (default): nutpie when it is installed, else PyMC. On the 2-seed x 40 CuZr posterior
-        (``benchmarks/posterior_sampler.py``): PyMC 86 s, 59 steps per draw, min bulk ESS 1902;
-        nutpie 23.5 s, 39 steps, ESS 1193 (2.3x the ESS per second), both max R-hat 1.004.
+        (default): nutpie when it is installed, else PyMC (``benchmarks/posterior_sampler.py``
+        compares them).
     draws, tune, chains : int
         NUTS draws and tuning steps per chain, and the number of chains.
     cores : int or None
@@ -263,12 +313,7 @@ class PosteriorOptions:
 
     pooling: Pooling = "partial"
     likelihood: Likelihood = "residual"
-    transform: Transform = "log"
-    emulator_cap: float | None = None
-    temperature: float = 1.0
-    model_error_scale: float | Literal["noise"] = 0.1
-    model_error_spread: float = 0.5
-    floor_tolerance: float | None = None
+    floor: FloorLikelihood = field(default_factory=FloorLikelihood)
     spread_scale: float = 0.5
     priors: Mapping[str, PriorSpec] = field(default_factory=dict)
     reparam: Reparametrization | None = None
@@ -291,29 +336,17 @@ class PosteriorOptions:
         choices = {
             "pooling": ("partial", "complete", "none"),
             "likelihood": ("residual", "floor", "gibbs"),
-            "transform": ("log", "none"),
             "on_fail": ("warn", "raise", "ignore"),
             "sampler": ("auto", "nutpie", "pymc"),
         }
         for key, valid in choices.items():
             if getattr(self, key) not in valid:
                 raise InputDataError(f"{key} must be one of {valid}; got {getattr(self, key)!r}.")
-        positive: tuple[str, ...] = ("temperature", "spread_scale", "rhat_max")
-        if self.model_error_scale != "noise":
-            positive += ("model_error_scale",)
-        for key in positive:
+        for key in ("spread_scale", "rhat_max"):
             if not float(getattr(self, key)) > 0:
                 raise InputDataError(f"{key} must be > 0; got {getattr(self, key)!r}.")
-        if self.emulator_cap is not None and not float(self.emulator_cap) > 0:
-            raise InputDataError(f"emulator_cap must be > 0 or None; got {self.emulator_cap!r}.")
-        if self.floor_tolerance is not None and not float(self.floor_tolerance) >= 0:
-            raise InputDataError(
-                f"floor_tolerance must be >= 0 or None; got {self.floor_tolerance!r}."
-            )
-        if not float(self.model_error_spread) >= 0:
-            raise InputDataError(
-                f"model_error_spread must be >= 0; got {self.model_error_spread!r}."
-            )
+        if not isinstance(self.floor, FloorLikelihood):
+            raise InputDataError(f"floor must be a FloorLikelihood; got {self.floor!r}.")
         for key in ("draws", "tune", "chains"):
             if int(getattr(self, key)) < 1:
                 raise InputDataError(f"{key} must be a positive int; got {getattr(self, key)!r}.")
@@ -332,16 +365,6 @@ class PosteriorOptions:
             _check_prior(name, spec)
         if self.reparam is not None and not isinstance(self.reparam, Reparametrization):
             raise InputDataError(f"reparam must be a Reparametrization; got {self.reparam!r}.")
-
-    def error_scale(self, noise_sd: Sequence[float]) -> float:
-        """Prior median of ``sigma`` given the emulators' noise sd (emulated scale).
-
-        ``model_error_scale`` itself, or for ``"noise"`` the median of ``noise_sd`` (at least
-        1e-3, so a noise-free emulator does not pin ``sigma`` to 0).
-        """
-        if self.model_error_scale == "noise":
-            return max(float(np.median(np.asarray(noise_sd, dtype=float))), 1e-3)
-        return float(self.model_error_scale)
 
     @property
     def nuts_sampler(self) -> Literal["nutpie", "pymc"]:
@@ -364,8 +387,8 @@ class PosteriorOptions:
 
     @property
     def cap(self) -> float | None:
-        """The emulator cap in use: ``emulator_cap`` for the floor likelihood, else None."""
-        return self.emulator_cap if self.likelihood == "floor" else None
+        """The emulator cap in use: ``floor.emulator_cap`` for the floor likelihood, else None."""
+        return self.floor.emulator_cap if self.likelihood == "floor" else None
 
     @property
     def n_cores(self) -> int:
@@ -382,6 +405,7 @@ class PosteriorOptions:
     def to_json(self) -> str:
         """JSON text of the options (callable priors by their ``repr``), for output attrs."""
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        out["floor"] = dataclasses.asdict(self.floor)
         if self.reparam is not None:
             r = self.reparam
             out["reparam"] = {"names": r.names, "lower": r.lower, "upper": r.upper}

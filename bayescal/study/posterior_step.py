@@ -387,13 +387,13 @@ def _block_lines(idata: az.InferenceData) -> list[str]:
 
 
 def _excluded_lines(attrs: dict) -> list[str]:
-    """Report line on seeds left out (``PosteriorOptions.floor_tolerance``), if any."""
+    """Report line on seeds left out (``FloorLikelihood.tolerance``), if any."""
     excluded = json.loads(str(attrs.get("excluded_seeds", "[]")))
     if not excluded:
         return []
     return [
         f"- seeds {excluded} left out of the posterior: their best discrepancy is more than "
-        "floor_tolerance above the best seed's (their searches did not reach its basin)"
+        "floor.tolerance above the best seed's (their searches did not reach its basin)"
     ]
 
 

@@ -8,7 +8,7 @@ import scipy.stats
 from synthetic_evaluations import LOWER, UPPER, make_evaluations
 
 from bayescal.errors import InputDataError
-from bayescal.infer import PosteriorOptions, build_model, prepare
+from bayescal.infer import FloorLikelihood, PosteriorOptions, build_model, prepare
 
 D = 2
 pytestmark = pytest.mark.usefixtures("pytensor_fast_compile")
@@ -31,7 +31,7 @@ def test_logp_equals_formula(data, likelihood):
     opts = PosteriorOptions(
         pooling="complete",
         likelihood=likelihood,
-        temperature=0.5,
+        floor=FloorLikelihood(temperature=0.5),
         priors={
             "beta": ("normal", 8.0, 1.5),
             "u0": lambda name, lower, upper, dims=None: pm.Uniform(name, lower, upper, dims=dims),
@@ -50,7 +50,7 @@ def test_logp_equals_formula(data, likelihood):
     if likelihood == "floor":
         sigma = 0.13
         point["sigma_log__"] = np.log(sigma)
-        expected += scipy.stats.lognorm.logpdf(sigma, 0.5, scale=opts.model_error_scale)
+        expected += scipy.stats.lognorm.logpdf(sigma, 0.5, scale=opts.floor.model_error_scale)
         expected += scipy.stats.norm.logpdf(data.floors[0], mean, np.sqrt(var + sigma**2))
     else:
         expected += -np.exp(mean) / 0.5  # transform "log": d = exp(m)
@@ -97,7 +97,7 @@ def test_reparam_logp_is_prior_on_sampled_times_emulator_at_searched(data):
     unit = np.array([u_beta, (-v / 10 - LOWER[1]) / (UPPER[1] - LOWER[1])])
     mean, var = data.emulators[0].predict(unit)
     expected = -np.log(UPPER[0] - LOWER[0]) - np.log(0.35)
-    expected += scipy.stats.lognorm.logpdf(sigma, 0.5, scale=opts.model_error_scale)
+    expected += scipy.stats.lognorm.logpdf(sigma, 0.5, scale=opts.floor.model_error_scale)
     expected += scipy.stats.norm.logpdf(data.floors[0], mean, np.sqrt(var + sigma**2))
     # the PyTensor emulator equals GPEmulator.predict to ~1e-8 (tests/emulate)
     assert float(logp(point)) == pytest.approx(float(expected), rel=0, abs=1e-6)
@@ -130,22 +130,26 @@ def test_reparam_per_seed_variables(pooling):
 
 def test_noise_error_scale_is_the_emulator_noise_sd(data):
     em = data.emulators[0]
-    opts = PosteriorOptions(likelihood="floor", pooling="complete", model_error_scale="noise")
+    opts = PosteriorOptions(
+        likelihood="floor", pooling="complete", floor=FloorLikelihood(model_error_scale="noise")
+    )
     noise_sd = np.sqrt(em.noise) * em.y_std
-    assert opts.error_scale([noise_sd]) == pytest.approx(max(noise_sd, 1e-3))
-    assert opts.error_scale([0.0, 0.0]) == 1e-3
+    assert opts.floor.error_scale([noise_sd]) == pytest.approx(max(noise_sd, 1e-3))
+    assert opts.floor.error_scale([0.0, 0.0]) == 1e-3
     model = build_model(data, opts)
     logp = model.compile_logp(vars=[model["sigma"]], jacobian=False)
     point = model.initial_point() | {"sigma_log__": np.log(0.02)}
-    want = scipy.stats.lognorm.logpdf(0.02, 0.5, scale=opts.error_scale([noise_sd]))
+    want = scipy.stats.lognorm.logpdf(0.02, 0.5, scale=opts.floor.error_scale([noise_sd]))
     assert float(logp(point)) == pytest.approx(want, abs=1e-7)
     with pytest.raises(InputDataError, match="model_error_scale must be > 0"):
-        PosteriorOptions(likelihood="floor", model_error_scale=0.0)
+        FloorLikelihood(model_error_scale=0.0)
 
 
 def test_fixed_model_error_is_a_constant_sigma(data):
     opts = PosteriorOptions(
-        likelihood="floor", pooling="complete", model_error_scale=0.07, model_error_spread=0.0
+        likelihood="floor",
+        pooling="complete",
+        floor=FloorLikelihood(model_error_scale=0.07, model_error_spread=0.0),
     )
     model = build_model(data, opts)
     assert "sigma" not in {v.name for v in model.free_RVs}
@@ -163,11 +167,19 @@ def test_floor_emulators_are_capped_gibbs_ones_not():
     d = ev["discrepancy"].values
     z = np.log(d[(ev["status"].values == 0) & np.isfinite(d)])
     floor = prepare(
-        ev, PosteriorOptions(likelihood="floor", pooling="complete", emulator_cap=0.2), rng=0
+        ev,
+        PosteriorOptions(
+            likelihood="floor", pooling="complete", floor=FloorLikelihood(emulator_cap=0.2)
+        ),
+        rng=0,
     )
     np.testing.assert_allclose(floor.emulators[0].y, np.minimum(z, z.min() + 0.2))
     gibbs = prepare(
-        ev, PosteriorOptions(pooling="complete", likelihood="gibbs", emulator_cap=0.2), rng=0
+        ev,
+        PosteriorOptions(
+            pooling="complete", likelihood="gibbs", floor=FloorLikelihood(emulator_cap=0.2)
+        ),
+        rng=0,
     )
     np.testing.assert_allclose(gibbs.emulators[0].y, z)
 
@@ -179,9 +191,10 @@ def test_seeds_far_above_the_best_floor_are_left_out():
     stuck = ev["seed"].values == 1
     ev["discrepancy"].values[stuck] *= 1.5  # log floor 0.405 above the others
     with pytest.warns(ConvergenceWarning, match=r"seeds \[1\] left out"):
-        data = prepare(ev, PosteriorOptions(likelihood="floor", floor_tolerance=0.2), rng=0)
+        tolerant = FloorLikelihood(tolerance=0.2)
+        data = prepare(ev, PosteriorOptions(likelihood="floor", floor=tolerant), rng=0)
     assert data.seeds == (0, 2) and data.excluded_seeds == (1,)
-    kept = prepare(ev, PosteriorOptions(likelihood="floor", floor_tolerance=None), rng=0)
+    kept = prepare(ev, PosteriorOptions(likelihood="floor"), rng=0)
     assert kept.seeds == (0, 1, 2) and kept.excluded_seeds == ()
     # the Gibbs likelihood uses no floor, hence drops nothing
     gibbs = prepare(ev, PosteriorOptions(likelihood="gibbs"), rng=0)

@@ -159,13 +159,29 @@ def test_complete_and_no_pooling_and_warning(evaluations):
         ({"priors": {"beta": ("cauchy", 1.0)}}, "prior of 'beta'"),
         ({"priors": {"beta": ("normal", 1.0, -1.0)}}, "sd must be > 0"),
         ({"sampler": "stan"}, "sampler"),
-        ({"emulator_cap": 0.0}, "emulator_cap"),
-        ({"model_error_spread": -0.1}, "model_error_spread"),
+        ({"floor": {"emulator_cap": 0.1}}, "floor must be a FloorLikelihood"),
     ],
 )
 def test_options_validation(kw, match):
     with pytest.raises(InputDataError, match=match):
         PosteriorOptions(**kw)
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"emulator_cap": 0.0}, r"floor\.emulator_cap must be > 0"),
+        ({"model_error_spread": -0.1}, r"floor\.model_error_spread must be >= 0"),
+        ({"transform": "sqrt"}, r"floor\.transform must be one of"),
+        ({"tolerance": -1.0}, r"floor\.tolerance must be >= 0"),
+        ({"temperature": 0.0}, r"floor\.temperature must be > 0"),
+    ],
+)
+def test_floor_likelihood_validation(kw, match):
+    from bayescal.infer import FloorLikelihood
+
+    with pytest.raises(InputDataError, match=match):
+        FloorLikelihood(**kw)
 
 
 def test_prepare_errors(evaluations):

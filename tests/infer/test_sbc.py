@@ -1,7 +1,7 @@
 """Simulation-based calibration of the posterior pipeline on a linear-Gaussian problem.
 
 With ``d(theta) = 0.5 |y - A theta|^2 / noise^2`` (a negative log-likelihood up to a constant)
-and ``likelihood="gibbs", temperature=1``, the pipeline (emulator fitted on a design of
+and ``likelihood="gibbs"`` at temperature 1, the pipeline (emulator fitted on a design of
 evaluations, PyMC model, NUTS) must reproduce exact Bayes with the uniform prior on the box:
 a truncated Gaussian, integrated here on a grid. SBC (Talts et al. 2018): for datasets drawn
 from the prior predictive, the rank of the true theta among posterior draws is uniform.
@@ -16,7 +16,7 @@ import pytest
 import scipy.stats
 import xarray as xr
 
-from bayescal.infer import PosteriorOptions, build_model, prepare, sample
+from bayescal.infer import FloorLikelihood, PosteriorOptions, build_model, prepare, sample
 
 LOWER = np.array([-1.0, 0.0])
 UPPER = np.array([2.0, 5.0])
@@ -75,7 +75,7 @@ def run_pipeline(evaluations: xr.Dataset, *, draws: int, seed: int):
     opts = PosteriorOptions(
         pooling="complete",
         likelihood="gibbs",
-        transform="none",
+        floor=FloorLikelihood(transform="none"),
         draws=draws,
         tune=draws,
         chains=2,
