@@ -148,10 +148,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _outputs(args.out)
         if args.command == "posterior":
             study, evaluations = _load_run(args.out)
-            if args.per_seed and study.posterior.likelihood != "residual":
+            if args.per_seed and study.run.posterior.likelihood != "residual":
                 raise InputDataError(
                     f"--per-seed needs the residual likelihood; the study {study.name!r} uses "
-                    f"{study.posterior.likelihood!r}."
+                    f"{study.run.posterior.likelihood!r}."
                 )
             status = _posterior(study, evaluations, args.out, seed=args.seed, quiet=args.quiet)
             if args.per_seed:
@@ -194,8 +194,8 @@ def _run(args: argparse.Namespace) -> int:
     study = load_study(args.study, **options)
     spec = StudySpec(str(args.study.resolve()), tuple(sorted(options.items())))
     executor = make_executor(workers=args.workers, scheduler=args.scheduler)
-    seeds = study.seeds if args.seeds is None else args.seeds
-    budget = study.budget if args.budget is None else args.budget
+    seeds = study.run.seeds if args.seeds is None else args.seeds
+    budget = study.run.budget if args.budget is None else args.budget
     print(
         f"study {study.name}: {study.dim} parameters ({', '.join(study.names)}), "
         f"{seeds} seed(s) x {budget} evaluations -> {args.out}"

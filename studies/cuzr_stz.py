@@ -17,7 +17,7 @@ from bayescal.discrepancy import Discrepancy
 from bayescal.infer import PosteriorOptions
 from bayescal.infer.chi_coordinates import mean_chi_reparametrization
 from bayescal.optimize import EGOOptions, LocalSearch, count_or_share
-from bayescal.study import Parameter, Study
+from bayescal.study import Parameter, RunSettings, Study
 from models import stz
 
 T_Z = 21000.0  # K, STZ formation energy over k_B
@@ -38,7 +38,7 @@ def build(
     seed: int = 2021,
     workers: int = 2,
     batch_size: int = 4,
-    local_from: int | float | None = None,
+    local_from: int | float = 24,
     search: str = "chi0",
     local_min_radius: float | None = 0.0125,
     local_quadratic: bool = False,
@@ -60,9 +60,7 @@ def build(
     NUTS draws per chain; ``workers``: torch threads of the solver.
     """
     data = load_cuzr()
-    pe0 = data["pe"].isel(frame=0).values
-    pe_final = data["pe"].isel(frame=-1).values
-    pe_final_max, pe_final_min = float(pe_final.max()), float(pe_final.min())
+    pe0, pe_final = data["pe"].isel(frame=0).values, data["pe"].isel(frame=-1).values
     if search not in ("u0", "chi0"):
         raise ValueError(f"search must be 'u0' or 'chi0'; got {search!r}.")
     torch.set_num_threads(1)  # simulate() runs its own `workers` threads
@@ -91,30 +89,32 @@ def build(
         reference=data,
         discrepancy=Discrepancy(),
         fixed={"chi_len": 25.59275383, "ep": 44.52901253},
-        derived=derived | {"chi_inf": lambda p: p["beta"] * (pe_final_max - p["u0"]) * T_Z},
+        derived=derived | {"chi_inf": lambda p: p["beta"] * (pe_final.max() - p["u0"]) * T_Z},
         constraint=lambda p: (
-            (p["beta"] * (pe_final_min - p["u0"]) * T_Z >= chi_min)
+            (p["beta"] * (pe_final.min() - p["u0"]) * T_Z >= chi_min)
             & (p["u0"] >= U0.lower)
             & (p["u0"] <= U0.upper)
         ),
-        seed=seed,
-        seeds=seeds,
-        budget=budget,
-        posterior=posterior,
-        ego=EGOOptions(
-            n_init=n_init,
-            batch_size=batch_size,
-            log_y=True,
-            local=LocalSearch(  # global for 24 evaluations, then a shrinking trust region
-                start=24 if local_from is None else count_or_share(local_from, name="local_from"),
-                min_radius=local_min_radius,
-                fail_tol=2,
-                quadratic=local_quadratic,
-                restarts=local_restarts,
+        run=RunSettings(
+            seed=seed,
+            seeds=seeds,
+            budget=budget,
+            posterior=posterior,
+            ego=EGOOptions(
+                n_init=n_init,
+                batch_size=batch_size,
+                log_y=True,
+                local=LocalSearch(  # global for 24 evaluations, then a shrinking trust region
+                    start=count_or_share(local_from, name="local_from"),
+                    min_radius=local_min_radius,
+                    fail_tol=2,
+                    quadratic=local_quadratic,
+                    restarts=local_restarts,
+                ),
+                polish=count_or_share(polish, name="polish"),
+                polish_fd_step=(2e-3, 2e-4, 2e-3, 2e-3),  # 10x smaller along the steep chi0
+                surrogate=surrogate,
             ),
-            polish=count_or_share(polish, name="polish"),
-            polish_fd_step=(2e-3, 2e-4, 2e-3, 2e-3),  # 10x smaller along the steep chi0
-            surrogate=surrogate,
         ),
         description="STZ calibrated to MD of a CuZr glass sheared to 50 % (paper's setup).",
     )

@@ -20,7 +20,7 @@ from bayescal.datasets import load_lj2d, shear_modulus
 from bayescal.discrepancy import Discrepancy, FieldTerm, StressTerm
 from bayescal.infer import PosteriorOptions
 from bayescal.optimize import EGOOptions
-from bayescal.study import Parameter, Study
+from bayescal.study import Parameter, RunSettings, Study
 from models import stz
 
 UNITS = "epsilon/sigma^2"
@@ -91,14 +91,10 @@ def build(
     forward.version = version  # type: ignore[attr-defined]
     top = float(ref["stress"].max())
     peak = int(np.ceil(0.15 / float(strain[-1]) * frames))  # model frames up to strain 0.15
+    s_y = Parameter(name="s_y", lower=0.3 * top, upper=1.0 * top, units=UNITS)
     return Study(
         name="lj_stz",
-        parameters=(
-            BETA,
-            CHI0,
-            C0,
-            Parameter(name="s_y", lower=0.3 * top, upper=1.0 * top, units=UNITS),
-        ),
+        parameters=(BETA, CHI0, C0, s_y),
         forward=forward,
         reference=ref,
         discrepancy=Discrepancy(
@@ -111,10 +107,12 @@ def build(
             "chi_inf": lambda p: p["beta"] * pe_final_max - (p["beta"] * pe0_mean - p["chi0"]),
         },
         constraint=lambda p: p["beta"] * pe0_min - (p["beta"] * pe0_mean - p["chi0"]) >= chi_min,
-        seed=seed,
-        seeds=seeds_per_realization * ref.sizes["realization"],
-        budget=budget,
-        ego=EGOOptions(n_init=n_init, batch_size=4, log_y=True),
-        posterior=PosteriorOptions(seed=seed, draws=draws, pooling=pooling),
+        run=RunSettings(
+            seed=seed,
+            seeds=seeds_per_realization * ref.sizes["realization"],
+            budget=budget,
+            ego=EGOOptions(n_init=n_init, batch_size=4, log_y=True),
+            posterior=PosteriorOptions(seed=seed, draws=draws, pooling=pooling),
+        ),
         description=f"STZ vs {ref.sizes['realization']} MD realizations of a 2D LJ glass.",
     )

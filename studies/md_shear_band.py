@@ -25,7 +25,7 @@ from bayescal.md.cache import cached_references
 from bayescal.md.glass import GlassOptions
 from bayescal.md.reference import default_coarse_options
 from bayescal.optimize import EGOOptions
-from bayescal.study import Parameter, Study
+from bayescal.study import Parameter, RunSettings, Study
 from models.toy import fit_stress_shape, shear_band
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,7 +81,6 @@ def build(
     box, top = float(reference.attrs["box_size"]), float(reference["stress"].max())
     strain = np.asarray(reference["stress_strain"].values, dtype=float)
     fit = fit_stress_shape(strain, reference["stress"].mean("realization").values)
-    fixed = {"mu": fit["mu"], "soft": fit["soft"]}
     frames = {"n_frames": n_frames, "max_strain": max_strain, "nx": grid, "ny": grid, "box": box}
 
     def forward(p):
@@ -108,12 +107,14 @@ def build(
         forward=forward,
         reference=reference,
         discrepancy=Discrepancy(fields=(field,), stress=stress, **weights),
-        fixed=fixed,
+        fixed={"mu": fit["mu"], "soft": fit["soft"]},
         constraint=lambda p: p["tau_flow"] <= p["tau_peak"],
-        seed=seed,
-        seeds=seeds,
-        budget=budget,
-        ego=EGOOptions(n_init=n_init),
-        posterior=PosteriorOptions(draws=draws, tune=tune, chains=chains, seed=seed),
+        run=RunSettings(
+            seed=seed,
+            seeds=seeds,
+            budget=budget,
+            ego=EGOOptions(n_init=n_init),
+            posterior=PosteriorOptions(draws=draws, tune=tune, chains=chains, seed=seed),
+        ),
         description=f"Shear-band model vs {realizations} 2D LJ glass MD realization(s) ({method}).",
     )

@@ -12,7 +12,7 @@ import xarray as xr
 from bayescal.discrepancy import Discrepancy, FieldTerm
 from bayescal.infer import PosteriorOptions
 from bayescal.optimize import EGOOptions
-from bayescal.study import Parameter, Study
+from bayescal.study import Parameter, RunSettings, Study
 from models.toy import shear_band
 
 CALIBRATED = ("tau_peak", "tau_flow", "y0", "width")
@@ -65,10 +65,12 @@ def build(
         # the toy flows only below its peak: a known constraint, never run
         constraint=lambda p: p["tau_flow"] <= p["tau_peak"],
         truth=truth,
-        seed=seed,
-        seeds=seeds,
-        budget=budget,
-        ego=EGOOptions(n_init=10),
-        posterior=PosteriorOptions(draws=draws, tune=tune, seed=seed),
+        run=RunSettings(
+            seed=seed,
+            seeds=seeds,
+            budget=budget,
+            ego=EGOOptions(n_init=10),
+            posterior=PosteriorOptions(draws=draws, tune=tune, seed=seed),
+        ),
         description="Twin experiment on the analytic shear-band toy model.",
     )

@@ -74,7 +74,7 @@ def build(
     steps_per_frame: int = 60,
     seed: int = 7,
     batch_size: int = 4,
-    local_from: int | float | None = None,
+    local_from: int | float = 24,
     search: str = "chi0",
     local_min_radius: float | None = 0.0125,
     local_quadratic: bool = False,

@@ -16,12 +16,14 @@ from bayescal.study.posterior_step import (
     run_posterior,
     write_posterior_report,
 )
+from bayescal.study.settings import RunSettings
 from bayescal.study.study import ForwardModel, Study
 
 __all__ = [  # noqa: RUF022 - grouped by topic
     # definition
     "ForwardModel",
     "Parameter",
+    "RunSettings",
     "Study",
     # loading
     "StudySpec",

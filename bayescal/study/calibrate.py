@@ -1,7 +1,7 @@
 """Run a study's EGO search over K seeds, storing every evaluation before the next round.
 
-K independent EGO runs (seeds from ``SeedSequence(study.seed).spawn(K)``) advance in rounds: each
-active run asks for its next batch of q points, all K x q points are evaluated together (one
+K independent EGO runs (seeds from ``SeedSequence(study.run.seed).spawn(K)``) advance in rounds:
+each active run asks for its next batch of q points, all K x q points are evaluated together (one
 batched forward call in-process, or chunks on a process pool or Dask cluster), every run is told
 its results, and the round is appended to ``DIR/evaluations.nc`` atomically. Restarting on the
 same directory rebuilds each run from the stored evaluations; since every proposal is a
@@ -83,7 +83,7 @@ def calibrate(
     """Search the study's parameters with EGO; return all evaluations.
 
     A *seed* is one independent EGO run with its own random stream
-    (``SeedSequence(study.seed).spawn(K)[k]``). When ``study.reference`` has a ``realization``
+    (``SeedSequence(study.run.seed).spawn(K)[k]``). When ``study.reference`` has a ``realization``
     dim of size R, seed ``k`` calibrates against realization ``k % R`` only, so with
     ``seeds = R`` a seed is a data realization: its evaluations, its EGO optimum and, in the
     posterior (:mod:`bayescal.infer`, per-seed parameters pooled hierarchically), its
@@ -99,12 +99,12 @@ def calibrate(
         Output directory; ``out/evaluations.nc`` is created or resumed. None keeps the
         evaluations in memory (a notebook; nothing survives the process).
     budget : int, optional
-        Forward evaluations per seed (default ``study.budget``).
+        Forward evaluations per seed (default ``study.run.budget``).
     seeds : int, optional
-        Number of independent EGO runs (default ``study.seeds``, which defaults to the number of
+        Number of independent EGO runs (default ``study.run.seeds``, which defaults to the number of
         realizations); fewer than the realizations warns that some are left out.
     batch_size : int, optional
-        Points per EGO round q (default ``study.ego.batch_size``).
+        Points per EGO round q (default ``study.run.ego.batch_size``).
     executor : concurrent.futures.Executor, optional
         Where evaluations run (default: in-process, one batched call per round).
     spec : StudySpec, optional
@@ -140,9 +140,9 @@ def calibrate(
     RunInterrupted
         SIGINT or SIGTERM arrived; the batch then being evaluated was saved first.
     """
-    budget = int(budget or study.budget)
-    n_seeds = int(seeds or cast(int, study.seeds))  # Study.__post_init__ fills seeds
-    q = int(batch_size or study.ego.batch_size)
+    budget = int(budget or study.run.budget)
+    n_seeds = int(seeds or cast(int, study.run.seeds))  # Study.__post_init__ fills seeds
+    q = int(batch_size or study.run.ego.batch_size)
     if budget < 1 or n_seeds < 1 or q < 1:
         raise InputDataError(
             f"budget, seeds and batch_size must be >= 1; got {budget}, {n_seeds}, {q}."
@@ -156,7 +156,7 @@ def calibrate(
             stacklevel=2,
         )
     executor = executor or InlineExecutor()
-    options = dataclasses.replace(study.ego, batch_size=q).for_budget(budget)
+    options = dataclasses.replace(study.run.ego, batch_size=q).for_budget(budget)
     lock = contextlib.nullcontext() if out is None else RunLock(out)
     with lock, _deferred_signals() as stop:
         if out is not None:
@@ -202,7 +202,7 @@ def _search(
             feasible=study.feasible_unit,
             residual_parts=parts,
         )
-        for ss in seed_sequences(study.seed, n_seeds)
+        for ss in seed_sequences(study.run.seed, n_seeds)
     ]
     rounds = [
         _replay(run, store.for_seed(k), study if composite else None) for k, run in enumerate(runs)
@@ -506,7 +506,7 @@ def _store_attrs(study: Study, spec: StudySpec | None, n_seeds: int) -> dict:
         study_name=study.name,
         study_fingerprint=study.fingerprint(),
         study_fingerprint_parts=json.dumps(study.fingerprint_parts(), sort_keys=True),
-        root_seed=int(study.seed),
+        root_seed=int(study.run.seed),
         n_seeds=int(n_seeds),
         n_realizations=int(study.realizations),
         description=study.description,

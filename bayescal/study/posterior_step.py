@@ -2,7 +2,7 @@
 
 ``bayescal run`` calls :func:`run_posterior` after EGO (unless ``--no-posterior``) and
 ``bayescal posterior DIR`` calls it alone on existing evaluations. It takes the priors from each
-:class:`~bayescal.study.Parameter`, the sampler settings from ``Study.posterior`` (or the
+:class:`~bayescal.study.Parameter`, the sampler settings from ``Study.run.posterior`` (or the
 defaults of :class:`~bayescal.infer.PosteriorOptions`), and writes
 
 - ``DIR/posterior.nc``: ArviZ InferenceData (posterior, sample_stats, prior, constant_data with
@@ -86,7 +86,7 @@ def posterior_options(
     Parameters
     ----------
     study : Study
-        ``Study.posterior`` (or the defaults) and each ``Parameter.prior``.
+        ``Study.run.posterior`` (or the defaults) and each ``Parameter.prior``.
     seed : int or None
         Root seed; None keeps the options' own (the study seed when those are the defaults).
     progressbar : bool
@@ -98,7 +98,11 @@ def posterior_options(
     """
     from bayescal.infer import PosteriorOptions
 
-    base = study.posterior if study.posterior is not None else PosteriorOptions(seed=study.seed)
+    base = (
+        study.run.posterior
+        if study.run.posterior is not None
+        else PosteriorOptions(seed=study.run.seed)
+    )
     priors = {p.name: p.prior for p in study.parameters if p.prior is not None}
     priors |= dict(base.priors)
     options = dataclasses.replace(base, priors=priors, progressbar=progressbar, on_fail="ignore")
@@ -428,7 +432,7 @@ def _stress_predictive_figure(
         study,
         idata,
         n_draws=n_draws,
-        rng=study.seed,
+        rng=study.run.seed,
         realization=realization or 0,
         member="realization" if own else "pooled",
     )
@@ -450,7 +454,7 @@ def _predictive_figure(study: Study, idata: az.InferenceData, n_draws: int):
     reference = study.reference[stress.reference]
     if "realization" in reference.dims:
         reference = reference.isel(realization=0)
-    theta = posterior_draws(idata, n_draws, rng=study.seed)
+    theta = posterior_draws(idata, n_draws, rng=study.run.seed)
     ok = study.feasible(theta)
     if not ok.any():
         return None

@@ -1,4 +1,4 @@
-"""The study definition: parameters, forward model, reference data, discrepancy, budget."""
+"""The study definition: parameters, forward model, reference data, discrepancy, run settings."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import inspect
 import json
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -18,11 +18,8 @@ from numpy.typing import ArrayLike
 
 from bayescal.discrepancy import Discrepancy
 from bayescal.errors import InputDataWarning, StudyDefinitionError
-from bayescal.optimize import EGOOptions
 from bayescal.study.parameter import Parameter
-
-if TYPE_CHECKING:
-    from bayescal.infer.options import PosteriorOptions
+from bayescal.study.settings import RunSettings
 
 __all__ = ["REALIZATION", "ForwardModel", "Study"]
 
@@ -63,24 +60,16 @@ class Study:
     constraint : callable, optional
         Known feasibility, ``g({name: (n,) array}) -> (n,) bool``; infeasible sets are never run
         and are recorded with status ``INFEASIBLE`` if asked for.
-    seed : int
-        Root seed; seed ``k`` of a run uses ``SeedSequence(seed).spawn(K)[k]``.
-    seeds : int, optional
-        Default number of independent EGO runs; None means one per data realization (one when
-        the reference has no ``realization`` dim).
-    budget : int
-        Default number of forward evaluations per seed.
-    ego : EGOOptions
-        Options of the search.
     truth : mapping of str to float, optional
         Known true values (twin studies), drawn in plots and reported.
     description : str
         One paragraph for reports.
     options : mapping
         The options the study file's ``build`` was called with (provenance).
-    posterior : PosteriorOptions, optional
-        Settings of the posterior step (:mod:`bayescal.infer`); None means its defaults with
-        ``seed`` = the study seed. Priors come from each ``Parameter.prior``.
+    run : RunSettings
+        How the study is run by default: root seed, number of EGO seeds, budget per seed, the
+        search's and the posterior's settings (:class:`~bayescal.study.settings.RunSettings`).
+        Not part of the problem: a stored run is resumable under other settings.
     """
 
     name: str
@@ -91,14 +80,10 @@ class Study:
     fixed: Mapping[str, float] = field(default_factory=dict)
     derived: Mapping[str, Derived] = field(default_factory=dict)
     constraint: Callable[[Mapping[str, np.ndarray]], np.ndarray] | None = None
-    seed: int = 0
-    seeds: int | None = None
-    budget: int = 50
-    ego: EGOOptions = field(default_factory=EGOOptions)
     truth: Mapping[str, float] | None = None
     description: str = ""
     options: Mapping[str, Any] = field(default_factory=dict)
-    posterior: PosteriorOptions | None = None
+    run: RunSettings = field(default_factory=RunSettings)
 
     def __post_init__(self) -> None:
         params = tuple(self.parameters)
@@ -123,30 +108,22 @@ class Study:
             )
         self.discrepancy.check_reference(self.reference)
         n_real = _check_realizations(self.reference, self.discrepancy)
-        if self.seeds is None:
-            object.__setattr__(self, "seeds", n_real)
-        elif isinstance(self.seeds, int | np.integer) and 1 <= self.seeds < n_real:
+        if not isinstance(self.run, RunSettings):
+            raise StudyDefinitionError(
+                f"Study.run must be a bayescal.study.RunSettings; got {self.run!r}."
+            )
+        if self.run.seeds is None:
+            object.__setattr__(self, "run", replace(self.run, seeds=n_real))
+        elif self.run.seeds < n_real:
             warnings.warn(
-                f"Study.seeds={self.seeds} is less than the {n_real} realizations of the "
-                f"reference; realizations {list(range(self.seeds, n_real))} are not calibrated. "
-                f"Set seeds={n_real} (or leave it None).",
+                f"RunSettings.seeds={self.run.seeds} is less than the {n_real} realizations of "
+                f"the reference; realizations {list(range(self.run.seeds, n_real))} are not "
+                f"calibrated. Set seeds={n_real} (or leave it None).",
                 InputDataWarning,
                 stacklevel=3,
             )
-        # seeds was set to n_real above when None
-        for key, value in (("seeds", cast(int, self.seeds)), ("budget", self.budget)):
-            if int(value) != value or value < 1:
-                raise StudyDefinitionError(f"Study.{key} must be a positive int; got {value}.")
         if self.truth is not None:
             self.check_names(self.truth, what="truth")
-        if self.posterior is not None:
-            from bayescal.infer import PosteriorOptions
-
-            if not isinstance(self.posterior, PosteriorOptions):
-                raise StudyDefinitionError(
-                    f"Study.posterior must be a bayescal.infer.PosteriorOptions or None; got "
-                    f"{type(self.posterior).__name__}."
-                )
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -27,14 +27,14 @@ def test_readme_runs_the_cuzr_study_with_its_defaults() -> None:
     words = shlex.split(_readme_run_line())
     assert words[:3] == ["studies/cuzr_stz.py", "--out", "runs/cuzr"] and len(words) == 3
     study = load_study(ROOT / "studies" / "cuzr_stz.py")
-    assert (study.seeds, study.budget) == (2, 60)
-    assert study.posterior.likelihood == "residual" and study.posterior.draws == 2000
-    assert study.posterior.reparam.sampled is not None
+    assert (study.run.seeds, study.run.budget) == (2, 60)
+    assert study.run.posterior.likelihood == "residual" and study.run.posterior.draws == 2000
+    assert study.run.posterior.reparam.sampled is not None
 
 
 def test_cuzr_sampled_coordinates_map_onto_the_paper_box() -> None:
     study = load_study(ROOT / "studies" / "cuzr_stz.py")
-    r = study.posterior.reparam
+    r = study.run.posterior.reparam
     coords = r.sampled
     gen = np.random.default_rng(0)
     lo, hi = np.array(r.lower), np.array(r.upper)

@@ -1,5 +1,6 @@
 """End-to-end EGO calibration on the toy study: storage, resume, failures, executors."""
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -32,6 +33,11 @@ def study():
 def reference_run(study, tmp_path_factory):
     out = tmp_path_factory.mktemp("reference")
     return calibrate(study, out, budget=12, seeds=2)
+
+
+def with_run(study, **settings):
+    """The study with some of its run settings replaced."""
+    return dataclasses.replace(study, run=dataclasses.replace(study.run, **settings))
 
 
 def open_evaluations(path):
@@ -365,7 +371,7 @@ def test_polish_refines_the_incumbent_within_the_budget(study, reference_run, tm
     as without, the whole budget used, and the best value no worse (judged by d itself)."""
     import dataclasses
 
-    polished = dataclasses.replace(study, ego=dataclasses.replace(study.ego, polish=5))
+    polished = with_run(study, ego=dataclasses.replace(study.run.ego, polish=5))
     ev = calibrate(polished, tmp_path, budget=12, seeds=2)
     assert ev.sizes["eval"] == 24
     for k in (0, 1):
@@ -388,8 +394,8 @@ def test_a_fractional_local_start_follows_the_run_budget(study, tmp_path):
     from bayescal.optimize import BudgetShare, LocalSearch
 
     def local_from(value):
-        ego = dataclasses.replace(study.ego, local=LocalSearch(start=value))
-        return dataclasses.replace(study, ego=ego, budget=40)
+        ego = dataclasses.replace(study.run.ego, local=LocalSearch(start=value))
+        return with_run(study, ego=ego, budget=40)
 
     by_fraction = calibrate(local_from(BudgetShare(0.5)), tmp_path / "fraction", budget=12, seeds=1)
     by_count = calibrate(local_from(6), tmp_path / "count", budget=12, seeds=1)
@@ -404,8 +410,8 @@ def test_composite_search_resumes_bit_for_bit(study, tmp_path):
     """Residual vectors are recomputed from the kept outputs when a composite run resumes."""
     import dataclasses
 
-    options = dataclasses.replace(study.ego, surrogate="composite")
-    composite = dataclasses.replace(study, ego=options)
+    options = dataclasses.replace(study.run.ego, surrogate="composite")
+    composite = with_run(study, ego=options)
     full = calibrate(composite, tmp_path / "full", budget=14, seeds=1)
     calibrate(composite, tmp_path / "part", budget=10, seeds=1)
     resumed = calibrate(composite, tmp_path / "part", budget=14, seeds=1)

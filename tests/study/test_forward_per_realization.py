@@ -10,7 +10,7 @@ from bayescal.errors import InputDataError
 from bayescal.infer.residual_posterior import fit_residual_blocks
 from bayescal.io import PER_REALIZATION_ATTR
 from bayescal.optimize import EGOOptions
-from bayescal.study import Parameter, Study, evaluate
+from bayescal.study import Parameter, RunSettings, Study, evaluate
 from bayescal.study.evaluate import forward_batch
 from models.toy import shear_band
 
@@ -55,8 +55,7 @@ def study() -> Study:
             stress=StressTerm(),
         ),
         fixed=FIXED,
-        ego=EGOOptions(n_init=5),
-        budget=8,
+        run=RunSettings(ego=EGOOptions(n_init=5), budget=8),
     )
 
 

@@ -33,7 +33,7 @@ def test_build_tiny_study(require_lammps, tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     study = load_study(STUDY, cache_dir=str(cache), **TINY)
     ref = study.reference
-    assert study.realizations == 2 and study.seeds == 2
+    assert study.realizations == 2 and study.run.seeds == 2
     assert ref["gamma_xy"].dims == ("realization", "frame", "y", "x")
     assert ref["gamma_xy_std"].shape == (2, 7, 8, 8)
     assert np.all(ref["gamma_xy_std"].isel(frame=slice(1, None)).values > 0)

@@ -11,7 +11,7 @@ from bayescal.discrepancy import Discrepancy, FieldTerm
 from bayescal.errors import InputDataError, InputDataWarning, StudyDefinitionError
 from bayescal.io import EvaluationStore
 from bayescal.optimize import EGOOptions, EvalStatus
-from bayescal.study import Parameter, Study, calibrate, evaluate
+from bayescal.study import Parameter, RunSettings, Study, calibrate, evaluate
 from bayescal.study.calibrate import _check_stored_realizations
 from bayescal.study.report import write_report
 from bayescal.summary import best_per_seed, format_table
@@ -40,7 +40,7 @@ def reference_of(params) -> xr.Dataset:
     )
 
 
-def make_study(reference: xr.Dataset, **kwargs) -> Study:
+def make_study(reference: xr.Dataset, seeds: int | None = None) -> Study:
     return Study(
         name="toy_realizations",
         parameters=tuple(Parameter(name=k, lower=lo, upper=hi) for k, (lo, hi) in BOUNDS.items()),
@@ -48,9 +48,7 @@ def make_study(reference: xr.Dataset, **kwargs) -> Study:
         reference=reference,
         discrepancy=Discrepancy(fields=(FieldTerm(ranks=(2, 2, 3, 3, 3, 3, 3, 4, 4)),)),
         fixed=FIXED,
-        ego=EGOOptions(n_init=6),
-        budget=BUDGET,
-        **kwargs,
+        run=RunSettings(ego=EGOOptions(n_init=6), budget=BUDGET, seeds=seeds),
     )
 
 
@@ -76,7 +74,7 @@ def open_evaluations(path: Path) -> xr.Dataset:
 
 
 def test_default_seeds_one_per_realization(study):
-    assert study.realizations == 2 and study.seeds == 2
+    assert study.realizations == 2 and study.run.seeds == 2
     np.testing.assert_array_equal(study.realization_of([0, 1, 2, 3]), [0, 1, 0, 1])
     with pytest.warns(InputDataWarning, match=r"realizations \[1\] are not calibrated"):
         make_study(study.reference, seeds=1)
