@@ -141,7 +141,8 @@ def sample(
         # nutpie also stores the unconstrained values (``beta_interval__``, ...)
         post = idata["posterior"]
         unconstrained = [v for v in post.data_vars if str(v).endswith("__")]
-        idata["posterior"] = post.drop_vars(unconstrained)
+        # by attribute: item assignment would list the group twice in ArviZ 0.2x
+        idata.posterior = post.drop_vars(unconstrained)
         idata["posterior"].attrs["nuts_sampler"] = options.nuts_sampler
         if options.prior_draws:
             # numba, as nutpie's log density: no C compilation (about 15 s on a fresh machine)

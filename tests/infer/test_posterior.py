@@ -87,6 +87,7 @@ def test_structure_and_names(smoke_idata, evaluations):
     assert post.attrs["nuts_sampler"] in ("nutpie", "pymc")
     # only model variables: no unconstrained copies (nutpie stores those unless told not to)
     assert not [v for v in post.data_vars if str(v).endswith("__")]
+    assert len(idata.groups()) == len(set(idata.groups()))  # each group once
 
 
 @pytest.mark.slow
