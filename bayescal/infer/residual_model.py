@@ -26,10 +26,9 @@ basis of the block:
   tau_b^2)`` with ``S_b`` at its log-normal mean. ``nu_b`` is the participation ratio
   ``(sum lambda)^2 / sum lambda^2`` of the covariance of those outside parts over the training
   evaluations: the number of directions in which the model's output varies there. Without this
-  term the likelihood would ignore most of a field's misfit (on CuZr about two thirds of the
-  field residuals' variance lies outside the skilled components, and its size differs by a
-  factor of two between the best fits and the hot plateau of chi0 > 3000 K, which the
-  emulated directions alone do not tell apart).
+  term the likelihood would ignore most of a field's misfit: a chaotic field can leave most of
+  its residual variance outside the skilled components, and the size of that part can tell
+  apart regions the emulated directions alone do not (``benchmarks/FINDINGS.md``, CuZr).
 
 The model error inside the emulated directions has its own scale because a best fit's misfit is
 not white: it lies mostly in the directions the parameters move (the stress peak), and one
@@ -435,14 +434,14 @@ def shrink_far_residuals(
     The limit is ``factor`` times the shortest vector's length, or the median length if that
     is larger. Where a block's residual is several times the best fit's, its likelihood is
     negligible whatever its exact length (with the model error near the best fit's misfit,
-    ``exp(-12)`` per direction at 5 times). Left at full length, such points (CuZr: the stress
-    cliff below chi0 of about 1000 K, up to 20 times the best stress misfit) set the GPs'
-    output scale and short lengthscales, so that everywhere between evaluations the emulator's
-    variance is hundreds of times the model error and the posterior settles where nothing was
-    evaluated. Shortened, they still say "far from the data" in the same direction. The median
-    keeps that message where the best fit is nearly exact (a noise-free twin: 5 times a best
-    misfit of 0.002 is the size of the emulator's own error, and the emulated residual would be
-    "small" everywhere).
+    ``exp(-12)`` per direction at 5 times). Left at full length, such points (a cliff of the
+    model's response, tens of times the best misfit) set the GPs' output scale and short
+    lengthscales, so that everywhere between evaluations the emulator's variance is hundreds of
+    times the model error and the posterior settles where nothing was evaluated. Shortened,
+    they still say "far from the data" in the same direction. The median keeps that message
+    where the best fit is nearly exact (a noise-free twin, whose best misfit times 5 can be the
+    size of the emulator's own error, so that the emulated residual would be "small"
+    everywhere).
 
     Parameters
     ----------

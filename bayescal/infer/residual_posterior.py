@@ -451,9 +451,9 @@ def starting_point(
 ) -> dict[str, np.ndarray]:
     """The best of ``n`` prior points and the evaluated points under the likelihood.
 
-    The residual posterior of a calibration is often one narrow mode (CuZr: chi0 within about
-    3 % of its range; a noise-free twin: 0.1 %) beside a broad plateau of worse fits; chains
-    started at random jitter settle on the plateau and stay there. Scoring uniform points of
+    The residual posterior of a calibration is often one narrow mode (a few per cent of a
+    parameter's range, or less for a noise-free twin) beside a broad plateau of worse fits;
+    chains started at random jitter settle on the plateau and stay there. Scoring uniform points of
     the box the prior is stated in (the reparametrisation's, if any) and the evaluated points
     with the likelihood (emulator means and variances, each ``sigma_b`` at its prior scale)
     and starting every chain at the best puts them in the mode; NUTS's warm-up then finds its

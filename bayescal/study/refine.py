@@ -2,10 +2,9 @@
 
 EGO's evaluations concentrate where the discrepancy is small, so an emulator trained on them
 alone extrapolates elsewhere; where it is unsure, the emulator-variance term of the likelihood
-lets posterior mass settle (on the CuZr study, a mode at chi0 ~ 4,800 K where the emulator said
-d = 0.75 +- 0.1 and the model gives 0.82-0.88). Each round here samples a short posterior, runs
-the forward model at ``refine_points`` draws per emulator, and adds them to that emulator's
-training set, before the final posterior is sampled on everything. This is the usual sequential
+lets posterior mass settle in modes the model does not have. Each round here samples a short
+posterior, runs the forward model at ``refine_points`` draws per emulator, and adds them to
+that emulator's training set, before the final posterior is sampled on everything. This is the usual sequential
 design for emulator-based calibration (e.g. Sürer, Plumlee & Wild, Technometrics 2024, which
 selects points by an acquisition function; here the draws themselves are used).
 
