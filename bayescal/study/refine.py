@@ -4,9 +4,10 @@ EGO's evaluations concentrate where the discrepancy is small, so an emulator tra
 alone extrapolates elsewhere; where it is unsure, the emulator-variance term of the likelihood
 lets posterior mass settle in modes the model does not have. Each round here samples a short
 posterior, runs the forward model at ``refine_points`` draws per emulator, and adds them to
-that emulator's training set, before the final posterior is sampled on everything. This is the usual sequential
-design for emulator-based calibration (e.g. Sürer, Plumlee & Wild, Technometrics 2024, which
-selects points by an acquisition function; here the draws themselves are used).
+that emulator's training set, before the final posterior is sampled on everything. This is the
+usual sequential design for emulator-based calibration (e.g. Sürer, Plumlee & Wild,
+Technometrics 2024, which selects points by an acquisition function; here the draws themselves
+are used).
 
 With the residual likelihood (the default) the draws are the pooled posterior's (one set of
 emulators on all evaluations), and the refinement stops early once the emulators are precise
