@@ -232,7 +232,8 @@ class EGO:
         ``[local.min_radius, local.radius]``. ``local.fail_tol`` more failures at the smallest
         radius reset it to ``local.radius`` (a box that collapsed away from the minimum would
         otherwise creep towards it by ``local.min_radius`` per batch), or, with
-        ``local.restarts``, start a new region elsewhere (:meth:`trust_region`). Without
+        ``local.restarts``, start a new region elsewhere (:meth:`trust_region`), as does a
+        region that gained less than 1 % over ``local.stall`` batches. Without
         ``options.local``, :class:`LocalSearch`'s defaults.
         """
         return self.trust_region().radius
@@ -248,7 +249,7 @@ class EGO:
         y = np.where(self._ok(), self._y, np.inf)
         # __init__ rejects a BudgetShare local.start, so it is a count here
         start = max(cast(int, opts.start), self.n_init)
-        fails = successes = 0
+        fails = successes = stalled = 0
         radius, first, explore_until = opts.radius, 0, 0
         collapsed_at: list[np.ndarray] = []
         for lo in range(start, self.n_told - q + 1, q):
@@ -257,16 +258,16 @@ class EGO:
             before, batch = y[first:lo].min(), y[lo : lo + q].min()
             improved = np.isfinite(batch) and batch < before - 1e-3 * abs(before)
             fails, successes = (0, successes + 1) if improved else (fails + 1, 0)
-            if fails == fail_tol:  # shrink; once collapsed, start over
-                if radius > opts.min_radius:
-                    radius = max(radius / 2, opts.min_radius)
-                elif opts.restarts:
-                    collapsed_at.append(self._x[first + int(np.argmin(y[first : lo + q]))])
-                    first = lo + q
-                    explore_until = first + opts.restarts * q
-                    radius = opts.radius
-                else:
-                    radius = opts.radius
+            gained = np.isfinite(batch) and batch < before - 1e-2 * abs(before)
+            stalled = 0 if gained else stalled + 1
+            collapsed = fails == fail_tol and radius <= opts.min_radius
+            if opts.restarts and (collapsed or (opts.stall and stalled >= opts.stall)):
+                collapsed_at.append(self._x[first + int(np.argmin(y[first : lo + q]))])
+                first = lo + q
+                explore_until = first + opts.restarts * q
+                radius, fails, successes, stalled = opts.radius, 0, 0, 0
+            elif fails == fail_tol:  # shrink; once collapsed, start over
+                radius = max(radius / 2, opts.min_radius) if not collapsed else opts.radius
                 fails = 0
             elif successes == 3:
                 radius, successes = min(radius * 2, opts.radius), 0

@@ -208,6 +208,11 @@ class LocalSearch:
         out, and no candidate lies inside their boxes); the new region is centred on the best
         point evaluated since the restart, and improvement is judged against that region's
         own best. 0 (default) keeps one region at the incumbent.
+    stall : int or None
+        With ``restarts``: a region whose best value has not improved by more than 1 % over
+        ``stall`` consecutive local batches restarts elsewhere as a collapsed one does, whatever
+        its radius (a region can creep along a shallow valley by small gains for most of a
+        budget without collapsing). None (default): only collapse restarts.
     quadratic : bool
         Make the first point of each local batch (of every second batch when
         ``batch_size == 1``) the minimiser, inside the trust box, of a least-squares quadratic
@@ -226,6 +231,7 @@ class LocalSearch:
     min_radius: float | None = None
     fail_tol: int | None = None
     restarts: int = 0
+    stall: int | None = None
     quadratic: bool = False
     quadratic_n: int | None = None
 
@@ -247,6 +253,13 @@ class LocalSearch:
                 raise InputDataError(
                     "EGOOptions.local.restarts needs local.min_radius (an adaptive trust region "
                     "that can collapse); got None."
+                )
+        if self.stall is not None:
+            _check_int("local.stall", self.stall, 1, "None restarts on collapse only.")
+            if not self.restarts:
+                raise InputDataError(
+                    "EGOOptions.local.stall needs local.restarts (the batches a restart spends "
+                    "exploring); got 0."
                 )
         if self.fail_tol is not None:
             _check_int("local.fail_tol", self.fail_tol, 1, "None gives ceil(max(4, d) / q).")

@@ -69,3 +69,29 @@ def test_without_restarts_the_region_regrows_at_the_incumbent():
 def test_restarts_need_an_adaptive_region():
     with pytest.raises(InputDataError, match=r"local\.min_radius"):
         LocalSearch(restarts=1)
+
+
+@pytest.mark.parametrize("stall", [None, 2])
+def test_a_region_that_stalls_restarts_before_it_collapses(stall):
+    """Batches that improve by 0.5 % each keep the region at full size (no failures); with
+    ``stall=2`` the second such batch restarts it elsewhere, centred away from its best point."""
+    local = dataclasses.replace(OPTS.local, stall=stall)
+    ego = EGO(2, options=dataclasses.replace(OPTS, local=local), seed=3)
+    rng = np.random.default_rng(0)
+    design = np.vstack([TRAP, rng.uniform(0.5, 1.0, (5, 2))])
+    ego.tell(design, np.array([1.0, 5.0, 5.0, 5.0, 5.0, 5.0]))
+    for value in (0.995, 0.99):
+        x = ego.ask()
+        ego.tell(x, np.array([value, 3.0]))
+    region = ego.trust_region()
+    assert region.exploring == (stall is not None)
+    if stall is None:
+        assert region.radius == OPTS.local.radius and not region.collapsed
+    else:
+        np.testing.assert_array_equal(region.collapsed[0], x[0])  # the region's best
+        assert region.first == ego.n_told
+
+
+def test_stall_needs_restarts():
+    with pytest.raises(InputDataError, match=r"local\.stall needs local\.restarts"):
+        LocalSearch(min_radius=0.05, stall=2)
