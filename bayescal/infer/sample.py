@@ -142,7 +142,7 @@ def sample(
         post = idata["posterior"]
         unconstrained = [v for v in post.data_vars if str(v).endswith("__")]
         # by attribute: item assignment would list the group twice in ArviZ 0.2x
-        idata.posterior = post.drop_vars(unconstrained)
+        idata.posterior = post.drop_vars(unconstrained)  # type: ignore[attr-defined]
         idata["posterior"].attrs["nuts_sampler"] = options.nuts_sampler
         if options.prior_draws:
             # numba, as nutpie's log density: no C compilation (about 15 s on a fresh machine)
