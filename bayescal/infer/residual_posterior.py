@@ -112,10 +112,12 @@ def measured_field_noise(
         if not np.all(np.isfinite(sd) & (sd >= 0)):
             raise InputDataError(f"{std} of the reference must be finite and >= 0.")
         field = reference[term.reference]
+        alone = Discrepancy(fields=(term,), stress=None)  # per draw, this block only
         draws = []
         for _ in range(n_draws):
             noisy = reference.assign({term.reference: field + sd * gen.standard_normal(sd.shape)})
-            draws.append(residual_blocks_from_outputs(discrepancy, noisy, outputs)[name][0])
+            block = next(iter(residual_blocks_from_outputs(alone, noisy, outputs).values()))
+            draws.append(block[0])
         out[name] = np.cov(np.asarray(draws), rowvar=False)
     return out
 
