@@ -149,7 +149,7 @@ def posterior(
 ) -> Calibration:
     """Sample the posterior of a study from its evaluations.
 
-    The emulators are refined first when ``options.refine_rounds`` > 0.
+    The emulators are refined first when ``options.refine.rounds`` > 0.
 
     Parameters
     ----------

@@ -238,9 +238,10 @@ def _posterior(study, evaluations, out: Path, *, seed: int | None = None, quiet:
     from bayescal.study import posterior_options, run_posterior
 
     options = posterior_options(study, seed=seed, progressbar=not quiet)
+    nuts = options.sampling
     print(
-        f"posterior: {options.pooling} pooling, {options.chains} chains x {options.draws} draws "
-        f"(+{options.tune} tuning) on {options.n_cores} core(s), {options.nuts_sampler} NUTS"
+        f"posterior: {options.pooling} pooling, {nuts.chains} chains x {nuts.draws} draws "
+        f"(+{nuts.tune} tuning) on {nuts.n_cores} core(s), {nuts.nuts_sampler} NUTS"
     )
     result = run_posterior(study, evaluations, out, options=options, progress=not quiet)
     diag = result.diagnostics

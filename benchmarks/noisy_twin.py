@@ -23,7 +23,6 @@ the others), then ``.venv/bin/python benchmarks/noisy_twin.py runs/twin1 runs/tw
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 from pathlib import Path
 
@@ -99,10 +98,8 @@ def main() -> None:
                 md_strain=md_strain,
                 rng=gen,
             )
-            opts = dataclasses.replace(
-                posterior_options(study, seed=args.seed + k, progressbar=False),
-                draws=args.nuts_draws,
-                prior_draws=0,
+            opts = posterior_options(study, seed=args.seed + k, progressbar=False).replace(
+                sampling={"draws": args.nuts_draws, "prior_draws": 0}
             )
             idata, _, _ = residual_posterior(evaluations, study.discrepancy, ref, options=opts)
             rhat = az.rhat(idata, var_names=list(study.names))

@@ -14,7 +14,6 @@ Run: ``.venv/bin/python benchmarks/posterior_sampler.py RUN_DIR [--study studies
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import time
 import warnings
 
@@ -36,10 +35,12 @@ def main() -> None:
     args = parser.parse_args()
     study = load_study(args.study)
     evaluations = xr.open_dataset(f"{args.run_dir}/evaluations.nc").load()
-    base = dataclasses.replace(posterior_options(study), on_fail="ignore", prior_draws=0)
+    base = posterior_options(study).replace(
+        sampling={"prior_draws": 0}, convergence={"on_fail": "ignore"}
+    )
     rows = {}
     for sampler in ("pymc", "nutpie"):
-        opts = dataclasses.replace(base, sampler=sampler)
+        opts = base.replace(sampling={"sampler": sampler})
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -55,8 +56,8 @@ def main() -> None:
         print(
             f"{sampler:>6}: {wall:7.1f} s, {rows[sampler][1]:6.1f} steps/draw, "
             f"max R-hat {a['max_rhat']:.4f}, min bulk ESS {a['min_ess_bulk']:6.0f}, "
-            f"{a['divergences']} divergences ({opts.chains} chains x {opts.draws}, "
-            f"target_accept {opts.accept})",
+            f"{a['divergences']} divergences ({opts.sampling.chains} chains x "
+            f"{opts.sampling.draws}, target_accept {opts.accept})",
             flush=True,
         )
     (tp, sp, _, ep, _), (tn, sn, _, en, _) = rows["pymc"], rows["nutpie"]

@@ -14,7 +14,6 @@ command (1) (defaults: ``0:2000 2:2000 2:8000 2:10000``; about 15 minutes on 2 c
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import tempfile
 import time
 from pathlib import Path
@@ -48,7 +47,9 @@ def main() -> None:
         for rounds, draws in args.settings:
             out = Path(tmp) / f"rounds{rounds}"
             out.mkdir(exist_ok=True)
-            opts = dataclasses.replace(posterior_options(study), refine_rounds=rounds, draws=draws)
+            opts = posterior_options(study).replace(
+                refine={"rounds": rounds}, sampling={"draws": draws}
+            )
             t0 = time.perf_counter()
             res = run_posterior(study, evaluations, out, options=opts, predictive_draws=0)
             diag = res.diagnostics

@@ -14,7 +14,6 @@ Run: ``.venv/bin/bayescal run studies/cuzr_stz.py --out runs/cuzr8 --seeds 8 --b
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 from pathlib import Path
 
@@ -35,8 +34,8 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     study, evaluations = load_run(args.run)
     seeds = np.unique(evaluations["seed"].values)
-    opts = dataclasses.replace(
-        posterior_options(study, progressbar=False), draws=args.nuts_draws, prior_draws=0
+    opts = posterior_options(study, progressbar=False).replace(
+        sampling={"draws": args.nuts_draws, "prior_draws": 0}
     )
     widths = {}
     for label, chosen in (("all", seeds), (f"first {args.subset}", seeds[: args.subset])):

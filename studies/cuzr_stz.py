@@ -1,11 +1,9 @@
 """The paper's calibration: STZ plasticity against MD of a CuZr metallic glass.
 
 Kontolati et al., Acta Materialia 2021 (arXiv:2103.00779): calibrate the coarse-graining map
-``chi = beta (U - u0) T_Z`` (beta, u0) and the STZ parameters c0, s_y against the MD strain fields
-and stress–strain curve, with ``chi_inf = beta (max U_final - u0) T_Z`` derived and the known
-constraint that no cell of the last MD frame maps below ``chi_min`` = 20 K.
-Run: ``bayescal run studies/cuzr_stz.py --out runs/cuzr`` (2 seeds x 60), or ``--seeds 8``.
-Measured choices behind the defaults: ``benchmarks/FINDINGS.md``.
+``chi = beta (U - u0) T_Z`` and the STZ parameters c0, s_y against the MD strain fields and stress
+curve; ``chi_inf = beta (max U_final - u0) T_Z`` is derived, and no cell of the last MD frame
+may map below ``chi_min`` = 20 K. Measured choices behind the defaults: ``benchmarks/FINDINGS.md``.
 """
 
 from __future__ import annotations
@@ -14,7 +12,7 @@ import torch
 
 from bayescal.datasets import load_cuzr
 from bayescal.discrepancy import Discrepancy
-from bayescal.infer import PosteriorOptions
+from bayescal.infer import PosteriorOptions, Refinement, Sampling
 from bayescal.infer.chi_coordinates import mean_chi_reparametrization
 from bayescal.optimize import EGOOptions, LocalSearch, count_or_share
 from bayescal.study import Parameter, RunSettings, Study
@@ -43,6 +41,7 @@ def build(
     local_min_radius: float | None = 0.0125,
     local_quadratic: bool = False,
     local_restarts: int = 0,
+    local_stall: int | None = None,
     polish: int | float = 0,
     refine_rounds: int = 0,
     draws: int = 2000,
@@ -56,8 +55,8 @@ def build(
     last evaluations of each seed go to a Gauss–Newton polish (an int count, or a float
     share of the budget); ``refine_rounds``: forward runs at posterior draws refine the emulators;
     ``surrogate="composite"``: EGO on the residual vector's principal parts;
-    ``local_restarts``: a collapsed trust region restarts elsewhere (``LocalSearch``); ``draws``:
-    NUTS draws per chain; ``workers``: torch threads of the solver.
+    ``local_restarts`` / ``local_stall``: a collapsed / stalled trust region restarts elsewhere
+    (``LocalSearch``); ``draws``: NUTS draws per chain; ``workers``: torch threads of the solver.
     """
     data = load_cuzr()
     pe0, pe_final = data["pe"].isel(frame=0).values, data["pe"].isel(frame=-1).values
@@ -66,14 +65,14 @@ def build(
     torch.set_num_threads(1)  # simulate() runs its own `workers` threads
     pe0_mean = float(pe0.mean())
     derived = {}
-    posterior_kw = {"seed": seed, "draws": draws, "refine_rounds": refine_rounds}
-    posterior = PosteriorOptions(**posterior_kw)
+    refine = Refinement(rounds=refine_rounds)
+    posterior = PosteriorOptions(seed=seed, sampling=Sampling(draws=draws), refine=refine)
     if search == "chi0":
         derived["u0"] = lambda p: pe0_mean - p["chi0"] / (p["beta"] * T_Z)
         others = {"c0": C0.bounds, "s_y": S_Y.bounds}
         box = {"beta_bounds": BETA.bounds, "u0_bounds": U0.bounds, "others": others}
         reparam = mean_chi_reparametrization(pe0_mean=pe0_mean, t_z=T_Z, **box)
-        posterior = PosteriorOptions(**posterior_kw, reparam=reparam)
+        posterior = posterior.replace(reparam=reparam)
 
     def forward(p):
         p = {k: v for k, v in p.items() if k != "chi0"}  # simulate takes u0 (derived from it)
@@ -110,6 +109,7 @@ def build(
                     fail_tol=2,
                     quadratic=local_quadratic,
                     restarts=local_restarts,
+                    stall=local_stall,
                 ),
                 polish=count_or_share(polish, name="polish"),
                 polish_fd_step=(2e-3, 2e-4, 2e-3, 2e-3),  # 10x smaller along the steep chi0

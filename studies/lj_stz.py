@@ -18,7 +18,7 @@ import torch
 
 from bayescal.datasets import load_lj2d, shear_modulus
 from bayescal.discrepancy import Discrepancy, FieldTerm, StressTerm
-from bayescal.infer import PosteriorOptions
+from bayescal.infer import PosteriorOptions, Sampling
 from bayescal.optimize import EGOOptions
 from bayescal.study import Parameter, RunSettings, Study
 from models import stz
@@ -112,7 +112,7 @@ def build(
             seeds=seeds_per_realization * ref.sizes["realization"],
             budget=budget,
             ego=EGOOptions(n_init=n_init, batch_size=4, log_y=True),
-            posterior=PosteriorOptions(seed=seed, draws=draws, pooling=pooling),
+            posterior=PosteriorOptions(seed=seed, sampling=Sampling(draws=draws), pooling=pooling),
         ),
         description=f"STZ vs {ref.sizes['realization']} MD realizations of a 2D LJ glass.",
     )

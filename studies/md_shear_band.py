@@ -20,7 +20,7 @@ import numpy as np
 
 from bayescal.coarse.alignment import stack_realizations
 from bayescal.discrepancy import Discrepancy, FieldTerm, StressTerm, nearest_points
-from bayescal.infer import PosteriorOptions
+from bayescal.infer import PosteriorOptions, Sampling
 from bayescal.md.cache import cached_references
 from bayescal.md.glass import GlassOptions
 from bayescal.md.reference import default_coarse_options
@@ -89,21 +89,21 @@ def build(
             out[name].attrs["units"] = units
         return out
 
-    parameters = (
-        Parameter(name="tau_peak", lower=0.25 * top, upper=1.5 * top, units=UNITS),
-        Parameter(name="tau_flow", lower=0.1 * top, upper=1.5 * top, units=UNITS),
-        Parameter(name="y0", lower=0.0, upper=box, units="sigma"),
-        Parameter(name="width", lower=0.5 * box / grid, upper=box / 2.0, units="sigma"),
-    )
     targets = [s for s in (0.15, 0.225, 0.3, 0.375, 0.45) if s <= max_strain + 1e-9]
     snaps = tuple(dict.fromkeys(float(strain[i]) for i in nearest_points(strain, targets)))
     peak = tuple(int(np.abs(strain - s).argmin()) for s in (0.03, 0.12))
     field = FieldTerm(strains=snaps or (float(strain[-1]),), ranks=(1,) * max(len(snaps), 1))
     stress = StressTerm(peak_frames=(peak[0], peak[1] + 1), peak_weight=2.0, normalise="count")
     weights = {"field_weights": (field_weight,), "stress_weight": stress_weight}
+    nuts = Sampling(draws=draws, tune=tune, chains=chains)
     return Study(
         name="md_shear_band",
-        parameters=parameters,
+        parameters=(
+            Parameter(name="tau_peak", lower=0.25 * top, upper=1.5 * top, units=UNITS),
+            Parameter(name="tau_flow", lower=0.1 * top, upper=1.5 * top, units=UNITS),
+            Parameter(name="y0", lower=0.0, upper=box, units="sigma"),
+            Parameter(name="width", lower=0.5 * box / grid, upper=box / 2.0, units="sigma"),
+        ),
         forward=forward,
         reference=reference,
         discrepancy=Discrepancy(fields=(field,), stress=stress, **weights),
@@ -114,7 +114,7 @@ def build(
             seeds=seeds,
             budget=budget,
             ego=EGOOptions(n_init=n_init),
-            posterior=PosteriorOptions(draws=draws, tune=tune, chains=chains, seed=seed),
+            posterior=PosteriorOptions(sampling=nuts, seed=seed),
         ),
         description=f"Shear-band model vs {realizations} 2D LJ glass MD realization(s) ({method}).",
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import xarray as xr
 
 from bayescal.discrepancy import Discrepancy, FieldTerm
-from bayescal.infer import PosteriorOptions
+from bayescal.infer import PosteriorOptions, Sampling
 from bayescal.optimize import EGOOptions
 from bayescal.study import Parameter, RunSettings, Study
 from models.toy import shear_band
@@ -70,7 +70,7 @@ def build(
             seeds=seeds,
             budget=budget,
             ego=EGOOptions(n_init=10),
-            posterior=PosteriorOptions(draws=draws, tune=tune, seed=seed),
+            posterior=PosteriorOptions(sampling=Sampling(draws=draws, tune=tune), seed=seed),
         ),
         description="Twin experiment on the analytic shear-band toy model.",
     )

@@ -20,15 +20,16 @@ from bayescal.infer.sample import SeedPlan, seed_plan
 
 
 def fake_sample(model, options: PosteriorOptions, *, seeds: SeedPlan | None = None, initvals=None):
-    """Prior draws shaped as ``options.chains`` x ``options.draws`` posterior draws.
+    """Prior draws shaped as ``sampling.chains`` x ``sampling.draws`` posterior draws.
 
     ``initvals`` (where real chains would start) is accepted and unused.
     """
     import pymc as pm
 
     plan = seeds if seeds is not None else seed_plan(options.seed)
+    chains, per_chain = options.sampling.chains, options.sampling.draws
     names = [v.name for v in model.free_RVs + model.deterministics]
-    n = options.chains * options.draws
+    n = chains * per_chain
     with model:
         prior = pm.sample_prior_predictive(
             draws=n,
@@ -39,12 +40,12 @@ def fake_sample(model, options: PosteriorOptions, *, seeds: SeedPlan | None = No
     draws = prior.isel(chain=0, drop=True).rename(draw="flat")
     post = (
         draws.assign_coords(flat=np.arange(n))
-        .coarsen(flat=options.draws)
+        .coarsen(flat=per_chain)
         .construct(flat=("chain", "draw"))
     )
-    post = post.assign_coords(chain=np.arange(options.chains), draw=np.arange(options.draws))
+    post = post.assign_coords(chain=np.arange(chains), draw=np.arange(per_chain))
     post.attrs["nuts_sampler"] = "fake"
-    stats = {"diverging": np.zeros((options.chains, options.draws), dtype=bool)}
+    stats = {"diverging": np.zeros((chains, per_chain), dtype=bool)}
     return az.InferenceData(posterior=post, sample_stats=az.dict_to_dataset(stats))
 
 

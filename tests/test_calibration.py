@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import bayescal
-from bayescal.infer import PosteriorOptions
+from bayescal.infer import PosteriorOptions, Sampling
 from bayescal.study import load_study
 
 TOY = Path(__file__).parents[1] / "studies" / "toy_shear_band.py"
@@ -20,7 +20,7 @@ def study():
 
 def test_calibrate_in_memory_touches_no_disk(study, tmp_path, monkeypatch, fake_nuts):
     monkeypatch.chdir(tmp_path)
-    options = PosteriorOptions(draws=40, tune=40, seed=1)
+    options = PosteriorOptions(sampling=Sampling(draws=40, tune=40), seed=1)
     result = bayescal.calibrate(study, budget=6, seeds=2, options=options)
     assert isinstance(result.posterior, az.InferenceData)
     assert result.posterior["posterior"].sizes["draw"] == 40
@@ -40,6 +40,6 @@ def test_calibrate_to_a_directory_matches_the_search_alone(study, tmp_path, fake
     assert in_memory.posterior is None and not in_memory.converged
     with pytest.raises(ValueError, match="no posterior"):
         in_memory.summary()
-    options = PosteriorOptions(draws=20, tune=20, seed=1)
+    options = PosteriorOptions(sampling=Sampling(draws=20, tune=20), seed=1)
     sampled = bayescal.posterior(study, on_disk.evaluations, out=tmp_path, options=options)
     assert (tmp_path / "posterior.nc").exists() and sampled.diagnostics is not None

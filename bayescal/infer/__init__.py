@@ -8,13 +8,16 @@
 from bayescal.infer.diagnostics import Diagnostics, diagnose, parameter_var_names
 from bayescal.infer.model import CalibrationData, build_model, prepare
 from bayescal.infer.options import (
+    Convergence,
     FloorLikelihood,
     Likelihood,
     Pooling,
     PosteriorOptions,
     PriorSpec,
+    Refinement,
     Reparametrization,
     SampledCoordinates,
+    Sampling,
 )
 from bayescal.infer.output import (
     constant_data,
@@ -28,16 +31,19 @@ from bayescal.infer.sample import SeedPlan, posterior, sample, seed_plan
 __all__ = [
     # model
     "CalibrationData",
+    # options
+    "Convergence",
     # diagnostics
     "Diagnostics",
-    # options
     "FloorLikelihood",
     "Likelihood",
     "Pooling",
     "PosteriorOptions",
     "PriorSpec",
+    "Refinement",
     "Reparametrization",
     "SampledCoordinates",
+    "Sampling",
     # sampling
     "SeedPlan",
     "build_model",

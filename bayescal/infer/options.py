@@ -15,15 +15,18 @@ from bayescal.emulate import Transform
 from bayescal.errors import InputDataError, OnFail
 
 __all__ = [
+    "Convergence",
     "FloorLikelihood",
     "Likelihood",
     "OnFail",
     "Pooling",
     "PosteriorOptions",
     "PriorSpec",
+    "Refinement",
     "Reparametrization",
     "SampledCoordinates",
     "Sampler",
+    "Sampling",
 ]
 
 Likelihood = Literal["residual", "floor", "gibbs"]
@@ -241,6 +244,149 @@ class FloorLikelihood:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Sampling:
+    """How NUTS samples the posterior, and how many prior draws are stored with it.
+
+    Attributes
+    ----------
+    sampler : {"auto", "nutpie", "pymc"}
+        NUTS implementation. ``"nutpie"``: nutpie (Rust, numba-compiled log density) with its
+        low-rank modified mass matrix, which adapts to correlated valleys of the emulated
+        discrepancy. ``"pymc"``: PyMC's own NUTS (diagonal mass matrix). ``"auto"``
+        (default): nutpie when it is installed, else PyMC (``benchmarks/posterior_sampler.py``
+        compares them).
+    draws, tune, chains : int
+        NUTS draws and tuning steps per chain, and the number of chains.
+    cores : int or None
+        Processes for the chains; None means ``min(chains, 2)``.
+    target_accept : float or None
+        NUTS target acceptance rate in (0, 1); None means 0.99 for ``pooling="partial"`` (the
+        hierarchical geometry gave 2 divergences in 4000 draws at 0.95 on the test problem)
+        and 0.9 otherwise (:attr:`PosteriorOptions.accept`).
+    prior_draws : int
+        Prior (predictive) draws stored in the ``prior`` group; 0 skips them.
+    progressbar : bool
+        Show PyMC's progress bar.
+    """
+
+    sampler: Sampler = "auto"
+    draws: int = 1000
+    tune: int = 1000
+    chains: int = 4
+    cores: int | None = None
+    target_accept: float | None = None
+    prior_draws: int = 500
+    progressbar: bool = False
+
+    def __post_init__(self) -> None:
+        valid = ("auto", "nutpie", "pymc")
+        if self.sampler not in valid:
+            raise InputDataError(f"sampling.sampler must be one of {valid}; got {self.sampler!r}.")
+        for key in ("draws", "tune", "chains"):
+            if int(getattr(self, key)) < 1:
+                raise InputDataError(
+                    f"sampling.{key} must be a positive int; got {getattr(self, key)!r}."
+                )
+        if self.cores is not None and self.cores < 1:
+            raise InputDataError(f"sampling.cores must be None or >= 1; got {self.cores!r}.")
+        if self.target_accept is not None and not 0 < self.target_accept < 1:
+            raise InputDataError(
+                f"sampling.target_accept must be in (0, 1); got {self.target_accept!r}."
+            )
+        if self.prior_draws < 0:
+            raise InputDataError(f"sampling.prior_draws must be >= 0; got {self.prior_draws!r}.")
+
+    @property
+    def nuts_sampler(self) -> Literal["nutpie", "pymc"]:
+        """The NUTS implementation used: ``sampler``, with ``"auto"`` resolved.
+
+        Raises
+        ------
+        InputDataError
+            ``sampler="nutpie"`` when nutpie is not installed.
+        """
+        if self.sampler == "pymc":
+            return "pymc"
+        available = importlib.util.find_spec("nutpie") is not None
+        if self.sampler == "nutpie" and not available:
+            raise InputDataError(
+                "sampler='nutpie' but nutpie is not installed (pip install nutpie); "
+                "use sampler='pymc' or 'auto'."
+            )
+        return "nutpie" if available else "pymc"
+
+    @property
+    def n_cores(self) -> int:
+        """Processes used for sampling."""
+        return self.cores if self.cores is not None else min(self.chains, 2)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Refinement:
+    """Emulator refinement before the final posterior (:mod:`bayescal.study.refine`).
+
+    Only the study's posterior step runs it, as it needs the forward model: each round samples
+    a short posterior, runs the forward model at ``points`` draws per emulator and adds them
+    to its training set.
+
+    Attributes
+    ----------
+    rounds : int
+        Refinement rounds; 0 (default) samples on the EGO evaluations alone.
+    points : int
+        Forward runs per emulator and round.
+    """
+
+    rounds: int = 0
+    points: int = 8
+
+    def __post_init__(self) -> None:
+        if int(self.rounds) < 0:
+            raise InputDataError(f"refine.rounds must be >= 0; got {self.rounds!r}.")
+        if int(self.points) < 1:
+            raise InputDataError(f"refine.points must be >= 1; got {self.points!r}.")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Convergence:
+    """Thresholds of the convergence diagnostics (:func:`bayescal.infer.diagnose`).
+
+    Attributes
+    ----------
+    rhat_max : float
+        Every parameter's rank-normalised R-hat must be below this.
+    ess_min : float
+        Every parameter's bulk effective sample size must be above this (draws).
+    on_fail : {"warn", "raise", "ignore"}
+        What :func:`bayescal.infer.posterior` does when the diagnostics fail.
+    """
+
+    rhat_max: float = 1.01
+    ess_min: float = 400.0
+    on_fail: OnFail = "warn"
+
+    def __post_init__(self) -> None:
+        valid = ("warn", "raise", "ignore")
+        if self.on_fail not in valid:
+            raise InputDataError(
+                f"convergence.on_fail must be one of {valid}; got {self.on_fail!r}."
+            )
+        if not float(self.rhat_max) > 0:
+            raise InputDataError(f"convergence.rhat_max must be > 0; got {self.rhat_max!r}.")
+        if not float(self.ess_min) >= 0:
+            raise InputDataError(f"convergence.ess_min must be >= 0; got {self.ess_min!r}.")
+
+
+#: The nested option groups of :class:`PosteriorOptions` and their classes.
+_GROUPS: dict[str, type] = {
+    "floor": FloorLikelihood,
+    "sampling": Sampling,
+    "refine": Refinement,
+    "convergence": Convergence,
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PosteriorOptions:
     """How the posterior over the calibrated parameters is built and sampled.
 
@@ -279,36 +425,17 @@ class PosteriorOptions:
         Per-parameter priors; missing names are uniform on the study bounds.
     reparam : Reparametrization or None
         Sample other parameters than the searched ones (see :class:`Reparametrization`).
-    refine_rounds, refine_points : int
-        Emulator refinement before the final posterior (:mod:`bayescal.study.refine`; only the
-        study's posterior step runs it, as it needs the forward model): rounds of "short
-        posterior, forward runs at ``refine_points`` draws per emulator, add them to its
-        training set". 0 rounds (default) samples on the EGO evaluations alone.
-    sampler : {"auto", "nutpie", "pymc"}
-        NUTS implementation. ``"nutpie"``: nutpie (Rust, numba-compiled log density) with its
-        low-rank modified mass matrix, which adapts to correlated valleys of the emulated
-        discrepancy. ``"pymc"``: PyMC's own NUTS (diagonal mass matrix). ``"auto"``
-        (default): nutpie when it is installed, else PyMC (``benchmarks/posterior_sampler.py``
-        compares them).
-    draws, tune, chains : int
-        NUTS draws and tuning steps per chain, and the number of chains.
-    cores : int or None
-        Processes for the chains; None means ``min(chains, 2)``.
-    target_accept : float or None
-        NUTS target acceptance rate in (0, 1); None means 0.99 for ``pooling="partial"`` (the
-        hierarchical geometry gave 2 divergences in 4000 draws at 0.95 on the test problem)
-        and 0.9 otherwise.
+    refine : Refinement
+        Emulator refinement at posterior draws before the final posterior (none by default).
+    sampling : Sampling
+        NUTS implementation, draws, tuning, chains, cores, target acceptance, prior draws,
+        progress bar.
     seed : int or None
-        Root seed; emulator fits, chains and prior draws get children of
-        ``np.random.SeedSequence(seed)``. None draws fresh entropy (recorded in the output).
-    prior_draws : int
-        Prior (predictive) draws stored in the ``prior`` group; 0 skips them.
-    progressbar : bool
-        Show PyMC's progress bar.
-    rhat_max, ess_min : float
-        Convergence thresholds of :func:`bayescal.infer.diagnose`.
-    on_fail : {"warn", "raise", "ignore"}
-        What :func:`bayescal.infer.posterior` does when diagnostics fail.
+        Root seed of the whole step; emulator fits, chains, prior draws (and the refinement
+        rounds) get children of ``np.random.SeedSequence(seed)``. None draws fresh entropy
+        (recorded in the output).
+    convergence : Convergence
+        Thresholds of the convergence diagnostics and what a failure does.
     """
 
     pooling: Pooling = "partial"
@@ -317,73 +444,42 @@ class PosteriorOptions:
     spread_scale: float = 0.5
     priors: Mapping[str, PriorSpec] = field(default_factory=dict)
     reparam: Reparametrization | None = None
-    refine_rounds: int = 0
-    refine_points: int = 8
-    sampler: Sampler = "auto"
-    draws: int = 1000
-    tune: int = 1000
-    chains: int = 4
-    cores: int | None = None
-    target_accept: float | None = None
+    refine: Refinement = field(default_factory=Refinement)
+    sampling: Sampling = field(default_factory=Sampling)
     seed: int | None = 0
-    prior_draws: int = 500
-    progressbar: bool = False
-    rhat_max: float = 1.01
-    ess_min: float = 400.0
-    on_fail: OnFail = "warn"
+    convergence: Convergence = field(default_factory=Convergence)
 
     def __post_init__(self) -> None:
         choices = {
             "pooling": ("partial", "complete", "none"),
             "likelihood": ("residual", "floor", "gibbs"),
-            "on_fail": ("warn", "raise", "ignore"),
-            "sampler": ("auto", "nutpie", "pymc"),
         }
         for key, valid in choices.items():
             if getattr(self, key) not in valid:
                 raise InputDataError(f"{key} must be one of {valid}; got {getattr(self, key)!r}.")
-        for key in ("spread_scale", "rhat_max"):
-            if not float(getattr(self, key)) > 0:
-                raise InputDataError(f"{key} must be > 0; got {getattr(self, key)!r}.")
-        if not isinstance(self.floor, FloorLikelihood):
-            raise InputDataError(f"floor must be a FloorLikelihood; got {self.floor!r}.")
-        for key in ("draws", "tune", "chains"):
-            if int(getattr(self, key)) < 1:
-                raise InputDataError(f"{key} must be a positive int; got {getattr(self, key)!r}.")
-        if int(self.refine_rounds) < 0 or int(self.refine_points) < 1:
-            raise InputDataError(
-                f"refine_rounds must be >= 0 and refine_points >= 1; got {self.refine_rounds!r} "
-                f"and {self.refine_points!r}."
-            )
-        if self.cores is not None and self.cores < 1:
-            raise InputDataError(f"cores must be None or >= 1; got {self.cores!r}.")
-        if self.target_accept is not None and not 0 < self.target_accept < 1:
-            raise InputDataError(f"target_accept must be in (0, 1); got {self.target_accept!r}.")
-        if self.prior_draws < 0:
-            raise InputDataError(f"prior_draws must be >= 0; got {self.prior_draws!r}.")
+        if not float(self.spread_scale) > 0:
+            raise InputDataError(f"spread_scale must be > 0; got {self.spread_scale!r}.")
+        for key, kind in _GROUPS.items():
+            if not isinstance(getattr(self, key), kind):
+                raise InputDataError(
+                    f"{key} must be a {kind.__name__}; got {getattr(self, key)!r}."
+                )
         for name, spec in self.priors.items():
             _check_prior(name, spec)
         if self.reparam is not None and not isinstance(self.reparam, Reparametrization):
             raise InputDataError(f"reparam must be a Reparametrization; got {self.reparam!r}.")
 
-    @property
-    def nuts_sampler(self) -> Literal["nutpie", "pymc"]:
-        """The NUTS implementation used: ``sampler``, with ``"auto"`` resolved.
+    def replace(self, **changes: Any) -> PosteriorOptions:
+        """A copy with ``changes``; a mapping for a nested group changes only those of its fields.
 
-        Raises
-        ------
-        InputDataError
-            ``sampler="nutpie"`` when nutpie is not installed.
+        ``options.replace(seed=1, sampling={"draws": 200})`` keeps the other sampling settings,
+        where :func:`dataclasses.replace` would need the whole :class:`Sampling`. A group given
+        as its class (``sampling=Sampling(...)``) replaces it whole.
         """
-        if self.sampler == "pymc":
-            return "pymc"
-        available = importlib.util.find_spec("nutpie") is not None
-        if self.sampler == "nutpie" and not available:
-            raise InputDataError(
-                "sampler='nutpie' but nutpie is not installed (pip install nutpie); "
-                "use sampler='pymc' or 'auto'."
-            )
-        return "nutpie" if available else "pymc"
+        for key in _GROUPS.keys() & changes.keys():
+            if isinstance(changes[key], Mapping):
+                changes[key] = dataclasses.replace(getattr(self, key), **changes[key])
+        return dataclasses.replace(self, **changes)
 
     @property
     def cap(self) -> float | None:
@@ -391,21 +487,16 @@ class PosteriorOptions:
         return self.floor.emulator_cap if self.likelihood == "floor" else None
 
     @property
-    def n_cores(self) -> int:
-        """Processes used for sampling."""
-        return self.cores if self.cores is not None else min(self.chains, 2)
-
-    @property
     def accept(self) -> float:
-        """Target acceptance rate used for sampling."""
-        if self.target_accept is not None:
-            return self.target_accept
+        """Target acceptance rate used for sampling (``sampling.target_accept`` resolved)."""
+        if self.sampling.target_accept is not None:
+            return self.sampling.target_accept
         return 0.99 if self.pooling == "partial" else 0.9
 
     def to_json(self) -> str:
         """JSON text of the options (callable priors by their ``repr``), for output attrs."""
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        out["floor"] = dataclasses.asdict(self.floor)
+        out |= {key: dataclasses.asdict(getattr(self, key)) for key in _GROUPS}
         if self.reparam is not None:
             r = self.reparam
             out["reparam"] = {"names": r.names, "lower": r.lower, "upper": r.upper}

@@ -78,11 +78,11 @@ def seed_plan(seed: int | None) -> SeedPlan:
 
 def _backend_kwargs(options: PosteriorOptions) -> dict:
     """Extra ``pm.sample`` arguments selecting the NUTS implementation."""
-    if options.nuts_sampler == "pymc":
+    if options.sampling.nuts_sampler == "pymc":
         return {}
     # nutpie ignores pm.sample's `cores`; the low-rank mass matrix follows the emulators'
-    # correlated valleys (see PosteriorOptions.sampler)
-    nutpie_kwargs = {"cores": options.n_cores, "low_rank_modified_mass_matrix": True}
+    # correlated valleys (see Sampling.sampler)
+    nutpie_kwargs = {"cores": options.sampling.n_cores, "low_rank_modified_mass_matrix": True}
     return {"nuts_sampler": "nutpie", "nuts_sampler_kwargs": nutpie_kwargs}
 
 
@@ -100,8 +100,8 @@ def sample(
     model : pymc.Model
         Typically from :func:`bayescal.infer.build_model`.
     options : PosteriorOptions
-        Uses ``sampler``, ``draws``, ``tune``, ``chains``, ``cores``, ``target_accept``,
-        ``prior_draws``, ``progressbar`` and ``seed`` (when ``seeds`` is None).
+        Uses ``sampling`` (with :attr:`PosteriorOptions.accept`) and ``seed`` (when ``seeds``
+        is None).
     seeds : SeedPlan or None
         Precomputed seeds (``posterior`` passes its own so that emulators and chains agree).
     initvals : dict or None
@@ -113,26 +113,27 @@ def sample(
     -------
     arviz.InferenceData
         ``posterior``, ``sample_stats`` (and ``observed_data`` for the floor likelihood), plus
-        ``prior`` / ``prior_predictive`` when ``prior_draws > 0``.
+        ``prior`` / ``prior_predictive`` when ``sampling.prior_draws > 0``.
     """
     import pymc as pm
 
     plan = seeds if seeds is not None else seed_plan(options.seed)
+    sampling = options.sampling
     with model, warnings.catch_warnings():
         # PyMC's own notes on potentials in prior predictive draws are expected here.
         warnings.filterwarnings("ignore", message=".*Potential.*", category=UserWarning)
         idata: az.InferenceData
-        if initvals is not None and options.nuts_sampler == "nutpie":
+        if initvals is not None and sampling.nuts_sampler == "nutpie":
             idata = _nutpie_from(model, options, plan, initvals)
         else:
             idata = pm.sample(
-                draws=options.draws,
-                tune=options.tune,
-                chains=options.chains,
-                cores=options.n_cores,
+                draws=sampling.draws,
+                tune=sampling.tune,
+                chains=sampling.chains,
+                cores=sampling.n_cores,
                 target_accept=options.accept,
                 random_seed=plan.sampler,
-                progressbar=options.progressbar,
+                progressbar=sampling.progressbar,
                 compute_convergence_checks=False,
                 return_inferencedata=True,
                 **({} if initvals is None else {"initvals": initvals, "init": "adapt_diag"}),
@@ -143,12 +144,12 @@ def sample(
         unconstrained = [v for v in post.data_vars if str(v).endswith("__")]
         # by attribute: item assignment would list the group twice in ArviZ 0.2x
         idata.posterior = post.drop_vars(unconstrained)  # type: ignore[attr-defined]
-        idata["posterior"].attrs["nuts_sampler"] = options.nuts_sampler
-        if options.prior_draws:
+        idata["posterior"].attrs["nuts_sampler"] = sampling.nuts_sampler
+        if sampling.prior_draws:
             # numba, as nutpie's log density: no C compilation (about 15 s on a fresh machine)
             idata.extend(
                 pm.sample_prior_predictive(
-                    draws=options.prior_draws,
+                    draws=sampling.prior_draws,
                     random_seed=plan.prior,
                     compile_kwargs={"mode": "NUMBA"},
                 )
@@ -162,17 +163,18 @@ def _nutpie_from(
     """NUTS of nutpie from given initial values (``pm.sample`` does not pass them to nutpie)."""
     import nutpie
 
+    sampling = options.sampling
     jitter = {rv for rv in model.free_RVs if rv.name not in initvals}
     compiled = nutpie.compile_pymc_model(model, initial_points=initvals, jitter_rvs=jitter)
     return nutpie.sample(
         compiled,
-        draws=options.draws,
-        tune=options.tune,
-        chains=options.chains,
+        draws=sampling.draws,
+        tune=sampling.tune,
+        chains=sampling.chains,
         target_accept=options.accept,
         seed=plan.sampler,
-        progress_bar=options.progressbar,
-        cores=options.n_cores,
+        progress_bar=sampling.progressbar,
+        cores=sampling.n_cores,
         low_rank_modified_mass_matrix=True,
     )
 
@@ -217,12 +219,13 @@ def posterior(
     Warns
     -----
     ConvergenceWarning
-        When R-hat, bulk ESS or divergences miss their thresholds (``on_fail="warn"``).
+        When R-hat, bulk ESS or divergences miss their thresholds
+        (``convergence.on_fail="warn"``).
 
     Raises
     ------
     ConvergenceWarning
-        As an error, with ``on_fail="raise"``.
+        As an error, with ``convergence.on_fail="raise"``.
     InputDataError
         Residual likelihood without ``discrepancy`` and ``reference``.
     """
@@ -250,7 +253,8 @@ def posterior(
         excluded = [int(k) for k in data.excluded_seeds]
     if options.reparam is not None:
         idata["posterior"].attrs["sampled_names"] = list(options.reparam.names)
-    diag = diagnose(idata, rhat_max=options.rhat_max, ess_min=options.ess_min)
+    conv = options.convergence
+    diag = diagnose(idata, rhat_max=conv.rhat_max, ess_min=conv.ess_min)
     attrs = {
         **provenance(evaluations),
         "param_names": names,
@@ -277,9 +281,9 @@ def posterior(
         diag.max_rhat,
         diag.min_ess_bulk,
     )
-    if not diag.passed and options.on_fail != "ignore":
+    if not diag.passed and conv.on_fail != "ignore":
         msg = "posterior diagnostics failed: " + "; ".join(diag.failures)
-        if options.on_fail == "raise":
+        if conv.on_fail == "raise":
             raise ConvergenceWarning(msg)
         warnings.warn(msg, ConvergenceWarning, stacklevel=2)
     return idata

@@ -14,7 +14,6 @@ defaults of :class:`~bayescal.infer.PosteriorOptions`), and writes
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import logging
@@ -105,8 +104,10 @@ def posterior_options(
     )
     priors = {p.name: p.prior for p in study.parameters if p.prior is not None}
     priors |= dict(base.priors)
-    options = dataclasses.replace(base, priors=priors, progressbar=progressbar, on_fail="ignore")
-    return options if seed is None else dataclasses.replace(options, seed=seed)
+    options = base.replace(
+        priors=priors, sampling={"progressbar": progressbar}, convergence={"on_fail": "ignore"}
+    )
+    return options if seed is None else options.replace(seed=seed)
 
 
 def run_posterior(
@@ -177,8 +178,8 @@ def _run_posterior(
         diag,
         out,
         predictive_draws=predictive_draws,
-        rhat_max=opts.rhat_max,
-        ess_min=opts.ess_min,
+        rhat_max=opts.convergence.rhat_max,
+        ess_min=opts.convergence.ess_min,
     )
     return PosteriorResult(
         idata=idata,
@@ -193,7 +194,7 @@ def _run_posterior(
 def sample_posterior(
     study: Study, evaluations: xr.Dataset, out: Path | None, options: PosteriorOptions
 ) -> tuple[xr.Dataset, az.InferenceData, Diagnostics]:
-    """Refine the emulators (``options.refine_rounds``), sample the posterior and diagnose it.
+    """Refine the emulators (``options.refine.rounds``), sample the posterior and diagnose it.
 
     Parameters
     ----------
@@ -218,15 +219,15 @@ def sample_posterior(
     from bayescal.study.refine import combined_evaluations, refine_emulators
 
     checks: list[EmulatorCheck] | list[ResidualCheck] = []
-    if options.refine_rounds and study.forward_per_realization:
+    if options.refine.rounds and study.forward_per_realization:
         from bayescal.errors import InputDataError
 
         raise InputDataError(
-            f"refine_rounds={options.refine_rounds}: refinement runs the forward model at "
+            f"refine.rounds={options.refine.rounds}: refinement runs the forward model at "
             "pooled draws, which a forward model that takes `realization` cannot do; set "
-            "refine_rounds=0."
+            "refine.rounds=0."
         )
-    if options.refine_rounds:
+    if options.refine.rounds:
         evaluations, checks = refine_emulators(study, evaluations, out, options)
     else:
         evaluations = combined_evaluations(evaluations, out)
@@ -235,13 +236,14 @@ def sample_posterior(
     # failures are reported through the diagnostics, not as a warning here
     idata = posterior(
         evaluations,
-        options=dataclasses.replace(options, on_fail="ignore"),
+        options=options.replace(convergence={"on_fail": "ignore"}),
         discrepancy=study.discrepancy,
         reference=study.reference,
     )
     if checks:
         idata["posterior"].attrs["emulator_checks"] = [c.line() for c in checks]
-    return evaluations, idata, diagnose(idata, rhat_max=options.rhat_max, ess_min=options.ess_min)
+    conv = options.convergence
+    return evaluations, idata, diagnose(idata, rhat_max=conv.rhat_max, ess_min=conv.ess_min)
 
 
 def _require_outputs(study: Study, evaluations: xr.Dataset, out: Path | None) -> None:

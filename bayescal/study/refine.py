@@ -3,7 +3,7 @@
 EGO's evaluations concentrate where the discrepancy is small, so an emulator trained on them
 alone extrapolates elsewhere; where it is unsure, the emulator-variance term of the likelihood
 lets posterior mass settle in modes the model does not have. Each round here samples a short
-posterior, runs the forward model at ``refine_points`` draws per emulator, and adds them to
+posterior, runs the forward model at ``refine.points`` draws per emulator, and adds them to
 that emulator's training set, before the final posterior is sampled on everything. This is the
 usual sequential design for emulator-based calibration (e.g. Sürer, Plumlee & Wild,
 Technometrics 2024, which selects points by an acquisition function; here the draws themselves
@@ -22,12 +22,11 @@ are held out at that moment): the report's emulator check.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
@@ -54,15 +53,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-class _QuickSampling(TypedDict):
-    draws: int
-    tune: int
-    chains: int
-    prior_draws: int
-
-
-#: Sampler settings of the short posteriors that only pick refinement points.
-_QUICK: _QuickSampling = {"draws": 250, "tune": 500, "chains": 2, "prior_draws": 0}
+#: Sampling settings (:class:`~bayescal.infer.Sampling`) of the short posteriors that pick points.
+_QUICK = {"draws": 250, "tune": 500, "chains": 2, "prior_draws": 0, "progressbar": False}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -212,7 +204,7 @@ def refine_emulators(
     out: str | Path | None,
     options: PosteriorOptions,
 ) -> tuple[xr.Dataset, list[EmulatorCheck] | list[ResidualCheck]]:
-    """Run ``options.refine_rounds`` rounds of refinement; return all evaluations and checks.
+    """Run ``options.refine.rounds`` rounds of refinement; return all evaluations and checks.
 
     Parameters
     ----------
@@ -224,7 +216,7 @@ def refine_emulators(
         The run directory (refinement evaluations go to ``DIR/refinement/``); None keeps them
         in memory.
     options : PosteriorOptions
-        ``refine_rounds``, ``refine_points`` and the posterior settings (sampled briefly).
+        ``refine`` (rounds, points) and the posterior settings (sampled briefly).
 
     Returns
     -------
@@ -237,11 +229,11 @@ def refine_emulators(
         return _refine_residual(study, evaluations, out, options)
     store, done = _refinement_store(study, evaluations, out)
     checks: list[EmulatorCheck] = []
-    quick = dataclasses.replace(options, on_fail="ignore", progressbar=False, **_QUICK)
-    for r in range(done, options.refine_rounds):
+    quick = _quick(options)
+    for r in range(done, options.refine.rounds):
         data = _append(evaluations, store.data)
         round_seed = _round_seed(options, r)
-        idata = posterior(data, options=dataclasses.replace(quick, seed=round_seed))
+        idata = posterior(data, options=quick.replace(seed=round_seed))
         theta, seed, real = _draws(idata, data, options, study.feasible, rng=round_seed)
         if len(theta) == 0:
             logger.warning("refinement round %d: no feasible posterior draw; stopping", r)
@@ -271,17 +263,17 @@ def _refine_residual(
 
     store, done = _refinement_store(study, evaluations, out)
     checks: list[ResidualCheck] = []
-    quick = dataclasses.replace(options, on_fail="ignore", progressbar=False, **_QUICK)
+    quick = _quick(options)
     lower, upper = study.bounds.T
     reference = realizations_of(study.reference)[0]
-    for r in range(done, options.refine_rounds):
+    for r in range(done, options.refine.rounds):
         data = _append(evaluations, store.data)
         round_seed = _round_seed(options, r)
         idata, blocks, _ = residual_posterior(
             data,
             study.discrepancy,
             study.reference,
-            options=dataclasses.replace(quick, seed=round_seed),
+            options=quick.replace(seed=round_seed),
         )
         ratio = emulator_variance_ratio(idata, blocks[0], list(study.names), lower, upper)
         if all(v < STOP_RATIO for v in ratio.values()):
@@ -297,7 +289,7 @@ def _refine_residual(
             )
             break
         gen = np.random.default_rng(round_seed)
-        theta = _feasible_draws(idata, options.refine_points, study.feasible, None, gen)
+        theta = _feasible_draws(idata, options.refine.points, study.feasible, None, gen)
         if len(theta) == 0:
             logger.warning("refinement round %d: no feasible posterior draw; stopping", r)
             break
@@ -335,6 +327,11 @@ def _residual_check(r, idata, blocks, record, study, reference, ratio) -> Residu
     )
 
 
+def _quick(options: PosteriorOptions) -> PosteriorOptions:
+    """The options of a round's short posterior (:data:`_QUICK`, no convergence warning)."""
+    return options.replace(sampling=_QUICK, convergence={"on_fail": "ignore"})
+
+
 def _round_seed(options: PosteriorOptions, r: int) -> int:
     root = np.random.SeedSequence(options.seed if options.seed is not None else 0)
     return int(np.random.default_rng(root.spawn(r + 1)[r]).integers(2**31 - 1))
@@ -348,10 +345,10 @@ def _draws(
     *,
     rng: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``refine_points`` feasible draws per emulator, with the seed and realization of each.
+    """``refine.points`` feasible draws per emulator, with the seed and realization of each.
 
     The posterior does not know the study's constraint, so a draw can violate it; such draws
-    could not be run and are replaced by others (up to 8 x ``refine_points`` are looked at).
+    could not be run and are replaced by others (up to 8 x ``refine.points`` are looked at).
     """
     gen = np.random.default_rng(rng)
     seeds = np.unique(data["seed"].values)
@@ -359,7 +356,7 @@ def _draws(
         int(s): int(data["realization"].values[np.flatnonzero(data["seed"].values == s)[0]])
         for s in seeds
     }
-    k = options.refine_points
+    k = options.refine.points
     if options.pooling == "complete":  # one emulator: its draws, spread over the seed labels
         theta = _feasible_draws(idata, k, feasible, None, gen)
         label = seeds[np.arange(len(theta)) % seeds.size]

@@ -13,7 +13,10 @@ from synthetic_evaluations import LOWER, TRUTH, UPPER, make_evaluations
 
 from bayescal.errors import ConvergenceWarning, InputDataError
 from bayescal.infer import (
+    Convergence,
     PosteriorOptions,
+    Refinement,
+    Sampling,
     diagnose,
     emulators_from_idata,
     posterior,
@@ -25,10 +28,12 @@ from bayescal.infer import (
 D = 2  # beta, u0: small graphs keep compilation and sampling within CI budgets
 # 600 tuning steps: with 300 the adaptation left R-hat at 1.024 on pytensor 2.38 (1.011 with 600)
 FAST = PosteriorOptions(
-    likelihood="floor", draws=300, tune=600, chains=4, cores=1, prior_draws=50, on_fail="ignore"
+    likelihood="floor",
+    sampling=Sampling(draws=300, tune=600, chains=4, cores=1, prior_draws=50),
+    convergence=Convergence(on_fail="ignore"),
 )
 # the fast tier's smoke run: the same model and output, too few draws to judge the sampling
-SMOKE = dataclasses.replace(FAST, draws=60, tune=60, chains=2, prior_draws=20)
+SMOKE = FAST.replace(sampling={"draws": 60, "tune": 60, "chains": 2, "prior_draws": 20})
 
 
 @pytest.fixture(scope="module")
@@ -137,14 +142,17 @@ def test_diagnose_flags_unmixed_chains():
 
 @pytest.mark.slow
 def test_complete_and_no_pooling_and_warning(evaluations):
-    opts = dataclasses.replace(FAST, draws=40, tune=100, chains=2, prior_draws=0, on_fail="warn")
+    opts = FAST.replace(
+        sampling={"draws": 40, "tune": 100, "chains": 2, "prior_draws": 0},
+        convergence={"on_fail": "warn"},
+    )
     with pytest.warns(ConvergenceWarning, match="bulk ESS"):
-        complete = posterior(evaluations, options=dataclasses.replace(opts, pooling="complete"))
+        complete = posterior(evaluations, options=opts.replace(pooling="complete"))
     assert complete.posterior["beta"].dims == ("chain", "draw")
     assert "beta_seed" not in complete.posterior
     assert complete.constant_data.sizes["emulator"] == 1
     none = posterior(
-        evaluations, options=dataclasses.replace(opts, pooling="none", on_fail="ignore")
+        evaluations, options=opts.replace(pooling="none", convergence={"on_fail": "ignore"})
     )
     assert "beta" not in none.posterior
     assert none.posterior["beta_seed"].dims == ("chain", "draw", "seed")
@@ -155,17 +163,45 @@ def test_complete_and_no_pooling_and_warning(evaluations):
     [
         ({"pooling": "some"}, "pooling"),
         ({"likelihood": "normal"}, "likelihood"),
-        ({"target_accept": 1.0}, "target_accept"),
-        ({"draws": 0}, "draws"),
+        ({"spread_scale": 0.0}, "spread_scale must be > 0"),
         ({"priors": {"beta": ("cauchy", 1.0)}}, "prior of 'beta'"),
         ({"priors": {"beta": ("normal", 1.0, -1.0)}}, "sd must be > 0"),
-        ({"sampler": "stan"}, "sampler"),
         ({"floor": {"emulator_cap": 0.1}}, "floor must be a FloorLikelihood"),
+        ({"sampling": {"draws": 10}}, "sampling must be a Sampling"),
+        ({"convergence": None}, "convergence must be a Convergence"),
     ],
 )
 def test_options_validation(kw, match):
     with pytest.raises(InputDataError, match=match):
         PosteriorOptions(**kw)
+
+
+@pytest.mark.parametrize(
+    ("group", "kw", "match"),
+    [
+        (Sampling, {"target_accept": 1.0}, r"sampling\.target_accept must be in \(0, 1\); got 1"),
+        (Sampling, {"draws": 0}, r"sampling\.draws must be a positive int; got 0"),
+        (Sampling, {"sampler": "stan"}, r"sampling\.sampler must be one of .*; got 'stan'"),
+        (Sampling, {"cores": 0}, r"sampling\.cores must be None or >= 1; got 0"),
+        (Sampling, {"prior_draws": -1}, r"sampling\.prior_draws must be >= 0; got -1"),
+        (Convergence, {"rhat_max": 0.0}, r"convergence\.rhat_max must be > 0; got 0\.0"),
+        (Convergence, {"ess_min": -1.0}, r"convergence\.ess_min must be >= 0; got -1\.0"),
+        (Convergence, {"on_fail": "stop"}, r"convergence\.on_fail must be one of .*; got 'stop'"),
+        (Refinement, {"points": 0}, r"refine\.points must be >= 1; got 0"),
+    ],
+)
+def test_option_group_validation(group, kw, match):
+    with pytest.raises(InputDataError, match=match):
+        group(**kw)
+
+
+def test_replace_changes_only_the_given_fields_of_a_group():
+    opts = FAST.replace(seed=3, sampling={"draws": 7}, refine=Refinement(rounds=1))
+    assert opts.sampling == dataclasses.replace(FAST.sampling, draws=7)
+    assert (opts.seed, opts.refine.rounds, opts.convergence) == (3, 1, FAST.convergence)
+    assert FAST.sampling.draws == 300  # the original is unchanged
+    with pytest.raises(TypeError):
+        FAST.replace(sampling={"drawz": 7})
 
 
 @pytest.mark.parametrize(
@@ -201,7 +237,10 @@ def test_prepare_errors(evaluations):
 def test_default_options_meet_targets():
     """DESIGN.md targets on 4 parameters, 3 seeds: R-hat < 1.01, bulk ESS > 400, no divergence."""
     ev = make_evaluations(n_seeds=3, n_per_seed=40, d=4)
-    idata = posterior(ev, options=PosteriorOptions(likelihood="floor", cores=1, on_fail="raise"))
+    opts = PosteriorOptions(
+        likelihood="floor", sampling=Sampling(cores=1), convergence=Convergence(on_fail="raise")
+    )
+    idata = posterior(ev, options=opts)
     diag = diagnose(idata)
     assert diag.passed, diag.failures
     for j, name in enumerate(("beta", "u0", "c0", "s_y")):
@@ -256,14 +295,14 @@ def test_plots_and_table(smoke_idata):
 def test_sampler_choice_and_missing_nutpie(monkeypatch):
     import importlib.util
 
-    assert PosteriorOptions(sampler="pymc").nuts_sampler == "pymc"
+    assert Sampling(sampler="pymc").nuts_sampler == "pymc"
     real = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "nutpie" else real(name, *a)
     )
-    assert PosteriorOptions().nuts_sampler == "pymc"  # "auto" falls back
+    assert Sampling().nuts_sampler == "pymc"  # "auto" falls back
     with pytest.raises(InputDataError, match="nutpie is not installed"):
-        _ = PosteriorOptions(sampler="nutpie").nuts_sampler
+        _ = Sampling(sampler="nutpie").nuts_sampler
 
 
 # PyMC's NUTS compiles the model to C (about 17 s on a fresh machine): slow tier
@@ -271,10 +310,10 @@ def test_sampler_choice_and_missing_nutpie(monkeypatch):
 def test_both_samplers_give_the_same_structure(evaluations, sampler):
     if sampler == "nutpie":
         require_module("nutpie")
-    opts = dataclasses.replace(SMOKE, sampler=sampler, pooling="complete", prior_draws=0)
+    opts = SMOKE.replace(sampling={"sampler": sampler, "prior_draws": 0}, pooling="complete")
     idata = posterior(evaluations, options=opts)
     post = idata.posterior
     assert post.attrs["nuts_sampler"] == sampler
     assert {"beta", "u0", "sigma", "d_mean"} <= set(post.data_vars)
-    assert post["beta"].shape == (opts.chains, opts.draws)
+    assert post["beta"].shape == (opts.sampling.chains, opts.sampling.draws)
     assert "diverging" in idata.sample_stats

@@ -93,12 +93,14 @@ def test_blocks_are_identical(toy):
 def test_posterior_is_unchanged(toy):
     import arviz as az
 
-    from bayescal.infer import PosteriorOptions, posterior
+    from bayescal.infer import Convergence, PosteriorOptions, Sampling, posterior
 
     study, ev, dup = toy
     # convergence is not the question here (2 x 500 draws miss the ESS >= 400 check)
     options = PosteriorOptions(
-        draws=500, tune=500, chains=2, seed=0, prior_draws=0, on_fail="ignore"
+        sampling=Sampling(draws=500, tune=500, chains=2, prior_draws=0),
+        seed=0,
+        convergence=Convergence(on_fail="ignore"),
     )
     kw = {"options": options, "discrepancy": study.discrepancy, "reference": study.reference_for(0)}
     post = {"original": posterior(ev, **kw).posterior, "duplicated": posterior(dup, **kw).posterior}

@@ -16,7 +16,7 @@ import pytest
 import scipy.stats
 import xarray as xr
 
-from bayescal.infer import FloorLikelihood, PosteriorOptions, build_model, prepare, sample
+from bayescal.infer import FloorLikelihood, PosteriorOptions, Sampling, build_model, prepare, sample
 
 LOWER = np.array([-1.0, 0.0])
 UPPER = np.array([2.0, 5.0])
@@ -76,11 +76,7 @@ def run_pipeline(evaluations: xr.Dataset, *, draws: int, seed: int):
         pooling="complete",
         likelihood="gibbs",
         floor=FloorLikelihood(transform="none"),
-        draws=draws,
-        tune=draws,
-        chains=2,
-        cores=1,
-        prior_draws=0,
+        sampling=Sampling(draws=draws, tune=draws, chains=2, cores=1, prior_draws=0),
         seed=seed,
     )
     data = prepare(evaluations, opts, rng=seed)

@@ -28,7 +28,8 @@ def test_readme_runs_the_cuzr_study_with_its_defaults() -> None:
     assert words[:3] == ["studies/cuzr_stz.py", "--out", "runs/cuzr"] and len(words) == 3
     study = load_study(ROOT / "studies" / "cuzr_stz.py")
     assert (study.run.seeds, study.run.budget) == (2, 60)
-    assert study.run.posterior.likelihood == "residual" and study.run.posterior.draws == 2000
+    assert study.run.posterior.likelihood == "residual"
+    assert study.run.posterior.sampling.draws == 2000
     assert study.run.posterior.reparam.sampled is not None
 
 

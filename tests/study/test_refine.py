@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from bayescal.infer import PosteriorOptions
+from bayescal.infer import PosteriorOptions, Refinement, Sampling
 from bayescal.study import calibrate, load_study, run_posterior
 
 TOY = Path(__file__).parents[2] / "studies" / "toy_shear_band.py"
@@ -19,12 +19,9 @@ def refined(tmp_path_factory):
     evaluations = calibrate(study, out, budget=12, seeds=2)
     mtime = (out / "evaluations.nc").stat().st_mtime_ns
     opts = PosteriorOptions(
-        draws=100,
-        tune=100,
-        chains=2,
+        sampling=Sampling(draws=100, tune=100, chains=2),
         seed=0,
-        refine_rounds=2,
-        refine_points=3,
+        refine=Refinement(rounds=2, points=3),
     )
     result = run_posterior(study, evaluations, out, options=opts, predictive_draws=0)
     return study, out, evaluations, mtime, opts, result
@@ -66,7 +63,9 @@ def test_refine_smoke(tmp_path, fake_nuts):
     study = load_study(TOY, n=16)
     evaluations = calibrate(study, tmp_path, budget=12, seeds=2)
     opts = PosteriorOptions(
-        draws=30, tune=30, chains=2, seed=0, refine_rounds=1, refine_points=2, prior_draws=0
+        sampling=Sampling(draws=30, tune=30, chains=2, prior_draws=0),
+        seed=0,
+        refine=Refinement(rounds=1, points=2),
     )
     result = run_posterior(study, evaluations, tmp_path, options=opts, predictive_draws=0)
     with xr.open_dataset(tmp_path / "refinement" / "evaluations.nc", engine="h5netcdf") as ds:
@@ -79,8 +78,12 @@ def test_refine_smoke(tmp_path, fake_nuts):
 def test_refine_options_checked():
     from bayescal.errors import InputDataError
 
-    with pytest.raises(InputDataError, match="refine_rounds must be >= 0"):
-        PosteriorOptions(refine_rounds=-1)
+    with pytest.raises(InputDataError, match=r"refine\.rounds must be >= 0; got -1"):
+        Refinement(rounds=-1)
+    with pytest.raises(InputDataError, match=r"refine\.points must be >= 1; got 0"):
+        Refinement(points=0)
+    with pytest.raises(InputDataError, match="refine must be a Refinement"):
+        PosteriorOptions(refine={"rounds": 1})
 
 
 def test_infeasible_posterior_draws_are_replaced(monkeypatch, caplog):
