@@ -182,7 +182,7 @@ def _sample(
     """The body of :func:`posterior` (``calibrate`` has an argument of that name)."""
     from bayescal.study.posterior_step import posterior_options, run_posterior, sample_posterior
 
-    opts = options if options is not None else posterior_options(study, progressbar=progress)
+    opts = posterior_options(study, options, progressbar=progress)
     if out is not None:
         result = run_posterior(study, evaluations, out, options=opts, progress=progress)
         return Calibration(study, result.evaluations, result.idata, result.diagnostics)

@@ -64,15 +64,14 @@ def build(
         raise ValueError(f"search must be 'u0' or 'chi0'; got {search!r}.")
     torch.set_num_threads(1)  # simulate() runs its own `workers` threads
     pe0_mean = float(pe0.mean())
-    derived = {}
+    derived, reparam = {}, None
     refine = Refinement(rounds=refine_rounds)
     posterior = PosteriorOptions(seed=seed, sampling=Sampling(draws=draws), refine=refine)
-    if search == "chi0":
+    if search == "chi0":  # the prior stays uniform on the paper's (beta, u0, c0, s_y) box
         derived["u0"] = lambda p: pe0_mean - p["chi0"] / (p["beta"] * T_Z)
         others = {"c0": C0.bounds, "s_y": S_Y.bounds}
         box = {"beta_bounds": BETA.bounds, "u0_bounds": U0.bounds, "others": others}
         reparam = mean_chi_reparametrization(pe0_mean=pe0_mean, t_z=T_Z, **box)
-        posterior = posterior.replace(reparam=reparam)
 
     def forward(p):
         p = {k: v for k, v in p.items() if k != "chi0"}  # simulate takes u0 (derived from it)
@@ -84,6 +83,7 @@ def build(
     return Study(
         name="cuzr_stz",
         parameters=(BETA, U0 if search == "u0" else CHI0, C0, S_Y),
+        reparam=reparam,
         forward=forward,
         reference=data,
         discrepancy=Discrepancy(),

@@ -424,7 +424,9 @@ class PosteriorOptions:
     priors : mapping of str to PriorSpec
         Per-parameter priors; missing names are uniform on the study bounds.
     reparam : Reparametrization or None
-        Sample other parameters than the searched ones (see :class:`Reparametrization`).
+        Sample other parameters than the searched ones (see :class:`Reparametrization`). A
+        :class:`~bayescal.study.Study` states them as part of its problem, ``Study.reparam``,
+        which :func:`bayescal.study.posterior_options` puts here.
     refine : Refinement
         Emulator refinement at posterior draws before the final posterior (none by default).
     sampling : Sampling

@@ -2,8 +2,9 @@
 
 ``bayescal run`` calls :func:`run_posterior` after EGO (unless ``--no-posterior``) and
 ``bayescal posterior DIR`` calls it alone on existing evaluations. It takes the priors from each
-:class:`~bayescal.study.Parameter`, the sampler settings from ``Study.run.posterior`` (or the
-defaults of :class:`~bayescal.infer.PosteriorOptions`), and writes
+:class:`~bayescal.study.Parameter` and their coordinates from ``Study.reparam`` (the problem),
+the sampler settings from ``Study.run.posterior`` (or the defaults of
+:class:`~bayescal.infer.PosteriorOptions`), and writes
 
 - ``DIR/posterior.nc``: ArviZ InferenceData (posterior, sample_stats, prior, constant_data with
   the evaluations and the emulators' training sets; provenance and diagnostics in attrs);
@@ -26,6 +27,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 
+from bayescal.errors import StudyDefinitionError
 from bayescal.io import remove_stale_temporaries
 from bayescal.run_lock import RunLock
 from bayescal.study.evaluate import forward_batch
@@ -78,36 +80,62 @@ class PosteriorResult:
 
 
 def posterior_options(
-    study: Study, *, seed: int | None = None, progressbar: bool = False
+    study: Study,
+    options: PosteriorOptions | None = None,
+    *,
+    seed: int | None = None,
+    progressbar: bool = False,
 ) -> PosteriorOptions:
-    """The study's posterior options with its parameters' priors filled in.
+    """The study's posterior options (or the given ones) with the study's prior filled in.
+
+    The one place a study's problem and run settings meet for the posterior: every caller
+    that needs the options a study runs with gets them here, and options a caller passes
+    explicitly get the study's prior here too (so that changing, say, the number of draws
+    cannot drop the prior's coordinates).
 
     Parameters
     ----------
     study : Study
-        ``Study.run.posterior`` (or the defaults) and each ``Parameter.prior``.
+        ``Study.run.posterior`` (or the defaults), each ``Parameter.prior`` and
+        ``Study.reparam`` (the prior's coordinates, as the options' ``reparam``).
+    options : PosteriorOptions or None
+        Explicit options instead of the study's run settings; their ``priors`` override the
+        ``Parameter.prior`` of the same name, and ``progressbar`` leaves their sampling as is.
     seed : int or None
         Root seed; None keeps the options' own (the study seed when those are the defaults).
     progressbar : bool
-        Show PyMC's progress bar.
+        Show PyMC's progress bar (with the study's own options only).
 
     Returns
     -------
     PosteriorOptions
+
+    Raises
+    ------
+    StudyDefinitionError
+        Both ``Study.reparam`` and the options' ``reparam`` are set, to different objects: a
+        study states its prior's coordinates once, on the study.
     """
     from bayescal.infer import PosteriorOptions
 
-    base = (
-        study.run.posterior
-        if study.run.posterior is not None
-        else PosteriorOptions(seed=study.run.seed)
-    )
+    base = options
+    if base is None:
+        run = study.run.posterior
+        base = run if run is not None else PosteriorOptions(seed=study.run.seed)
+        base = base.replace(
+            sampling={"progressbar": progressbar}, convergence={"on_fail": "ignore"}
+        )
+    if study.reparam is not None and base.reparam not in (None, study.reparam):
+        where = "the given options" if options is not None else "Study.run.posterior"
+        raise StudyDefinitionError(
+            f"study {study.name!r} states its prior's coordinates twice, as Study.reparam and "
+            f"in {where} (reparam); set Study.reparam only."
+        )
     priors = {p.name: p.prior for p in study.parameters if p.prior is not None}
     priors |= dict(base.priors)
-    options = base.replace(
-        priors=priors, sampling={"progressbar": progressbar}, convergence={"on_fail": "ignore"}
-    )
-    return options if seed is None else options.replace(seed=seed)
+    reparam = study.reparam if study.reparam is not None else base.reparam
+    filled = base.replace(priors=priors, reparam=reparam)
+    return filled if seed is None else filled.replace(seed=seed)
 
 
 def run_posterior(
@@ -166,7 +194,7 @@ def _run_posterior(
     """The body of :func:`run_posterior`, run while holding the directory's lock."""
     from bayescal.infer import write_posterior
 
-    opts = options if options is not None else posterior_options(study, progressbar=progress)
+    opts = posterior_options(study, options, progressbar=progress)
     start = time.perf_counter()
     evaluations, idata, diag = sample_posterior(study, evaluations, out, opts)
     path = out / "posterior.nc"

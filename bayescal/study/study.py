@@ -1,4 +1,9 @@
-"""The study definition: parameters, forward model, reference data, discrepancy, run settings."""
+"""The study definition: the problem and its run settings.
+
+The problem: parameters, the coordinates of their prior, forward model, reference data,
+discrepancy, constraint. The run settings (:class:`~bayescal.study.RunSettings`) say how hard it
+is worked on.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ import json
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
@@ -20,6 +25,9 @@ from bayescal.discrepancy import Discrepancy
 from bayescal.errors import InputDataWarning, StudyDefinitionError
 from bayescal.study.parameter import Parameter
 from bayescal.study.settings import RunSettings
+
+if TYPE_CHECKING:
+    from bayescal.infer.options import Reparametrization
 
 __all__ = ["REALIZATION", "ForwardModel", "Study"]
 
@@ -42,6 +50,14 @@ class Study:
         Short identifier used in outputs.
     parameters : sequence of Parameter
         The calibrated parameters (the search box and default priors).
+    reparam : Reparametrization, optional
+        The coordinates the prior is stated in, when they are not the searched ones: the prior
+        lives on ``reparam.names`` within its bounds (uniform, unless a name has a prior, e.g.
+        the ``Parameter.prior`` of a parameter of that name), NUTS samples these coordinates
+        (or ``reparam.sampled``), and ``reparam.to_search`` maps them to the searched
+        parameters (see :class:`~bayescal.infer.Reparametrization`). None states the prior on
+        ``parameters``. Part of the problem, but not of the :meth:`fingerprint`: the
+        evaluations do not depend on it.
     forward : callable
         Batched forward model, ``forward({name: (n,) array}) -> Dataset`` with a ``sample`` dim.
         It receives the calibrated, fixed and derived values.
@@ -74,6 +90,7 @@ class Study:
 
     name: str
     parameters: tuple[Parameter, ...]
+    reparam: Reparametrization | None = None
     forward: ForwardModel
     reference: xr.Dataset
     discrepancy: Discrepancy = field(default_factory=Discrepancy)
@@ -124,6 +141,14 @@ class Study:
             )
         if self.truth is not None:
             self.check_names(self.truth, what="truth")
+        if self.reparam is not None:
+            from bayescal.infer.options import Reparametrization
+
+            if not isinstance(self.reparam, Reparametrization):
+                raise StudyDefinitionError(
+                    f"Study.reparam must be a bayescal.infer.Reparametrization or None; "
+                    f"got {self.reparam!r}."
+                )
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -235,7 +260,9 @@ class Study:
         :func:`bayescal.io.content_digest`), ``forward`` (the forward model's qualified name and
         its ``version`` attribute where it declares one) and ``discrepancy`` (its settings).
         Run settings (budget, seeds, batch size, workers, EGO and posterior options, the study
-        file's build options as such) are left out: changing them keeps a store resumable.
+        file's build options as such) are left out: changing them keeps a store resumable. So
+        are ``reparam`` (the prior's coordinates) and each ``Parameter.prior``: they change the
+        posterior, not the evaluations.
         """
         from bayescal.io import content_digest
 

@@ -30,12 +30,13 @@ def test_readme_runs_the_cuzr_study_with_its_defaults() -> None:
     assert (study.run.seeds, study.run.budget) == (2, 60)
     assert study.run.posterior.likelihood == "residual"
     assert study.run.posterior.sampling.draws == 2000
-    assert study.run.posterior.reparam.sampled is not None
+    assert study.reparam is not None and study.reparam.sampled is not None
+    assert study.run.posterior.reparam is None  # the prior's coordinates are the problem's
 
 
 def test_cuzr_sampled_coordinates_map_onto_the_paper_box() -> None:
     study = load_study(ROOT / "studies" / "cuzr_stz.py")
-    r = study.run.posterior.reparam
+    r = study.reparam
     coords = r.sampled
     gen = np.random.default_rng(0)
     lo, hi = np.array(r.lower), np.array(r.upper)

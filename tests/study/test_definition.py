@@ -1,4 +1,5 @@
-"""Study and Parameter validation, unit mapping, derived values, constraints, loading."""
+"""Study and Parameter validation, unit mapping, derived values, constraints, prior
+coordinates, loading."""
 
 import textwrap
 
@@ -7,7 +8,15 @@ import pytest
 import xarray as xr
 
 from bayescal.errors import StudyDefinitionError
-from bayescal.study import Parameter, Study, load_study, parse_option
+from bayescal.infer import PosteriorOptions, Reparametrization, Sampling
+from bayescal.study import (
+    Parameter,
+    RunSettings,
+    Study,
+    load_study,
+    parse_option,
+    posterior_options,
+)
 
 
 def tiny_reference():
@@ -84,6 +93,62 @@ def test_fingerprint_changes_with_bounds():
     )
     assert a.fingerprint() != b.fingerprint()
     assert a.fingerprint() == make_study().fingerprint()
+
+
+def reparam():
+    """Prior on (a, c) with the searched b = 2 c - 1."""
+    return Reparametrization(
+        names=("a", "c"),
+        lower=(0.0, 0.0),
+        upper=(2.0, 1.0),
+        to_search=lambda v: {"b": 2 * v["c"] - 1},
+    )
+
+
+def test_reparam_is_not_in_the_fingerprint():
+    r = reparam()
+    study = make_study(reparam=r)
+    assert study.reparam is r
+    assert study.fingerprint_parts() == make_study().fingerprint_parts()
+    assert study.fingerprint() == make_study().fingerprint()
+
+
+def test_reparam_must_be_a_reparametrization():
+    with pytest.raises(StudyDefinitionError, match=r"Study.reparam must be .*got \('a', 'c'\)"):
+        make_study(reparam=("a", "c"))
+
+
+def test_posterior_options_carry_the_study_reparam():
+    r = reparam()
+    run = RunSettings(seed=3, posterior=PosteriorOptions(seed=5, sampling=Sampling(draws=7)))
+    prior = ("normal", 1.0, 0.5)
+    a = Parameter(name="a", lower=0, upper=2, prior=prior)
+    study = make_study(parameters=(a, Parameter(name="b", lower=-1, upper=1)), reparam=r, run=run)
+    options = posterior_options(study)
+    assert options.reparam is r
+    assert (options.seed, options.sampling.draws, dict(options.priors)) == (5, 7, {"a": prior})
+    assert posterior_options(make_study(run=run)).reparam is None
+
+
+def test_explicit_options_keep_the_study_prior():
+    r = reparam()
+    prior = ("normal", 1.0, 0.5)
+    a = Parameter(name="a", lower=0, upper=2, prior=prior)
+    study = make_study(parameters=(a, Parameter(name="b", lower=-1, upper=1)), reparam=r)
+    given = PosteriorOptions(sampling=Sampling(draws=9, progressbar=True))
+    options = posterior_options(study, given, progressbar=False)
+    assert options.reparam is r and dict(options.priors) == {"a": prior}
+    assert (options.sampling.draws, options.sampling.progressbar) == (9, True)
+    with pytest.raises(StudyDefinitionError, match="in the given options"):
+        posterior_options(study, PosteriorOptions(reparam=reparam()))
+
+
+def test_reparam_stated_twice_is_refused():
+    run = RunSettings(posterior=PosteriorOptions(reparam=reparam()))
+    assert posterior_options(make_study(run=run)).reparam is run.posterior.reparam
+    study = make_study(reparam=reparam(), run=run)
+    with pytest.raises(StudyDefinitionError, match=r"'t' states its prior's coordinates twice"):
+        posterior_options(study)
 
 
 @pytest.mark.parametrize(
