@@ -34,6 +34,19 @@ def round_off_copies(theta: np.ndarray) -> np.ndarray:
     return np.array([theta] + [theta * (1.0 + eps) for eps in ROUND_OFF])
 
 
+def axis_moves(study, point: np.ndarray, percent: float) -> tuple[list[str], np.ndarray]:
+    """``point`` moved by -/+``percent`` % of each range along each parameter: labels, (2d, d)."""
+    span = np.array([p.upper - p.lower for p in study.parameters])
+    labels, rows = [], []
+    for i, name in enumerate(study.names):
+        for sign in (-1.0, 1.0):
+            moved = point.copy()
+            moved[i] += sign * percent / 100 * span[i]
+            labels.append(f"{name} {sign * percent:+g} %")
+            rows.append(moved)
+    return labels, np.array(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("study", type=Path, help="study file")
@@ -63,18 +76,16 @@ def main() -> None:
 
 def print_moves(study, point: np.ndarray, percents: list[float]) -> None:
     """Mean and sd of d over round-off copies at ``point`` moved along each parameter."""
-    span = np.array([p.upper - p.lower for p in study.parameters])
-    moves = [(name, sign * pct) for pct in percents for name in study.names for sign in (-1, 1)]
-    centres = [point.copy()]
-    for name, pct in moves:
-        moved = point.copy()
-        moved[study.names.index(name)] += pct / 100 * span[study.names.index(name)]
-        centres.append(moved)
+    labels, centres = ["(none)"], [point]
+    for pct in percents:
+        more_labels, moved = axis_moves(study, point, pct)
+        labels += more_labels
+        centres += list(moved)
     rows = np.concatenate([round_off_copies(c) for c in centres])
     d = evaluate(study, rows)["discrepancy"].values.reshape(len(centres), -1)
     print(f"at {', '.join(f'{v:.5g}' for v in point)}: mean d over {d.shape[1]} copies")
     print(f"{'move':>16}  {'mean d':>7}  {'sd':>7}")
-    for label, ds in zip(["(none)"] + [f"{n} {p:+g} %" for n, p in moves], d, strict=True):
+    for label, ds in zip(labels, d, strict=True):
         print(f"{label:>16}  {ds.mean():>7.4f}  {ds.std(ddof=1):>7.4f}")
 
 

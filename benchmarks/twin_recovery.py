@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
-from round_off import round_off_copies
+from round_off import axis_moves, round_off_copies
 
 from bayescal.study import calibrate, evaluate, load_study
 
@@ -64,17 +64,11 @@ def resolution(study, within: float) -> tuple[float, float]:
     each parameter.
     """
     truth = np.array([study.truth[n] for n in study.names])
-    span = np.array([p.upper - p.lower for p in study.parameters])
-    rows = list(round_off_copies(truth))
-    copies = len(rows)
-    for i in range(truth.size):
-        for sign in (-1.0, 1.0):
-            moved = truth.copy()
-            moved[i] += sign * within / 100 * span[i]
-            rows.append(moved)
-    d = evaluate(study, np.array(rows))["discrepancy"].values
+    copies = round_off_copies(truth)
+    rows = np.concatenate([copies, axis_moves(study, truth, within)[1]])
+    d = evaluate(study, rows)["discrepancy"].values
     # a move that leaves the box or the constraint is not run (NaN): it does not count
-    return float(np.max(d[:copies])), float(np.nanmin(d[copies:]))
+    return float(np.max(d[: len(copies)])), float(np.nanmin(d[len(copies) :]))
 
 
 def cached_resolution(study, within: float, path: Path) -> tuple[float, float]:
