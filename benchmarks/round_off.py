@@ -52,7 +52,7 @@ def main() -> None:
     parser.add_argument("study", type=Path, help="study file")
     parser.add_argument("--at", action="append", required=True, help="comma-separated point")
     parser.add_argument("--set", action="append", default=[], help="build option key=value")
-    parser.add_argument("--moves", type=float, nargs="*", default=[], help="% of each range")
+    parser.add_argument("--moves", type=float, nargs="*", default=[], help="%% of each range")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     study = load_study(args.study, **dict(parse_option(text) for text in args.set))
