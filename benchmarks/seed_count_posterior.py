@@ -4,7 +4,9 @@ EGO seeds are repeats of one search: their evaluations train one emulator set an
 likelihood is not multiplied over them, so more seeds may sharpen the emulators but must not
 narrow the posterior by themselves (issue 22: 8 seeds x 100 against 4 of those seeds, pooled
 94 % HDI widths within a factor 1.25). Samples the posterior of a run's evaluations with all
-seeds and with the first ``--subset`` seeds, and prints the HDIs and the ratio of widths.
+seeds, with the first ``--subset`` seeds and (``--rest``) with the remaining seeds, and prints
+the HDIs and the ratios of widths to all seeds' (with ``--rest``: also whether the two subsets'
+HDIs overlap, i.e. how much the posterior depends on which search trained the emulators).
 
 Run: ``.venv/bin/bayescal run studies/cuzr_stz.py --out runs/cuzr8 --seeds 8 --budget 100
 --no-posterior`` (about 30 minutes on 2 cores), then
@@ -30,6 +32,7 @@ def main() -> None:
     parser.add_argument("run", type=Path, help="run directory with evaluations.nc")
     parser.add_argument("--subset", type=int, default=4, help="seeds in the smaller set")
     parser.add_argument("--nuts-draws", type=int, default=2000, help="NUTS draws per chain")
+    parser.add_argument("--rest", action="store_true", help="also the seeds after the subset")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     study, evaluations = load_run(args.run)
@@ -37,8 +40,11 @@ def main() -> None:
     opts = posterior_options(study, progressbar=False).replace(
         sampling={"draws": args.nuts_draws, "prior_draws": 0}
     )
-    widths = {}
-    for label, chosen in (("all", seeds), (f"first {args.subset}", seeds[: args.subset])):
+    sets = {"all": seeds, f"first {args.subset}": seeds[: args.subset]}
+    if args.rest:
+        sets[f"last {len(seeds) - args.subset}"] = seeds[args.subset :]
+    widths, hdis = {}, {}
+    for label, chosen in sets.items():
         rows = np.flatnonzero(np.isin(evaluations["seed"].values, chosen))
         idata, _, _ = residual_posterior(
             evaluations.isel(eval=rows), study.discrepancy, study.reference, options=opts
@@ -49,10 +55,18 @@ def main() -> None:
         print(
             f"max R-hat {summary['r_hat'].max():.4f}, min bulk ESS {summary['ess_bulk'].min():.0f}"
         )
-        widths[label] = (summary.iloc[:, 3] - summary.iloc[:, 2]).to_numpy()
-    ratio = widths[f"first {args.subset}"] / widths["all"]
-    for name, r in zip(study.names, ratio, strict=True):
-        print(f"{name:>6}: HDI width ratio (first {args.subset} / all) {r:.3f}")
+        hdis[label] = summary.iloc[:, 2:4].to_numpy()
+        widths[label] = hdis[label][:, 1] - hdis[label][:, 0]
+    for label in list(sets)[1:]:
+        ratio = widths[label] / widths["all"]
+        for name, r in zip(study.names, ratio, strict=True):
+            print(f"{name:>6}: HDI width ratio ({label} / all) {r:.3f}")
+    if args.rest:
+        (a, b) = (hdis[label] for label in list(sets)[1:])
+        for name, lo, hi in zip(
+            study.names, np.maximum(a[:, 0], b[:, 0]), np.minimum(a[:, 1], b[:, 1]), strict=True
+        ):
+            print(f"{name:>6}: the two subsets' HDIs {'overlap' if lo <= hi else 'do not overlap'}")
 
 
 if __name__ == "__main__":
