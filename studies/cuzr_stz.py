@@ -30,13 +30,13 @@ CHI0 = Parameter(name="chi0", lower=0.0, upper=11200.0, units="K", description="
 def build(
     budget: int = 60,
     seeds: int = 2,
-    n_init: int = 20,
+    n_init: int = 28,
     steps_per_frame: int = 60,
     chi_min: float = 20.0,
     seed: int = 2021,
     workers: int = 2,
     batch_size: int = 4,
-    local_from: int | float = 24,
+    local_from: int | float = 32,
     search: str = "chi0",
     local_min_radius: float | None = 0.0125,
     local_quadratic: bool = False,
@@ -103,7 +103,7 @@ def build(
                 n_init=n_init,
                 batch_size=batch_size,
                 log_y=True,
-                local=LocalSearch(  # global for 24 evaluations, then a shrinking trust region
+                local=LocalSearch(  # global for 32 evaluations, then a shrinking trust region
                     start=count_or_share(local_from, name="local_from"),
                     min_radius=local_min_radius,
                     fail_tol=2,
