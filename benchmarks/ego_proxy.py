@@ -21,7 +21,6 @@ n_init=20,local_from=24``.
 from __future__ import annotations
 
 import argparse
-import ast
 import logging
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -30,10 +29,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bayescal.optimize import EGO
+from bayescal.optimize import EGO, EvalStatus
 from bayescal.optimize.surrogate import fit_gp
 from bayescal.study.calibrate import seed_sequences
-from bayescal.study.load import load_run, load_study, parse_option
+from bayescal.study.load import StudySpec, load_run, parse_option
 
 _PROXY: dict = {}
 
@@ -45,12 +44,11 @@ def _variant(text: str) -> dict:
     return dict(parse_option(part) for part in text.split(","))
 
 
-def _init(unit: np.ndarray, log_d: np.ndarray, study_path: str, recorded: dict) -> None:
+def _init(unit: np.ndarray, log_d: np.ndarray) -> None:
     torch.set_num_threads(1)
     logging.getLogger("bayescal").setLevel(logging.ERROR)
     bounds = np.array([np.zeros(unit.shape[1]), np.ones(unit.shape[1])])
     _PROXY["gp"] = fit_gp(unit, -log_d, input_bounds=bounds, seed=0)
-    _PROXY["study"] = (study_path, recorded)
 
 
 def _proxy_d(x: np.ndarray) -> np.ndarray:
@@ -59,10 +57,9 @@ def _proxy_d(x: np.ndarray) -> np.ndarray:
     return np.exp(-mean.numpy().ravel())
 
 
-def _search(variant: dict, root: int, k: int, budget: int) -> tuple[float, np.ndarray]:
-    """Best proxy ``d`` and its parameters for seed ``k`` of ``root`` under ``variant``."""
-    study_path, recorded = _PROXY["study"]
-    study = load_study(study_path, **(recorded | variant))
+def _search(spec: StudySpec, root: int, k: int, budget: int) -> tuple[float, np.ndarray]:
+    """Best proxy ``d`` and its parameters for seed ``k`` of ``root`` with the study ``spec``."""
+    study = spec.build()  # cached per process
     seed = seed_sequences(root, k + 1)[k]
     ego = EGO(
         study.dim, options=study.run.ego.for_budget(budget), seed=seed, feasible=study.feasible_unit
@@ -97,17 +94,24 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     study, evaluations = load_run(args.run)
-    ok = np.isfinite(evaluations["discrepancy"].values) & (evaluations["status"].values == 0)
+    ok = np.isfinite(evaluations["discrepancy"].values) & (
+        evaluations["status"].values == EvalStatus.OK
+    )
     unit = evaluations["unit"].values[ok]
     log_d = np.log(evaluations["discrepancy"].values[ok])
-    recorded = ast.literal_eval(evaluations.attrs.get("study_options", "{}"))
+    path, recorded = evaluations.attrs["study_path"], dict(study.options)
+
+    def spec(text: str) -> StudySpec:
+        """The run's study with the options ``text`` on top of the recorded ones."""
+        return StudySpec(path, tuple(sorted((recorded | _variant(text)).items())))
+
     root = study.run.seed if args.root is None else args.root
     names = study.names
-    initargs = (unit, log_d, evaluations.attrs["study_path"], recorded)
+    initargs = (unit, log_d)
     print(f"proxy: GP of log d on {ok.sum()} evaluations of {args.run}; root seed {root}")
     with ProcessPoolExecutor(args.jobs, initializer=_init, initargs=initargs) as pool:
         store_seeds = np.unique(evaluations["seed"].values)
-        made_with = _variant(args.run_settings)
+        made_with = spec(args.run_settings)
         check = [
             pool.submit(_search, made_with, study.run.seed, int(k), args.budget)
             for k in store_seeds
@@ -120,8 +124,7 @@ def main() -> None:
         for text in ["defaults", *args.variant]:
             t0 = time.perf_counter()
             futures = [
-                pool.submit(_search, _variant(text), root, k, args.budget)
-                for k in range(args.seeds)
+                pool.submit(_search, spec(text), root, k, args.budget) for k in range(args.seeds)
             ]
             results[text] = [f.result() for f in futures]
             print(f"{text}: {args.seeds} seeds in {time.perf_counter() - t0:.0f} s", flush=True)
