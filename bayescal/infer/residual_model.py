@@ -23,10 +23,10 @@ basis of the block:
   compared by the size of the model's whole residual, ``T_b(theta) = ||r_b(theta)||^2``,
   emulated by a GP of ``log T_b``: the observed zero against it is ``N(0, sigma_b^2 + n_b)`` in
   each of ``nu_b`` directions, ``-T_b / (2 (sigma_b^2 + n_b)) - nu_b/2 log(2 pi (sigma_b^2 +
-  n_b))``, averaged over the emulator's log-normal distribution of ``T_b`` (latent variance
-  and nugget) by Laplace's method (:func:`misfit_log_likelihood`): the likelihood
-  marginal over the emulator, as the components' is; ``n_b`` is the mean measured noise
-  variance of its components. ``nu_b = k_b + nu_out`` counts
+  n_b))`` with ``T_b`` at its log-normal mean under the emulator (latent variance and nugget:
+  uncertainty raises the expected misfit; :func:`misfit_log_likelihood` says why not the
+  likelihood averaged over the emulator) and ``n_b`` the mean measured noise variance of its
+  components. ``nu_b = k_b + nu_out`` counts
   the emulated directions and ``nu_out``, the participation ratio ``(sum lambda)^2 / sum
   lambda^2`` of the covariance of the residuals' parts outside the basis over the training
   evaluations (the directions in which the chaos spreads). The components of such a block do
@@ -305,12 +305,11 @@ def residual_block(
 def misfit_log_likelihood(mean, var, per_dir, dof: float, backend=np):
     """Log likelihood of a zero residual given the emulated log misfit size ``log T``.
 
-    ``log E[(2 pi s)^(-dof/2) exp(-T / (2 s))]`` over ``log T ~ N(mean, var)``, with ``s`` the
-    variance per direction, by Laplace's method on the log-normal's Laplace transform
-    (Asmussen, Jensen & Rojas-Nandayapa, Methodol. Comput. Appl. Probab. 18, 2016):
-    ``-(w^2 + 2 w) / (2 var) - log(1 + w) / 2`` with ``w = W(var e^mean / (2 s))`` (Lambert's W,
-    by Newton steps). Exact as ``var`` goes to 0; accurate where the misfit is many times the
-    model error, where quadrature of the sharply peaked integrand fails.
+    ``-E[T] / (2 s) - dof/2 log(2 pi s)`` with ``E[T] = exp(mean + var / 2)`` over
+    ``log T ~ N(mean, var)`` and ``s`` the variance per direction: the expected log likelihood
+    over the emulator, so that its uncertainty raises the misfit. The likelihood averaged over
+    the emulator instead would reward uncertainty without bound (the log-normal's lower tail
+    allows any small misfit) and draw the posterior to where nothing was evaluated.
 
     Parameters
     ----------
@@ -327,15 +326,9 @@ def misfit_log_likelihood(mean, var, per_dir, dof: float, backend=np):
     -------
     array or tensor, shape (n,)
     """
-    v = var + 1e-12  # keeps the ratio below finite at var = 0 (w ~ y there)
-    y = v * backend.exp(mean) / (2 * per_dir)
-    w = backend.log1p(y)
-    w = w * (1 - backend.log1p(w) / (2 + w))  # Winitzki's approximation of W(y)
-    for _ in range(6):  # Newton steps on w e^w = y
-        ew = backend.exp(w)
-        w = w - (w * ew - y) / (ew * (w + 1))
-    log_mean = -(w * w + 2 * w) / (2 * v) - 0.5 * backend.log1p(w)
-    return log_mean - 0.5 * dof * backend.log(2 * np.pi * per_dir)
+    return -0.5 * backend.exp(mean + 0.5 * var) / per_dir - 0.5 * dof * backend.log(
+        2 * np.pi * per_dir
+    )
 
 
 def _misfit_emulator(

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import scipy.integrate
-import scipy.optimize
 import scipy.stats
 
 from bayescal.errors import InputDataError
@@ -247,7 +245,7 @@ def test_chaotic_field_block_is_compared_by_its_emulated_misfit_size():
     assert 11 < b.misfit_dof <= 31
     low, high = np.array([[0.05, 0.6]]), np.array([[0.95, 0.6]])
     # chaos of sd 0.07 at the low end, 0.43 at the high end: the misfit size sees it
-    assert b.log_likelihood(low)[0] > b.log_likelihood(high)[0] + 50
+    assert b.log_likelihood(low)[0] > b.log_likelihood(high)[0] + 100
     model = build_residual_model([[b]], names=NAMES, lower=LOWER, upper=UPPER)
     assert "sigma_f" in model.named_vars and "misfit_f" in model.named_vars
     # one model error for the whole block, compared by its size, not its components
@@ -329,32 +327,21 @@ def test_field_likelihood_does_not_depend_on_where_the_basis_is_cut():
         b = residual_block(x, r, name="f", tail=False, max_components=k, rng=0)
         assert b.misfit is not None and not b.has_tail_sigma
         ll = b.log_likelihood(points, sigma=sigma)
-        # within the emulators' own uncertainty (which the likelihood averages over)
-        np.testing.assert_allclose(ll[1:] - ll[0], exact[1:] - exact[0], rtol=0.15)
+        np.testing.assert_allclose(ll[1:] - ll[0], exact[1:] - exact[0], rtol=0.05)
 
 
-def test_misfit_likelihood_is_the_average_over_the_emulated_misfit():
-    """Without emulator variance, the Normal likelihood of a residual of squared norm T; with it,
-    the log of the likelihood's mean over log T ~ N(m, v) (quadrature), above the likelihood at
-    the mean misfit (Jensen: uncertainty about T leaves small misfits possible)."""
+def test_misfit_likelihood_takes_the_misfit_at_its_expected_size():
+    """Without emulator variance, the Normal likelihood of a residual of squared norm T; with
+    it, T at its log-normal mean, so that emulator uncertainty lowers the likelihood."""
     from bayescal.infer.residual_model import misfit_log_likelihood
 
     m, s, dof = np.array([np.log(0.4), np.log(2.0)]), 0.01, 50.0
     exact = -0.5 * np.exp(m) / s - 0.5 * dof * np.log(2 * np.pi * s)
-    np.testing.assert_allclose(misfit_log_likelihood(m, np.zeros(2), s, dof), exact, rtol=1e-8)
+    np.testing.assert_allclose(misfit_log_likelihood(m, np.zeros(2), s, dof), exact, rtol=1e-12)
     v = np.array([0.01, 0.04])
     got = misfit_log_likelihood(m, v, s, dof)
-    for i in range(2):  # the mean over log T by adaptive quadrature, shifted by its peak
-
-        def log_integrand(z, i=i):
-            return -0.5 * z**2 - 0.5 * np.exp(m[i] + np.sqrt(v[i]) * z) / s
-
-        peak = scipy.optimize.minimize_scalar(lambda z: -log_integrand(z)).x
-        top = log_integrand(peak)
-        area, _ = scipy.integrate.quad(
-            lambda z, top=top: np.exp(log_integrand(z) - top), -40, 40, points=[peak], limit=200
-        )
-        expected = top + np.log(area / np.sqrt(2 * np.pi)) - 0.5 * dof * np.log(2 * np.pi * s)
-        assert got[i] == pytest.approx(expected, abs=0.02)
-    mean_t = np.exp(m + v / 2)
-    assert np.all(got > -0.5 * mean_t / s - 0.5 * dof * np.log(2 * np.pi * s))
+    z = np.random.default_rng(0).standard_normal(10**6)
+    mean_t = np.exp(m[:, None] + np.sqrt(v)[:, None] * z).mean(axis=1)  # Monte Carlo
+    expected = -0.5 * mean_t / s - 0.5 * dof * np.log(2 * np.pi * s)
+    np.testing.assert_allclose(got, expected, rtol=1e-3)
+    assert np.all(got < exact)
