@@ -7,8 +7,6 @@ narrow the posterior by themselves (issue 22: 8 seeds x 100 against 4 of those s
 seeds, with the first ``--subset`` seeds and (``--rest``) with the remaining seeds, and prints
 the HDIs and the ratios of widths to all seeds' (with ``--rest``: also whether the two subsets'
 HDIs overlap, i.e. how much the posterior depends on which search trained the emulators).
-Each set first runs the study's emulator refinement (``refine_rounds``: forward runs at
-posterior draws, kept in memory; ``--no-refine`` skips it), as the study's posterior step does.
 
 Run: ``.venv/bin/bayescal run studies/cuzr_stz.py --out runs/cuzr8 --seeds 8 --budget 100
 --no-posterior`` (about 30 minutes on 2 cores), then
@@ -27,7 +25,6 @@ import numpy as np
 from bayescal.infer.residual_posterior import residual_posterior
 from bayescal.study.load import load_run
 from bayescal.study.posterior_step import posterior_options
-from bayescal.study.refine import refine_emulators
 
 
 def main() -> None:
@@ -36,7 +33,6 @@ def main() -> None:
     parser.add_argument("--subset", type=int, default=4, help="seeds in the smaller set")
     parser.add_argument("--nuts-draws", type=int, default=2000, help="NUTS draws per chain")
     parser.add_argument("--rest", action="store_true", help="also the seeds after the subset")
-    parser.add_argument("--no-refine", action="store_true", help="skip the emulator refinement")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     study, evaluations = load_run(args.run)
@@ -50,12 +46,9 @@ def main() -> None:
     widths, hdis = {}, {}
     for label, chosen in sets.items():
         rows = np.flatnonzero(np.isin(evaluations["seed"].values, chosen))
-        data = evaluations.isel(eval=rows)
-        if opts.refine.rounds and not args.no_refine:
-            data, checks = refine_emulators(study, data, None, opts)
-            for check in checks:
-                print(f"{label}: refinement {check.line()}")
-        idata, _, _ = residual_posterior(data, study.discrepancy, study.reference, options=opts)
+        idata, _, _ = residual_posterior(
+            evaluations.isel(eval=rows), study.discrepancy, study.reference, options=opts
+        )
         summary = az.summary(idata, var_names=list(study.names), hdi_prob=0.94)
         print(f"{label} ({len(chosen)} seeds, {rows.size} evaluations):")
         print(summary.iloc[:, :4].to_string())

@@ -43,7 +43,7 @@ def build(
     local_restarts: int = 0,
     local_stall: int | None = None,
     polish: int | float = 0,
-    refine_rounds: int = 2,
+    refine_rounds: int = 0,
     draws: int = 2000,
     surrogate: str = "scalar",
 ) -> Study:

@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike
 
 from bayescal._pytensor_blas import configure_pytensor_blas
 from bayescal.errors import InputDataError
-from bayescal.infer.residual_model import ResidualBlock, block_label, misfit_log_likelihood
+from bayescal.infer.residual_model import ResidualBlock, block_label
 
 if TYPE_CHECKING:
     import pymc as pm
@@ -58,15 +58,14 @@ def build_residual_model(
         Free variables: the sampled parameters by name (one realization, or complete pooling),
         or ``<name>_realization`` (dim ``realization``) around the population values by name
         (partial pooling; ``tau``, ``eps``) or alone (no pooling); ``sigma_<block>`` and, with
-        a data tail, ``sigma_tail_<block>``. Searched parameters not sampled (``reparam``) are
-        deterministics under the same scheme.
-        Observed ``z_<block>`` (``z_<block>_r<i>`` with several realizations) of blocks compared
-        by their components; potentials ``tail_<block>`` (blocks with a data tail) and
-        ``misfit_<block>`` (blocks compared by their emulated misfit size instead). The observed
-        scores and the tail's squared norm are data containers ``target_<block>`` and
-        ``tail_sq_<block>``, so a compiled model can be reused for other data with the same
-        emulators (``pm.set_data``, nutpie's ``with_data``; a misfit size is fitted to one data
-        set's residuals and is not swapped). Block names with
+        a tail or an emulated outside part, ``sigma_tail_<block>``. Searched parameters not
+        sampled (``reparam``) are deterministics under the same scheme.
+        Observed ``z_<block>`` (``z_<block>_r<i>`` with several realizations); potentials
+        ``tail_<block>`` (blocks with a data tail) and ``outside_<block>`` (blocks with an
+        emulated outside part). The observed scores and the tail's squared norm are data
+        containers ``target_<block>`` and ``tail_sq_<block>``, so a compiled model can be reused
+        for other data with the same emulators (``pm.set_data``, nutpie's ``with_data``; an
+        outside part is fitted to one data set's residuals and is not swapped). Block names with
         characters other than
         letters, digits and ``_`` have them replaced by ``_``.
     """
@@ -116,7 +115,7 @@ def build_residual_model(
             )
             for i, b in enumerate(realizations[0])
         }
-        # a block's tail sd exists when any realization's block has a data tail
+        # a block's tail sd exists when any realization's block has a tail or outside part
         tails = {
             b.name: pm.HalfNormal(
                 b.tail_sigma_name,
@@ -226,26 +225,11 @@ def _searched_from_sampled(values: dict, names: Sequence[str], opts, grouped: bo
 
 
 def _block_likelihood(block: ResidualBlock, x, sigma, tail_sigma, suffix: str) -> None:
-    """One block's likelihood at unit point ``x``: observed scores and data tail, or misfit size.
-
-    ``sigma`` is the model error of the emulated directions (of every direction for a block
-    compared by its misfit size), ``tail_sigma`` that of the data tail.
-    """
+    """Observed scores and the tail potential of one block at unit point ``x``."""
     import pymc as pm
     import pytensor.tensor as pt
 
     label = block_label(block.name) + suffix
-    if block.misfit is not None:
-        from bayescal.emulate import gp_mean_var
-
-        log_sq, log_var = gp_mean_var(x, block.misfit)
-        var = log_var + block.misfit.noise_sd**2
-        per_dir = sigma**2 + block.misfit_noise_var
-        pm.Potential(
-            f"misfit_{label}",
-            misfit_log_likelihood(log_sq, var, per_dir, block.misfit_dof, backend=pt),
-        )
-        return
     mean, var = block.emulator.pytensor_mean_var(x)
     sd = pt.sqrt(var + block.nugget + sigma**2 + block.noise_var)
     target = pm.Data(f"target_{label}", block.target)
@@ -256,4 +240,14 @@ def _block_likelihood(block: ResidualBlock, x, sigma, tail_sigma, suffix: str) -
         pm.Potential(
             f"tail_{label}",
             -0.5 * tail_sq / tail - 0.5 * block.tail_dof * pt.log(2 * np.pi * tail),
+        )
+    if block.outside is not None:
+        from bayescal.emulate import gp_mean_var
+
+        log_sq, log_var = gp_mean_var(x, block.outside)
+        tau2 = tail_sigma**2
+        pm.Potential(
+            f"outside_{label}",
+            -0.5 * pt.exp(log_sq + 0.5 * log_var) / tau2
+            - 0.5 * block.outside_dof * pt.log(2 * np.pi * tau2),
         )

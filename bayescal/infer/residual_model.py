@@ -19,31 +19,23 @@ basis of the block:
   error of the frames' predictive distribution outside the emulated directions;
 - a block whose components leave variance unexplained and whose entries are not separate
   observations (a field term: a pixel embedding of a few principal angles per snapshot, whose
-  residuals are mostly the simulator's chaos, so that only a few components have skill) is
-  compared by the size of the model's whole residual, ``T_b(theta) = ||r_b(theta)||^2``,
-  emulated by a GP of ``log T_b``: the observed zero against it is ``N(0, sigma_b^2 + n_b)`` in
-  each of ``nu_b`` directions, ``-T_b / (2 (sigma_b^2 + n_b)) - nu_b/2 log(2 pi (sigma_b^2 +
-  n_b))`` with ``T_b`` at its log-normal mean under the emulator (latent variance and nugget:
-  uncertainty raises the expected misfit; :func:`misfit_log_likelihood` says why not the
-  likelihood averaged over the emulator) and ``n_b`` the mean measured noise variance of its
-  components. ``nu_b = k_b + nu_out`` counts
-  the emulated directions and ``nu_out``, the participation ratio ``(sum lambda)^2 / sum
-  lambda^2`` of the covariance of the residuals' parts outside the basis over the training
-  evaluations (the directions in which the chaos spreads). The components of such a block do
-  not enter its likelihood: with a GP per component, the emulated mean reverts away from the
-  evaluations to the mean of many chaotic runs, whose misfit is smaller than any one run's, so
-  the likelihood would grow where nothing was evaluated; and any split of the misfit into an
-  emulated and an outside part with their own scales makes the likelihood of a point depend on
-  which evaluations drew the basis (``benchmarks/FINDINGS.md``, CuZr). The size of the whole
-  residual is the same whatever the basis.
+  residuals are mostly the simulator's chaos, so that only a few components have skill) has
+  instead the model's own residual outside the basis, ``S_b(theta) = ||(I - Phi_b Phi_b^T)
+  r_b(theta)||^2``, emulated by a GP of ``log S_b``: the observed zero against it is
+  ``N(0, tau_b^2)`` in each of ``nu_b`` directions, ``-S_b / (2 tau_b^2) - nu_b/2 log(2 pi
+  tau_b^2)`` with ``S_b`` at its log-normal mean. ``nu_b`` is the participation ratio
+  ``(sum lambda)^2 / sum lambda^2`` of the covariance of those outside parts over the training
+  evaluations: the number of directions in which the model's output varies there. Without this
+  term the likelihood would ignore most of a field's misfit: a chaotic field can leave most of
+  its residual variance outside the skilled components, and the size of that part can tell
+  apart regions the emulated directions alone do not (``benchmarks/FINDINGS.md``, CuZr).
 
-The stress block's model error inside the emulated directions has its own scale
-because a best fit's misfit is not white: it lies mostly in the directions the parameters move
-(the stress peak), and one ``sigma`` per entry, pinned by the many directions outside the basis,
-would declare that misfit impossible and push the posterior to wherever the emulator is
-unsure. A field block's entries are a pixel-wise embedding of a few principal angles per
-snapshot; it has no data tail (when its components leave variance unexplained, the size of
-its whole residual is emulated instead).
+The model error inside the emulated directions has its own scale because a best fit's misfit is
+not white: it lies mostly in the directions the parameters move (the stress peak), and one
+``sigma`` per entry, pinned by the many directions outside the basis, would declare that misfit
+impossible and push the posterior to wherever the emulator is unsure. A field block's entries
+are a pixel-wise embedding of a few principal angles per snapshot; it has no data tail (its
+outside part is emulated instead).
 With no more emulated components than parameters the scores carry no information on
 ``sigma_b`` (the parameters can fit them exactly): its prior scale, from the best fit's misfit,
 then sets how wide the posterior is (the simulation-based calibration in
@@ -83,7 +75,6 @@ __all__ = [
     "ResidualBlock",
     "block_label",
     "likelihood_residuals",
-    "misfit_log_likelihood",
     "residual_block",
     "residual_blocks",
     "shrink_far_residuals",
@@ -109,20 +100,17 @@ class ResidualBlock:
     tail_dof : int
         Directions outside the basis, ``m - k``.
     sigma_scale : float
-        Scale of the half-normal prior of ``sigma_b`` (per emulated direction; with an emulated
-        misfit size, per direction of the whole residual).
+        Scale of the half-normal prior of ``sigma_b`` (per emulated direction).
     tail_scale : float
         Scale of the half-normal prior of the tail's ``tau_b`` (per direction outside the basis;
-        unused without a data tail).
+        unused without a tail).
     noise_measured : bool
         Whether ``noise_var`` was measured (else ``sigma_b`` carries noise and model error).
-    misfit : GPEmulator or None
-        GP of the log squared norm of the model's whole residual (blocks without a data tail
-        whose components leave variance unexplained; see the module docstring). Such a block's
-        likelihood is its misfit size alone, not its components.
-    misfit_dof : float
-        Effective number of directions of that residual (``k`` plus the participation ratio of
-        its parts outside the basis).
+    outside : GPEmulator or None
+        GP of the log squared norm of the model's residual outside the basis (blocks without a
+        data tail whose components leave variance unexplained; see the module docstring).
+    outside_dof : float
+        Effective number of directions of that part (its participation ratio).
     """
 
     emulator: ComponentEmulator
@@ -133,8 +121,8 @@ class ResidualBlock:
     sigma_scale: float
     tail_scale: float = 1.0
     noise_measured: bool = False
-    misfit: GPEmulator | None = None
-    misfit_dof: float = 0.0
+    outside: GPEmulator | None = None
+    outside_dof: float = 0.0
 
     @property
     def name(self) -> str:
@@ -158,11 +146,8 @@ class ResidualBlock:
 
     @property
     def has_tail_sigma(self) -> bool:
-        """Whether the block has a model error of its data tail (``sigma_tail_<label>``).
-
-        A block compared by its misfit size has none: ``sigma_b`` covers all its directions.
-        """
-        return bool(self.tail_dof)
+        """Whether the block has a model error outside the basis (``sigma_tail_<label>``)."""
+        return bool(self.tail_dof) or self.outside is not None
 
     def log_likelihood(
         self, x_unit: ArrayLike, sigma: float | None = None, tail_sigma: float | None = None
@@ -173,7 +158,7 @@ class ResidualBlock:
         ----------
         x_unit : array_like, shape (n, d)
         sigma, tail_sigma : float or None
-            Model-error sds (``tail_sigma``: of the data tail); None takes their prior scales.
+            Model-error sds; None takes their prior scales.
 
         Returns
         -------
@@ -182,23 +167,20 @@ class ResidualBlock:
         x = np.asarray(x_unit, dtype=np.float64)
         s = self.sigma_scale if sigma is None else sigma
         t2 = (self.tail_scale if tail_sigma is None else tail_sigma) ** 2
-        if self.misfit is not None:
-            m, v = self.misfit.predict(x)
-            return misfit_log_likelihood(
-                m, v + self.misfit.noise_sd**2, s**2 + self.misfit_noise_var, self.misfit_dof
-            )
         mean, var = self.emulator.predict(x)
         total = var + self.nugget + s**2 + self.noise_var
         out = -0.5 * np.sum((self.target - mean) ** 2 / total + np.log(2 * np.pi * total), -1)
         if self.tail_dof:
             tail = t2 + self.tail_var
             out = out - 0.5 * self.tail_sq / tail - 0.5 * self.tail_dof * np.log(2 * np.pi * tail)
+        if self.outside is not None:
+            m, v = self.outside.predict(x)
+            out = (
+                out
+                - 0.5 * np.exp(m + 0.5 * v) / t2
+                - 0.5 * self.outside_dof * np.log(2 * np.pi * t2)
+            )
         return out
-
-    @property
-    def misfit_noise_var(self) -> float:
-        """Measured noise variance per direction of a block compared by its misfit size."""
-        return float(np.mean(self.noise_var)) if self.noise_var.size else 0.0
 
     @property
     def tail_var(self) -> float:
@@ -241,7 +223,7 @@ def residual_block(
         (see Returns). A fixed value makes the prior independent of the data (simulation-based
         calibration).
     tail_scale : float or None
-        The same for ``sigma_tail`` (the data tail's).
+        The same for ``sigma_tail`` (the data tail's or the emulated outside part's).
     variance : float
         Variance fraction the principal components keep.
     max_components : int or None
@@ -254,9 +236,9 @@ def residual_block(
     ResidualBlock
         ``sigma_scale`` is the RMS per component of the best evaluation's residual projected onto
         the basis, ``tail_scale`` the RMS per direction of its part outside the basis (over
-        ``m - k`` directions): weakly informative scales (the model error is not larger than the
-        best fit's misfit by much). With an emulated misfit size both are the RMS per direction
-        of its whole residual, over ``misfit_dof`` directions (one model error covers them).
+        ``m - k`` directions with a data tail, ``outside_dof`` with an emulated outside part):
+        weakly informative scales (the model error is not larger than the best fit's misfit by
+        much).
     """
     r = np.asarray(residuals, dtype=np.float64)
     emulator = fit_components(
@@ -280,70 +262,43 @@ def residual_block(
     best = r[int(np.argmin(np.sum(r**2, axis=1)))]
     inside = basis.T @ best
     rest = best - basis @ inside
-    misfit_gp, misfit_dof = None, 0.0
-    sigma_default = np.sqrt(np.mean(inside**2))
-    tail_default = np.sqrt(rest @ rest / max(m - k, 1))
+    outside_gp, outside_dof, rest_dof = None, 0.0, max(m - k, 1)
     if not tail and emulator.explained < variance:
-        misfit_gp, misfit_dof = _misfit_emulator(
+        outside_gp, outside_dof = _outside_emulator(
             x_unit, r, basis, int(np.random.default_rng(rng).integers(2**31 - 1))
         )
-        sigma_default = tail_default = np.sqrt(best @ best / misfit_dof)
+        rest_dof = outside_dof
     return ResidualBlock(
         emulator=emulator,
         target=target,
         noise_var=noise_var,
         tail_sq=float(outside @ outside),
         tail_dof=m - k if tail else 0,
-        sigma_scale=float(max(sigma_default, 1e-12)) if sigma_scale is None else float(sigma_scale),
-        tail_scale=float(max(tail_default, 1e-12)) if tail_scale is None else float(tail_scale),
+        sigma_scale=(
+            float(max(np.sqrt(np.mean(inside**2)), 1e-12))
+            if sigma_scale is None
+            else float(sigma_scale)
+        ),
+        tail_scale=(
+            float(max(np.sqrt(rest @ rest / rest_dof), 1e-12))
+            if tail_scale is None
+            else float(tail_scale)
+        ),
         noise_measured=noise_cov is not None,
-        misfit=misfit_gp,
-        misfit_dof=misfit_dof,
+        outside=outside_gp,
+        outside_dof=outside_dof,
     )
 
 
-def misfit_log_likelihood(mean, var, per_dir, dof: float, backend=np):
-    """Log likelihood of a zero residual given the emulated log misfit size ``log T``.
-
-    ``-E[T] / (2 s) - dof/2 log(2 pi s)`` with ``E[T] = exp(mean + var / 2)`` over
-    ``log T ~ N(mean, var)`` and ``s`` the variance per direction: the expected log likelihood
-    over the emulator, so that its uncertainty raises the misfit. The likelihood averaged over
-    the emulator instead would reward uncertainty without bound (the log-normal's lower tail
-    allows any small misfit) and draw the posterior to where nothing was evaluated.
-
-    Parameters
-    ----------
-    mean, var : array_like, shape (n,)
-        Mean and variance of the emulated ``log T``.
-    per_dir : float or tensor
-        Variance per direction of the residual (model error plus noise).
-    dof : float
-        Directions of the residual.
-    backend : module
-        ``numpy`` or ``pytensor.tensor`` (the same expression in PyMC's log density).
-
-    Returns
-    -------
-    array or tensor, shape (n,)
-    """
-    return -0.5 * backend.exp(mean + 0.5 * var) / per_dir - 0.5 * dof * backend.log(
-        2 * np.pi * per_dir
-    )
-
-
-def _misfit_emulator(
+def _outside_emulator(
     x_unit: ArrayLike, residuals: np.ndarray, basis: np.ndarray, seed: int
 ) -> tuple[GPEmulator, float]:
-    """GP of ``log ||r||^2`` and the residual's number of directions.
-
-    ``k`` (the columns of ``basis``, shape ``(m, k)``) plus the participation ratio of the
-    spread of the residuals' parts outside the basis.
-    """
+    """GP of ``log ||(I - Phi Phi^T) r||^2`` and the participation ratio of those parts' spread."""
     rest = residuals - (residuals @ basis) @ basis.T
-    sq = np.sum(residuals**2, axis=1)
+    sq = np.sum(rest**2, axis=1)
     spread = rest - rest.mean(axis=0)
     gram = spread @ spread.T  # same nonzero eigenvalues as spread^T spread
-    dof = basis.shape[1] + float(np.trace(gram) ** 2 / max(np.sum(gram**2), 1e-300))
+    dof = float(np.trace(gram) ** 2 / max(np.sum(gram**2), 1e-300))
     gp = fit_emulator(
         np.asarray(x_unit, dtype=np.float64),
         np.log(np.maximum(sq, 1e-300)),

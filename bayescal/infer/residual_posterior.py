@@ -214,8 +214,8 @@ def residual_constant_data(
         ``theta``, ``unit``, ``discrepancy``, ``status``, ``seed`` (dim ``eval``);
         ``best_theta(emulator, param)`` with ``emulator_seed`` (each EGO seed's optimum);
         ``lower``, ``upper(param)``; per ``block`` (and ``realization``): ``n_components``,
-        ``explained``, ``sigma_scale``, ``noise_measured``, ``tail_dof``, ``misfit_dof`` (0:
-        compared by its components); with a stress block,
+        ``explained``, ``sigma_scale``, ``noise_measured``, ``tail_dof``, ``outside_dof`` (0:
+        no emulated outside part); with a stress block,
         ``stress_leverage(stress_frame)``: the squared norm of each frame's row of its basis.
     """
     keep = [v for v in _EVAL_VARS if v in evaluations]
@@ -242,7 +242,7 @@ def residual_constant_data(
         "sigma_scale",
         "noise_measured",
         "tail_dof",
-        "misfit_dof",
+        "outside_dof",
     ):
         values = [
             [

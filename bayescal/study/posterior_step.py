@@ -406,15 +406,15 @@ def _block_lines(idata: az.InferenceData) -> list[str]:
             if measured
             else "noise not measured: sigma carries noise and model error together"
         )
-        dof = cd["block_misfit_dof"].values[:, j] if "block_misfit_dof" in cd else [0.0]
-        by_size = (
-            f"; compared by the emulated size of its residual over {np.min(dof):.0f} directions"
+        dof = cd["block_outside_dof"].values[:, j] if "block_outside_dof" in cd else [0.0]
+        outside = (
+            f"; the rest emulated by its size over {np.min(dof):.0f} directions"
             if np.min(dof) > 0
             else ""
         )
         lines.append(
             f"  - {name}: {int(comps.min())}-{int(comps.max())} components "
-            f"({100 * explained.min():.1f} % of the variance{by_size}), model error {label} "
+            f"({100 * explained.min():.1f} % of the variance{outside}), model error {label} "
             f"{np.median(sigma):.4g} [{lo:.4g}, {hi:.4g}]; {noise}"
         )
     return lines

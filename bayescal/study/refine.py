@@ -12,12 +12,7 @@ are used).
 With the residual likelihood (the default) the draws are the pooled posterior's (one set of
 emulators on all evaluations), and the refinement stops early once the emulators are precise
 where the posterior lives: the posterior-weighted emulator variance of every block's components
-below ``STOP_RATIO`` (10 %) of its learned model-error variance ``sigma_b^2`` (for a block
-compared by its misfit size ``T``: the emulator's variance of ``T`` below 10 % of the variance
-``2 nu sigma^4`` that ``T`` has under the likelihood), and the last round's new runs fell
-within 2 emulator sd in at least ``MIN_COVERAGE`` (75 %) of their scores in every block. The
-second condition needs a round of runs first: an emulator's variance cannot show that the
-emulator is overconfident where it extrapolates, its predictions of new runs there can.
+below ``STOP_RATIO`` (10 %) of its learned model-error variance ``sigma_b^2``.
 
 The evaluations are stored in ``DIR/refinement/evaluations.nc`` (the EGO history in
 ``DIR/evaluations.nc`` stays untouched, so EGO resumes as before); a rerun reuses the rounds
@@ -47,7 +42,6 @@ if TYPE_CHECKING:
     from bayescal.infer import PosteriorOptions
 
 __all__ = [
-    "MIN_COVERAGE",
     "STOP_RATIO",
     "EmulatorCheck",
     "ResidualCheck",
@@ -101,10 +95,6 @@ class EmulatorCheck:
 #: fraction of its model-error variance ``sigma_b^2``.
 STOP_RATIO = 0.1
 
-#: ... and the last round's new runs were within 2 emulator sd in at least this fraction of
-#: their scores in every block (with 8 runs, at most 2 outside).
-MIN_COVERAGE = 0.75
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ResidualCheck:
@@ -118,15 +108,12 @@ class ResidualCheck:
         OK forward runs of the round.
     variance_ratio : dict of str to float
         Per block, posterior mean of the emulator variance (per component) over the posterior
-        mean of ``sigma_b^2``, at the round's posterior (before its runs); for a block compared
-        by its misfit size, see :func:`emulator_variance_ratio`.
+        mean of ``sigma_b^2``, at the round's posterior (before its runs).
     score_rmse : dict of str to float
         Per block, RMS error of the emulated component scores at the new runs, in units of
-        the posterior mean ``sigma_b`` (held-out points); for a block compared by its misfit
-        size ``T``, of the emulated ``T`` in units of its sd under the likelihood,
-        ``sqrt(2 nu) sigma_b^2``.
+        the posterior mean ``sigma_b`` (held-out points).
     coverage_2sd : dict of str to float
-        Per block, fraction of the new runs' scores (``log T``) within 2 emulator sd.
+        Per block, fraction of the new runs' scores within 2 emulator sd.
     """
 
     round: int
@@ -151,10 +138,6 @@ def emulator_variance_ratio(
 ) -> dict[str, float]:
     """Posterior-weighted emulator variance over the model-error variance, per block.
 
-    For a block compared by its misfit size ``T`` (log-normal under its GP), the emulator's
-    variance of ``T`` over ``2 nu (sigma_b^2 + n_b)^2``, the variance of ``T`` under the
-    likelihood (``nu`` directions of variance ``sigma_b^2 + n_b``).
-
     Parameters
     ----------
     idata : arviz.InferenceData
@@ -178,14 +161,8 @@ def emulator_variance_ratio(
     unit = (theta - np.asarray(lower)) / (np.asarray(upper) - np.asarray(lower))
     out = {}
     for b in blocks:
-        sigma = idata["posterior"][b.sigma_name].values
-        if b.misfit is not None:
-            m, v = b.misfit.predict(unit)
-            var_t = np.expm1(v) * np.exp(2 * m + v)
-            per_dir = sigma**2 + b.misfit_noise_var
-            out[b.name] = float(np.mean(var_t) / np.mean(2 * b.misfit_dof * per_dir**2))
-            continue
         _, var = b.emulator.predict(unit)
+        sigma = idata["posterior"][b.sigma_name].values
         out[b.name] = float(np.mean(var + b.nugget) / np.mean(sigma**2))
     return out
 
@@ -299,13 +276,10 @@ def _refine_residual(
             options=quick.replace(seed=round_seed),
         )
         ratio = emulator_variance_ratio(idata, blocks[0], list(study.names), lower, upper)
-        predicted = r > 0 and (
-            not checks or all(c >= MIN_COVERAGE for c in checks[-1].coverage_2sd.values())
-        )
-        if predicted and all(v < STOP_RATIO for v in ratio.values()):
+        if all(v < STOP_RATIO for v in ratio.values()):
             logger.info(
                 "refinement round %d: emulator variance below %.0f %% of sigma^2 in every "
-                "block %s and the last runs predicted; done",
+                "block %s; done",
                 r,
                 100 * STOP_RATIO,
                 {k: round(v, 3) for k, v in ratio.items()},
@@ -342,9 +316,6 @@ def _residual_check(r, idata, blocks, record, study, reference, ratio) -> Residu
     for b in blocks:
         if not ok.any():
             break
-        if b.misfit is not None:
-            rmse[b.name], cover[b.name] = _misfit_check(b, residuals[b.name][ok], unit[ok], idata)
-            continue
         scores = b.emulator.project(residuals[b.name][ok])
         mean, var = b.emulator.predict(unit[ok])
         sigma = idata["posterior"][b.sigma_name].values
@@ -354,21 +325,6 @@ def _residual_check(r, idata, blocks, record, study, reference, ratio) -> Residu
     return ResidualCheck(
         round=r, n=int(ok.sum()), variance_ratio=ratio, score_rmse=rmse, coverage_2sd=cover
     )
-
-
-def _misfit_check(block, residuals: np.ndarray, unit: np.ndarray, idata) -> tuple[float, float]:
-    """Emulated against computed misfit size ``T`` of new runs.
-
-    Returns the RMS error of ``T`` in units of its sd under the likelihood and the fraction of
-    the runs' ``log T`` within 2 emulator sd.
-    """
-    log_t = np.log(np.maximum(np.sum(residuals**2, axis=1), 1e-300))
-    m, v = block.misfit.predict(unit)
-    per_dir = np.mean(idata["posterior"][block.sigma_name].values ** 2) + block.misfit_noise_var
-    err = np.exp(m + 0.5 * v) - np.exp(log_t)
-    rmse = float(np.sqrt(np.mean(err**2)) / (np.sqrt(2 * block.misfit_dof) * per_dir))
-    cover = float(np.mean(np.abs(log_t - m) <= 2 * np.sqrt(v + block.misfit.noise_sd**2)))
-    return rmse, cover
 
 
 def _quick(options: PosteriorOptions) -> PosteriorOptions:

@@ -236,41 +236,41 @@ def chaotic_residuals(u: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 @pytest.mark.usefixtures("pytensor_fast_compile")
-def test_chaotic_field_block_is_compared_by_its_emulated_misfit_size():
+def test_field_block_emulates_the_misfit_outside_its_components():
     gen = np.random.default_rng(3)
     x = gen.random((30, 2))
     b = residual_block(x, chaotic_residuals(x, gen), name="f", tail=False, rng=0)
-    assert b.emulator.explained < 0.99 and b.misfit is not None and b.tail_dof == 0
+    assert b.emulator.explained < 0.99 and b.outside is not None and b.tail_dof == 0
     # the chaos spreads over many directions: far more than the one emulated component
-    assert 11 < b.misfit_dof <= 31
+    assert 10 < b.outside_dof <= 30
     low, high = np.array([[0.05, 0.6]]), np.array([[0.95, 0.6]])
-    # chaos of sd 0.07 at the low end, 0.43 at the high end: the misfit size sees it
+    # chaos of sd 0.07 at the low end, 0.43 at the high end: only the outside part sees it
     assert b.log_likelihood(low)[0] > b.log_likelihood(high)[0] + 100
     model = build_residual_model([[b]], names=NAMES, lower=LOWER, upper=UPPER)
-    assert "sigma_f" in model.named_vars and "misfit_f" in model.named_vars
-    # one model error for the whole block, compared by its size, not its components
-    assert "sigma_tail_f" not in model.named_vars and "z_f" not in model.named_vars
+    assert {"sigma_f", "sigma_tail_f"} <= set(model.named_vars) and "outside_f" in model.named_vars
     logp = model.compile_logp(jacobian=False)
     theta = LOWER + (UPPER - LOWER) * low[0]
     point = {
         "a_interval__": np.log(low[0, 0] / (1 - low[0, 0])),
         "b_interval__": np.log(low[0, 1] / (1 - low[0, 1])),
         "sigma_f_log__": np.log(0.03),
+        "sigma_tail_f_log__": np.log(0.01),
     }
     expected = (
         -np.log(UPPER - LOWER).sum()
         + scipy.stats.halfnorm.logpdf(0.03, scale=b.sigma_scale)
-        + b.log_likelihood(low, sigma=0.03)[0]
+        + scipy.stats.halfnorm.logpdf(0.01, scale=b.tail_scale)
+        + b.log_likelihood(low, sigma=0.03, tail_sigma=0.01)[0]
     )
     assert np.all(theta > LOWER)
     assert float(logp(point)) == pytest.approx(float(expected), rel=1e-9)
 
 
-def test_blocks_with_a_data_tail_or_full_variance_are_compared_by_components(block):
+def test_blocks_with_a_data_tail_or_full_variance_have_no_outside_part(block):
     x, b = block
-    assert b.misfit is None  # a data tail (the stress block's kind)
+    assert b.outside is None  # a data tail (the stress block's kind)
     full = residual_block(x, linear_residuals(x), name="g", tail=False, rng=0)
-    assert full.misfit is None and not full.has_tail_sigma  # nothing left outside
+    assert full.outside is None and not full.has_tail_sigma  # nothing left outside
 
 
 def test_training_subset_keeps_the_best_fits_and_covers_the_box():
@@ -292,56 +292,15 @@ def test_training_subset_keeps_the_best_fits_and_covers_the_box():
 
 
 @pytest.mark.usefixtures("pytensor_fast_compile")
-def test_one_sd_when_only_some_realizations_compare_the_misfit_size(block):
-    """Realization 0's block holds all its variance, realization 1's is compared by its misfit
-    size: the model gets one ``sigma`` for the block, with the larger of the two prior scales."""
+def test_one_tail_sd_when_only_some_realizations_have_a_tail(block):
+    """Realization 0's block holds all its variance, realization 1's has an outside part: the
+    model gets one ``sigma_tail`` for the block, scaled by the block that has it."""
     x, _ = block
     gen = np.random.default_rng(3)
     full = residual_block(x, linear_residuals(x), name="f", tail=False, rng=0)
     chaotic = residual_block(x, chaotic_residuals(x, gen), name="f", tail=False, rng=0)
-    assert not full.has_tail_sigma and not chaotic.has_tail_sigma
+    assert not full.has_tail_sigma and chaotic.has_tail_sigma
     model = build_residual_model([[full], [chaotic]], names=NAMES, lower=LOWER, upper=UPPER)
-    assert "sigma_tail_f" not in model.named_vars and "misfit_f_r1" in model.named_vars
-    prior = model["sigma_f"].owner.inputs[-1]
-    assert float(prior.eval()) == pytest.approx(max(full.sigma_scale, chaotic.sigma_scale))
-
-
-def curved_residuals(u: np.ndarray) -> np.ndarray:
-    """200-entry residuals along four modes, two nonlinear in the point, zero at the truth."""
-    t = np.linspace(0, 1, 200)
-    modes = np.stack([np.sin(k * np.pi * t) for k in (1, 2, 3, 4)]) / np.sqrt(100)
-    v = u - TRUTH_UNIT
-    amp = np.stack([v[:, 0], 0.7 * v[:, 1], 0.6 * v[:, 0] * v[:, 1], 0.5 * v[:, 0] ** 2], -1)
-    return amp @ modes
-
-
-def test_field_likelihood_does_not_depend_on_where_the_basis_is_cut():
-    """Cut after 1 or 2 of 4 modes, the block's log likelihood differs between points by
-    ``-||r||^2 / (2 sigma^2)``: the misfit counts the same inside and outside the basis."""
-    x = np.random.default_rng(5).random((40, 2))
-    r = curved_residuals(x)
-    points = np.array([[0.35, 0.55], [0.8, 0.2], [0.1, 0.9]])
-    sigma = 0.05
-    exact = -0.5 * np.sum(curved_residuals(points) ** 2, axis=1) / sigma**2
-    for k in (1, 2):
-        b = residual_block(x, r, name="f", tail=False, max_components=k, rng=0)
-        assert b.misfit is not None and not b.has_tail_sigma
-        ll = b.log_likelihood(points, sigma=sigma)
-        np.testing.assert_allclose(ll[1:] - ll[0], exact[1:] - exact[0], rtol=0.05)
-
-
-def test_misfit_likelihood_takes_the_misfit_at_its_expected_size():
-    """Without emulator variance, the Normal likelihood of a residual of squared norm T; with
-    it, T at its log-normal mean, so that emulator uncertainty lowers the likelihood."""
-    from bayescal.infer.residual_model import misfit_log_likelihood
-
-    m, s, dof = np.array([np.log(0.4), np.log(2.0)]), 0.01, 50.0
-    exact = -0.5 * np.exp(m) / s - 0.5 * dof * np.log(2 * np.pi * s)
-    np.testing.assert_allclose(misfit_log_likelihood(m, np.zeros(2), s, dof), exact, rtol=1e-12)
-    v = np.array([0.01, 0.04])
-    got = misfit_log_likelihood(m, v, s, dof)
-    z = np.random.default_rng(0).standard_normal(10**6)
-    mean_t = np.exp(m[:, None] + np.sqrt(v)[:, None] * z).mean(axis=1)  # Monte Carlo
-    expected = -0.5 * mean_t / s - 0.5 * dof * np.log(2 * np.pi * s)
-    np.testing.assert_allclose(got, expected, rtol=1e-3)
-    assert np.all(got < exact)
+    assert "sigma_tail_f" in model.named_vars and "outside_f_r1" in model.named_vars
+    prior = model["sigma_tail_f"].owner.inputs[-1]
+    assert float(prior.eval()) == pytest.approx(chaotic.tail_scale)
