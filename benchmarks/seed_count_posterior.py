@@ -7,6 +7,8 @@ narrow the posterior by themselves (issue 22: 8 seeds x 100 against 4 of those s
 seeds, with the first ``--subset`` seeds and (``--rest``) with the remaining seeds, and prints
 the HDIs and the ratios of widths to all seeds' (with ``--rest``: also whether the two subsets'
 HDIs overlap, i.e. how much the posterior depends on which search trained the emulators).
+Each set first runs the emulator refinement (forward runs at posterior draws, kept in memory):
+the study's ``refine.rounds``, or ``--refine-rounds``.
 
 Run: ``.venv/bin/bayescal run studies/cuzr_stz.py --out runs/cuzr8 --seeds 8 --budget 100
 --no-posterior`` (about 30 minutes on 2 cores), then
@@ -25,6 +27,7 @@ import numpy as np
 from bayescal.infer.residual_posterior import residual_posterior
 from bayescal.study.load import load_run
 from bayescal.study.posterior_step import posterior_options
+from bayescal.study.refine import refine_emulators
 
 
 def main() -> None:
@@ -33,6 +36,9 @@ def main() -> None:
     parser.add_argument("--subset", type=int, default=4, help="seeds in the smaller set")
     parser.add_argument("--nuts-draws", type=int, default=2000, help="NUTS draws per chain")
     parser.add_argument("--rest", action="store_true", help="also the seeds after the subset")
+    parser.add_argument(
+        "--refine-rounds", type=int, default=None, help="refinement rounds (default: the study's)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     study, evaluations = load_run(args.run)
@@ -40,15 +46,20 @@ def main() -> None:
     opts = posterior_options(study, progressbar=False).replace(
         sampling={"draws": args.nuts_draws, "prior_draws": 0}
     )
+    if args.refine_rounds is not None:
+        opts = opts.replace(refine={"rounds": args.refine_rounds})
     sets = {"all": seeds, f"first {args.subset}": seeds[: args.subset]}
     if args.rest:
         sets[f"last {len(seeds) - args.subset}"] = seeds[args.subset :]
     widths, hdis = {}, {}
     for label, chosen in sets.items():
         rows = np.flatnonzero(np.isin(evaluations["seed"].values, chosen))
-        idata, _, _ = residual_posterior(
-            evaluations.isel(eval=rows), study.discrepancy, study.reference, options=opts
-        )
+        data = evaluations.isel(eval=rows)
+        if opts.refine.rounds:
+            data, checks = refine_emulators(study, data, None, opts)
+            for check in checks:
+                print(f"{label}: refinement {check.line()}", flush=True)
+        idata, _, _ = residual_posterior(data, study.discrepancy, study.reference, options=opts)
         summary = az.summary(idata, var_names=list(study.names), hdi_prob=0.94)
         print(f"{label} ({len(chosen)} seeds, {rows.size} evaluations):")
         print(summary.iloc[:, :4].to_string())

@@ -12,7 +12,13 @@ are used).
 With the residual likelihood (the default) the draws are the pooled posterior's (one set of
 emulators on all evaluations), and the refinement stops early once the emulators are precise
 where the posterior lives: the posterior-weighted emulator variance of every block's components
-below ``STOP_RATIO`` (10 %) of its learned model-error variance ``sigma_b^2``.
+below ``STOP_RATIO`` (10 %) of its learned model-error variance ``sigma_b^2`` (for a block's
+emulated outside part ``S``: the emulator's variance of ``S`` below 10 % of the variance
+``2 nu sigma_b^4`` that ``S`` has under the likelihood), and the last round's new runs fell
+within 2 emulator sd in at least ``MIN_COVERAGE`` (75 %) of their scores (and ``log S``) in
+every block. The second condition needs a round of runs first: an emulator's variance cannot
+show that the emulator is overconfident where it extrapolates, its predictions of new runs
+there can.
 
 The evaluations are stored in ``DIR/refinement/evaluations.nc`` (the EGO history in
 ``DIR/evaluations.nc`` stays untouched, so EGO resumes as before); a rerun reuses the rounds
@@ -42,6 +48,7 @@ if TYPE_CHECKING:
     from bayescal.infer import PosteriorOptions
 
 __all__ = [
+    "MIN_COVERAGE",
     "STOP_RATIO",
     "EmulatorCheck",
     "ResidualCheck",
@@ -95,6 +102,10 @@ class EmulatorCheck:
 #: fraction of its model-error variance ``sigma_b^2``.
 STOP_RATIO = 0.1
 
+#: ... and the last round's new runs were within 2 emulator sd in at least this fraction of
+#: their scores in every block (with 8 runs and one score each, at most 2 outside).
+MIN_COVERAGE = 0.75
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ResidualCheck:
@@ -108,12 +119,14 @@ class ResidualCheck:
         OK forward runs of the round.
     variance_ratio : dict of str to float
         Per block, posterior mean of the emulator variance (per component) over the posterior
-        mean of ``sigma_b^2``, at the round's posterior (before its runs).
+        mean of ``sigma_b^2``, at the round's posterior (before its runs); see
+        :func:`emulator_variance_ratio`.
     score_rmse : dict of str to float
         Per block, RMS error of the emulated component scores at the new runs, in units of
         the posterior mean ``sigma_b`` (held-out points).
     coverage_2sd : dict of str to float
-        Per block, fraction of the new runs' scores within 2 emulator sd.
+        Per block, fraction of the new runs' scores (and ``log S`` of an emulated outside part)
+        within 2 emulator sd.
     """
 
     round: int
@@ -137,6 +150,10 @@ def emulator_variance_ratio(
     idata: az.InferenceData, blocks: list, names: list[str], lower, upper, *, n: int = 200
 ) -> dict[str, float]:
     """Posterior-weighted emulator variance over the model-error variance, per block.
+
+    For a block with an emulated outside part ``S`` (log-normal under its GP), the larger of
+    the components' ratio and the emulator's variance of ``S`` over ``2 nu sigma_b^4``, the
+    variance of ``S`` under the likelihood (``nu`` directions of variance ``sigma_b^2``).
 
     Parameters
     ----------
@@ -164,6 +181,11 @@ def emulator_variance_ratio(
         _, var = b.emulator.predict(unit)
         sigma = idata["posterior"][b.sigma_name].values
         out[b.name] = float(np.mean(var + b.nugget) / np.mean(sigma**2))
+        if b.outside is not None:
+            m, v = b.outside.predict(unit)
+            var_s = np.expm1(v) * np.exp(2 * m + v)
+            outside = float(np.mean(var_s) / np.mean(2 * b.outside_dof * sigma**4))
+            out[b.name] = max(out[b.name], outside)
     return out
 
 
@@ -276,10 +298,13 @@ def _refine_residual(
             options=quick.replace(seed=round_seed),
         )
         ratio = emulator_variance_ratio(idata, blocks[0], list(study.names), lower, upper)
-        if all(v < STOP_RATIO for v in ratio.values()):
+        predicted = bool(checks) and all(
+            c >= MIN_COVERAGE for c in checks[-1].coverage_2sd.values()
+        )
+        if predicted and all(v < STOP_RATIO for v in ratio.values()):
             logger.info(
                 "refinement round %d: emulator variance below %.0f %% of sigma^2 in every "
-                "block %s; done",
+                "block %s and the last runs predicted; done",
                 r,
                 100 * STOP_RATIO,
                 {k: round(v, 3) for k, v in ratio.items()},
@@ -321,7 +346,15 @@ def _residual_check(r, idata, blocks, record, study, reference, ratio) -> Residu
         sigma = idata["posterior"][b.sigma_name].values
         err = scores - mean
         rmse[b.name] = float(np.sqrt(np.mean(err**2)) / np.sqrt(np.mean(sigma**2)))
-        cover[b.name] = float(np.mean(np.abs(err) <= 2 * np.sqrt(var + b.nugget)))
+        inside = np.abs(err) <= 2 * np.sqrt(var + b.nugget)
+        if b.outside is not None:
+            r_ok = residuals[b.name][ok]
+            rest = r_ok - (r_ok @ b.emulator.basis) @ b.emulator.basis.T
+            log_s = np.log(np.maximum(np.sum(rest**2, axis=1), 1e-300))
+            m, v = b.outside.predict(unit[ok])
+            near = np.abs(log_s - m) <= 2 * np.sqrt(v + b.outside.noise_sd**2)
+            inside = np.column_stack([inside, near])
+        cover[b.name] = float(np.mean(inside))
     return ResidualCheck(
         round=r, n=int(ok.sum()), variance_ratio=ratio, score_rmse=rmse, coverage_2sd=cover
     )
