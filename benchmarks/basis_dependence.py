@@ -1,0 +1,124 @@
+"""Benchmark: whether the residual likelihood depends on which evaluations drew its basis.
+
+The residual likelihood projects each block onto principal components fitted to the training
+evaluations. Two sets of EGO seeds searching the same data give two bases; the likelihood of
+the *same* model outputs should rank them alike under both. This script fits the blocks on each
+half of a run's seeds and computes, for every evaluation near the optimum, the log likelihood
+of its stored outputs (no emulator: the run's own component scores, with the emulators' nugget
+as the simulator's scatter, and the exact squared norm of its residual outside the basis), with
+the model errors at their prior scales. It prints the best log likelihood per bin of the first
+parameter under each basis (relative to that basis's best), the rank correlation of the two
+rankings, and the largest disagreement.
+
+Run: ``.venv/bin/python benchmarks/basis_dependence.py runs/cuzr8n`` (a run with 8 seeds and
+stored outputs; a minute on 2 cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import scipy.stats
+
+from bayescal.infer.residual_model import ResidualBlock, likelihood_residuals, residual_blocks
+from bayescal.infer.residual_posterior import measured_stress_noise
+from bayescal.study.load import load_run
+
+
+def stored_log_likelihood(
+    block: ResidualBlock, residuals: np.ndarray, best: np.ndarray, *, separate: bool
+) -> np.ndarray:
+    """The block's log likelihood at stored residuals, shape ``(n,)`` from ``(n, m)``.
+
+    The emulated mean is replaced by the run's own scores (variance: the GPs' nugget), an
+    emulated outside part by the run's exact squared norm outside the basis. The model errors
+    are at their prior scales: the package's (one ``sigma`` inside and outside the basis), or
+    with ``separate`` the earlier form's, an RMS per component of the best fit's (``best``,
+    shape ``(m,)``) projection inside and an RMS per direction of its part outside.
+    """
+    basis = block.emulator.basis
+    inside_best = basis.T @ best
+    rest_best = best - basis @ inside_best
+    s2 = np.mean(inside_best**2) if separate else block.sigma_scale**2
+    scores = block.emulator.project(residuals)
+    total = block.nugget + s2 + block.noise_var
+    out = -0.5 * np.sum((block.target - scores) ** 2 / total + np.log(2 * np.pi * total), -1)
+    if block.outside is not None:
+        t2 = rest_best @ rest_best / block.outside_dof if separate else s2
+        rest = residuals - (residuals @ basis) @ basis.T
+        out = out - 0.5 * np.sum(rest**2, axis=1) / t2
+        out = out - 0.5 * block.outside_dof * np.log(2 * np.pi * t2)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run", type=Path, help="run directory with evaluations.nc")
+    parser.add_argument(
+        "--near", type=float, default=0.12, help="evaluations with d within this of the best"
+    )
+    parser.add_argument("--bins", type=int, default=8, help="bins of the first parameter")
+    args = parser.parse_args()
+    study, evaluations = load_run(args.run)
+    reference = study.reference
+    seeds = evaluations["seed"].values
+    halves = np.unique(seeds)
+    halves = {"first": halves[: halves.size // 2], "last": halves[halves.size // 2 :]}
+    d = evaluations["discrepancy"].values
+    residuals = likelihood_residuals(evaluations, study.discrepancy, reference)
+    ok = np.isfinite(d) & np.all([np.isfinite(r).all(axis=1) for r in residuals.values()], 0)
+    near = np.flatnonzero(ok & (d <= np.nanmin(d) + args.near))
+    theta = evaluations["theta"].transpose("eval", "param").values[near]
+    noise = measured_stress_noise(study.discrepancy, reference)
+    loglik = {}
+    for label, chosen in halves.items():
+        rows = np.flatnonzero(np.isin(seeds, chosen))
+        blocks = residual_blocks(
+            evaluations.isel(eval=rows), study.discrepancy, reference, stress_noise=noise, rng=1
+        )
+        misfit = sum(
+            np.sum(r[rows] ** 2, 1) / np.nanmedian(np.sum(r[rows] ** 2, 1))
+            for r in residuals.values()
+        )
+        best = rows[int(np.nanargmin(misfit))]
+        for separate, form in ((True, "separate"), (False, "one sigma")):
+            loglik[f"{label}/{form}"] = sum(
+                stored_log_likelihood(
+                    b, residuals[b.name][near], residuals[b.name][best], separate=separate
+                )
+                for b in blocks
+            )
+        for b in blocks:
+            print(
+                f"{label} seeds {[int(s) for s in chosen]}: block {b.name}: "
+                f"{b.emulator.n_components} components ({100 * b.emulator.explained:.1f} %), "
+                f"outside dof {b.outside_dof:.0f}"
+            )
+    name = study.names[0]
+    edges = np.quantile(theta[:, 0], np.linspace(0, 1, args.bins + 1))
+    which = np.clip(np.searchsorted(edges, theta[:, 0], side="right") - 1, 0, args.bins - 1)
+    print(f"\n{near.size} evaluations within {args.near} of the best d {np.nanmin(d):.4f}")
+    print(f"best log likelihood per {name} bin, relative to each column's best")
+    print("(columns: seeds whose evaluations drew the basis / scales inside and outside it):")
+    print(f"{name + ' bin':>16} {'n':>4} " + " ".join(f"{k:>16}" for k in loglik))
+    rel = {k: v - v.max() for k, v in loglik.items()}
+    for i in range(args.bins):
+        sel = which == i
+        if not sel.any():
+            continue
+        cells = " ".join(f"{rel[k][sel].max():16.1f}" for k in rel)
+        print(f"[{edges[i]:6.2f}, {edges[i + 1]:6.2f}] {sel.sum():4d} {cells}")
+    for form in ("separate", "one sigma"):
+        a, b = rel[f"first/{form}"], rel[f"last/{form}"]
+        top = (a > -10) | (b > -10)
+        rho = scipy.stats.spearmanr(a, b).statistic
+        print(
+            f"{form}: rank correlation of the two bases {rho:.3f}; largest disagreement "
+            f"within 10 of either best {np.max(np.abs(a - b)[top]):.1f} ({top.sum()} evaluations)"
+        )
+
+
+if __name__ == "__main__":
+    main()
