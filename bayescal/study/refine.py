@@ -11,12 +11,12 @@ are used).
 
 With the residual likelihood (the default) the draws are the pooled posterior's (one set of
 emulators on all evaluations), and the refinement stops early once the emulators are precise
-where the posterior lives: the posterior-weighted emulator variance of every block's components
-below ``STOP_RATIO`` (10 %) of its learned model-error variance ``sigma_b^2`` (for a block's
-emulated outside part ``S``: the emulator's variance of ``S`` below 10 % of the variance
-``2 nu sigma_b^4`` that ``S`` has under the likelihood), and the last round's new runs fell
-within 2 emulator sd in at least ``MIN_COVERAGE`` (75 %) of their scores (and ``log S``) in
-every block. The second condition needs a round of runs first: an emulator's variance cannot
+where the posterior lives: the posterior-weighted emulator (latent) variance of every block's
+components below ``STOP_RATIO`` (10 %) of its learned model-error variance ``sigma_b^2`` (for
+a block's emulated outside part ``S``: the emulator's variance of ``S`` below 10 % of the
+variance ``2 nu sigma_b^4`` that ``S`` has under the likelihood), and the last round's new runs
+fell within 2 emulator sd in at least ``MIN_COVERAGE`` (75 %) of their scores (and ``log S``)
+in every block. The second condition needs a round of runs first: an emulator's variance cannot
 show that the emulator is overconfident where it extrapolates, its predictions of new runs
 there can.
 
@@ -151,6 +151,9 @@ def emulator_variance_ratio(
 ) -> dict[str, float]:
     """Posterior-weighted emulator variance over the model-error variance, per block.
 
+    The emulator's variance is the GPs' latent variance: their nugget is the simulator's own
+    scatter (a chaotic model's run-to-run spread), which more runs do not reduce.
+
     For a block with an emulated outside part ``S`` (log-normal under its GP), the larger of
     the components' ratio and the emulator's variance of ``S`` over ``2 nu sigma_b^4``, the
     variance of ``S`` under the likelihood (``nu`` directions of variance ``sigma_b^2``).
@@ -180,7 +183,7 @@ def emulator_variance_ratio(
     for b in blocks:
         _, var = b.emulator.predict(unit)
         sigma = idata["posterior"][b.sigma_name].values
-        out[b.name] = float(np.mean(var + b.nugget) / np.mean(sigma**2))
+        out[b.name] = float(np.mean(var) / np.mean(sigma**2))
         if b.outside is not None:
             m, v = b.outside.predict(unit)
             var_s = np.expm1(v) * np.exp(2 * m + v)

@@ -100,3 +100,37 @@ def test_infeasible_posterior_draws_are_replaced(monkeypatch, caplog):
     np.testing.assert_array_equal(got, draws[[0, 2, 4]])
     got = _feasible_draws(None, 5, even_rows, 1, np.random.default_rng(0))
     assert len(got) == 4 and "only 4 of 8 posterior draws of seed 1" in caplog.text
+
+
+def test_variance_ratio_is_small_where_trained_and_counts_the_outside_part():
+    """A chaotic field block (an emulated outside part S): the ratio is the larger of the
+    components' latent variance over sigma^2 and the emulator's variance of S over 2 nu sigma^4,
+    S's variance under the likelihood; small where the block was trained, large away from it."""
+    import arviz as az
+
+    from bayescal.infer.residual_model import residual_block
+    from bayescal.study.refine import emulator_variance_ratio
+
+    gen = np.random.default_rng(3)
+    x = 0.5 * gen.random((30, 2))  # evaluations in one quarter of the box
+    t = np.linspace(0, 1, 400)
+    smooth = (x[:, 1:2] - 0.3) * np.sin(np.pi * t) / np.sqrt(200)
+    chaos = (0.05 + 0.4 * x[:, :1]) * gen.standard_normal((30, 400)) / np.sqrt(400)
+    block = residual_block(x, smooth + chaos, name="f", tail=False, rng=0)
+    assert block.outside is not None
+    sigma = 0.05
+
+    def ratio(centre):
+        draws = np.clip(centre + 0.02 * gen.standard_normal((1, 200, 2)), 0, 1)
+        post = {"a": draws[..., 0], "b": draws[..., 1], "sigma_f": np.full((1, 200), sigma)}
+        idata = az.from_dict(posterior=post)
+        idata["posterior"].attrs["param_names"] = ["a", "b"]
+        return emulator_variance_ratio(idata, [block], ["a", "b"], [0, 0], [1, 1])["f"]
+
+    centre = np.array([[0.25, 0.25]])
+    _, var = block.emulator.predict(centre)
+    m, v = block.outside.predict(centre)
+    var_s = float((np.expm1(v) * np.exp(2 * m + v))[0])
+    expected = max(float(np.mean(var)) / sigma**2, var_s / (2 * block.outside_dof * sigma**4))
+    assert ratio(centre[0]) == pytest.approx(expected, rel=0.5)
+    assert ratio(np.array([0.9, 0.9])) > 10 * ratio(centre[0])
