@@ -58,7 +58,7 @@ def build_residual_model(
         Free variables: the sampled parameters by name (one realization, or complete pooling),
         or ``<name>_realization`` (dim ``realization``) around the population values by name
         (partial pooling; ``tau``, ``eps``) or alone (no pooling); ``sigma_<block>`` and, with
-        a data tail, ``sigma_tail_<block>``. Searched parameters not
+        a tail or an emulated outside part, ``sigma_tail_<block>``. Searched parameters not
         sampled (``reparam``) are deterministics under the same scheme.
         Observed ``z_<block>`` (``z_<block>_r<i>`` with several realizations); potentials
         ``tail_<block>`` (blocks with a data tail) and ``outside_<block>`` (blocks with an
@@ -115,7 +115,7 @@ def build_residual_model(
             )
             for i, b in enumerate(realizations[0])
         }
-        # a block's tail sd exists when any realization's block has a data tail
+        # a block's tail sd exists when any realization's block has a tail or outside part
         tails = {
             b.name: pm.HalfNormal(
                 b.tail_sigma_name,
@@ -245,8 +245,9 @@ def _block_likelihood(block: ResidualBlock, x, sigma, tail_sigma, suffix: str) -
         from bayescal.emulate import gp_mean_var
 
         log_sq, log_var = gp_mean_var(x, block.outside)
+        tau2 = tail_sigma**2
         pm.Potential(
             f"outside_{label}",
-            -0.5 * pt.exp(log_sq + 0.5 * log_var) / sigma**2
-            - 0.5 * block.outside_dof * pt.log(2 * np.pi * sigma**2),
+            -0.5 * pt.exp(log_sq + 0.5 * log_var) / tau2
+            - 0.5 * block.outside_dof * pt.log(2 * np.pi * tau2),
         )

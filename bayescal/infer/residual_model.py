@@ -22,24 +22,20 @@ basis of the block:
   residuals are mostly the simulator's chaos, so that only a few components have skill) has
   instead the model's own residual outside the basis, ``S_b(theta) = ||(I - Phi_b Phi_b^T)
   r_b(theta)||^2``, emulated by a GP of ``log S_b``: the observed zero against it is
-  ``N(0, sigma_b^2)`` in each of ``nu_b`` directions, ``-S_b / (2 sigma_b^2) - nu_b/2 log(2 pi
-  sigma_b^2)`` with ``S_b`` at its log-normal mean. The model error is the block's one
-  ``sigma_b``, inside the basis and outside it: which directions the principal components pick
-  depends on which evaluations trained them, and with separate scales inside and outside, the
-  likelihood of the same outputs would depend on that choice (a best fit's misfit moved from
-  one part to the other would count differently). ``nu_b`` is the participation ratio
+  ``N(0, tau_b^2)`` in each of ``nu_b`` directions, ``-S_b / (2 tau_b^2) - nu_b/2 log(2 pi
+  tau_b^2)`` with ``S_b`` at its log-normal mean. ``nu_b`` is the participation ratio
   ``(sum lambda)^2 / sum lambda^2`` of the covariance of those outside parts over the training
   evaluations: the number of directions in which the model's output varies there. Without this
   term the likelihood would ignore most of a field's misfit: a chaotic field can leave most of
   its residual variance outside the skilled components, and the size of that part can tell
   apart regions the emulated directions alone do not (``benchmarks/FINDINGS.md``, CuZr).
 
-In a block with a data tail (the stress block), the model error inside the emulated directions
-has its own scale because a best fit's misfit is not white: it lies mostly in the directions the
-parameters move (the stress peak), and one ``sigma`` per entry, pinned by the many directions
-outside the basis, would declare that misfit impossible and push the posterior to wherever the
-emulator is unsure. A field block's entries are a pixel-wise embedding of a few principal angles
-per snapshot; it has no data tail (its outside part is emulated instead, under ``sigma_b``).
+The model error inside the emulated directions has its own scale because a best fit's misfit is
+not white: it lies mostly in the directions the parameters move (the stress peak), and one
+``sigma`` per entry, pinned by the many directions outside the basis, would declare that misfit
+impossible and push the posterior to wherever the emulator is unsure. A field block's entries
+are a pixel-wise embedding of a few principal angles per snapshot; it has no data tail (its
+outside part is emulated instead).
 With no more emulated components than parameters the scores carry no information on
 ``sigma_b`` (the parameters can fit them exactly): its prior scale, from the best fit's misfit,
 then sets how wide the posterior is (the simulation-based calibration in
@@ -104,11 +100,10 @@ class ResidualBlock:
     tail_dof : int
         Directions outside the basis, ``m - k``.
     sigma_scale : float
-        Scale of the half-normal prior of ``sigma_b`` (per emulated direction, and per direction
-        of an emulated outside part).
+        Scale of the half-normal prior of ``sigma_b`` (per emulated direction).
     tail_scale : float
-        Scale of the half-normal prior of the data tail's ``tau_b`` (per direction outside the
-        basis; unused without a data tail).
+        Scale of the half-normal prior of the tail's ``tau_b`` (per direction outside the basis;
+        unused without a tail).
     noise_measured : bool
         Whether ``noise_var`` was measured (else ``sigma_b`` carries noise and model error).
     outside : GPEmulator or None
@@ -151,8 +146,8 @@ class ResidualBlock:
 
     @property
     def has_tail_sigma(self) -> bool:
-        """Whether the block has a data tail with its own model error (``sigma_tail_<label>``)."""
-        return bool(self.tail_dof)
+        """Whether the block has a model error outside the basis (``sigma_tail_<label>``)."""
+        return bool(self.tail_dof) or self.outside is not None
 
     def log_likelihood(
         self, x_unit: ArrayLike, sigma: float | None = None, tail_sigma: float | None = None
@@ -163,7 +158,7 @@ class ResidualBlock:
         ----------
         x_unit : array_like, shape (n, d)
         sigma, tail_sigma : float or None
-            Model-error sds (``tail_sigma``: of the data tail); None takes their prior scales.
+            Model-error sds; None takes their prior scales.
 
         Returns
         -------
@@ -182,8 +177,8 @@ class ResidualBlock:
             m, v = self.outside.predict(x)
             out = (
                 out
-                - 0.5 * np.exp(m + 0.5 * v) / s**2
-                - 0.5 * self.outside_dof * np.log(2 * np.pi * s**2)
+                - 0.5 * np.exp(m + 0.5 * v) / t2
+                - 0.5 * self.outside_dof * np.log(2 * np.pi * t2)
             )
         return out
 
@@ -228,7 +223,7 @@ def residual_block(
         (see Returns). A fixed value makes the prior independent of the data (simulation-based
         calibration).
     tail_scale : float or None
-        The same for the data tail's ``sigma_tail``.
+        The same for ``sigma_tail`` (the data tail's or the emulated outside part's).
     variance : float
         Variance fraction the principal components keep.
     max_components : int or None
@@ -240,10 +235,10 @@ def residual_block(
     -------
     ResidualBlock
         ``sigma_scale`` is the RMS per component of the best evaluation's residual projected onto
-        the basis (with an emulated outside part: the RMS per direction of its whole residual,
-        over ``k + outside_dof`` directions), ``tail_scale`` the RMS per direction of its part
-        outside the basis (over ``m - k`` directions): weakly informative scales (the model
-        error is not larger than the best fit's misfit by much).
+        the basis, ``tail_scale`` the RMS per direction of its part outside the basis (over
+        ``m - k`` directions with a data tail, ``outside_dof`` with an emulated outside part):
+        weakly informative scales (the model error is not larger than the best fit's misfit by
+        much).
     """
     r = np.asarray(residuals, dtype=np.float64)
     emulator = fit_components(
@@ -267,22 +262,25 @@ def residual_block(
     best = r[int(np.argmin(np.sum(r**2, axis=1)))]
     inside = basis.T @ best
     rest = best - basis @ inside
-    outside_gp, outside_dof = None, 0.0
-    scale = np.sqrt(np.mean(inside**2))
+    outside_gp, outside_dof, rest_dof = None, 0.0, max(m - k, 1)
     if not tail and emulator.explained < variance:
         outside_gp, outside_dof = _outside_emulator(
             x_unit, r, basis, int(np.random.default_rng(rng).integers(2**31 - 1))
         )
-        scale = np.sqrt((inside @ inside + rest @ rest) / (k + outside_dof))
+        rest_dof = outside_dof
     return ResidualBlock(
         emulator=emulator,
         target=target,
         noise_var=noise_var,
         tail_sq=float(outside @ outside),
         tail_dof=m - k if tail else 0,
-        sigma_scale=float(max(scale, 1e-12)) if sigma_scale is None else float(sigma_scale),
+        sigma_scale=(
+            float(max(np.sqrt(np.mean(inside**2)), 1e-12))
+            if sigma_scale is None
+            else float(sigma_scale)
+        ),
         tail_scale=(
-            float(max(np.sqrt(rest @ rest / max(m - k, 1)), 1e-12))
+            float(max(np.sqrt(rest @ rest / rest_dof), 1e-12))
             if tail_scale is None
             else float(tail_scale)
         ),

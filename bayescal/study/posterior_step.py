@@ -408,7 +408,7 @@ def _block_lines(idata: az.InferenceData) -> list[str]:
         )
         dof = cd["block_outside_dof"].values[:, j] if "block_outside_dof" in cd else [0.0]
         outside = (
-            f"; the rest emulated by its size over {np.min(dof):.0f} directions, same sigma"
+            f"; the rest emulated by its size over {np.min(dof):.0f} directions"
             if np.min(dof) > 0
             else ""
         )

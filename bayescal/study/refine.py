@@ -14,11 +14,11 @@ emulators on all evaluations), and the refinement stops early once the emulators
 where the posterior lives: the posterior-weighted emulator (latent) variance of every block's
 components below ``STOP_RATIO`` (10 %) of its learned model-error variance ``sigma_b^2`` (for
 a block's emulated outside part ``S``: the emulator's variance of ``S`` below 10 % of the
-variance ``2 nu sigma_b^4`` that ``S`` has under the likelihood), and the last round's new runs
-fell within 2 emulator sd in at least ``MIN_COVERAGE`` (75 %) of their scores (and ``log S``)
-in every block. The second condition needs a round of runs first: an emulator's variance cannot
-show that the emulator is overconfident where it extrapolates, its predictions of new runs
-there can.
+variance ``2 nu tau_b^4`` that ``S`` has under the likelihood, ``tau_b`` its model error), and
+the last round's new runs fell within 2 emulator sd in at least ``MIN_COVERAGE`` (75 %) of
+their scores (and ``log S``) in every block. The second condition needs a round of runs
+first: an emulator's variance cannot show that the emulator is overconfident where it
+extrapolates, its predictions of new runs there can.
 
 The evaluations are stored in ``DIR/refinement/evaluations.nc`` (the EGO history in
 ``DIR/evaluations.nc`` stays untouched, so EGO resumes as before); a rerun reuses the rounds
@@ -155,8 +155,9 @@ def emulator_variance_ratio(
     scatter (a chaotic model's run-to-run spread), which more runs do not reduce.
 
     For a block with an emulated outside part ``S`` (log-normal under its GP), the larger of
-    the components' ratio and the emulator's variance of ``S`` over ``2 nu sigma_b^4``, the
-    variance of ``S`` under the likelihood (``nu`` directions of variance ``sigma_b^2``).
+    the components' ratio and the emulator's variance of ``S`` over ``2 nu tau_b^4``, the
+    variance of ``S`` under the likelihood (``nu`` directions of variance ``tau_b^2``, the
+    outside part's model error ``sigma_tail_<block>``).
 
     Parameters
     ----------
@@ -187,7 +188,8 @@ def emulator_variance_ratio(
         if b.outside is not None:
             m, v = b.outside.predict(unit)
             var_s = np.expm1(v) * np.exp(2 * m + v)
-            outside = float(np.mean(var_s) / np.mean(2 * b.outside_dof * sigma**4))
+            tau = idata["posterior"][b.tail_sigma_name].values
+            outside = float(np.mean(var_s) / np.mean(2 * b.outside_dof * tau**4))
             out[b.name] = max(out[b.name], outside)
     return out
 

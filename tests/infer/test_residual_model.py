@@ -247,20 +247,20 @@ def test_field_block_emulates_the_misfit_outside_its_components():
     # chaos of sd 0.07 at the low end, 0.43 at the high end: only the outside part sees it
     assert b.log_likelihood(low)[0] > b.log_likelihood(high)[0] + 100
     model = build_residual_model([[b]], names=NAMES, lower=LOWER, upper=UPPER)
-    # one model error inside the basis and outside it
-    assert "sigma_f" in model.named_vars and "sigma_tail_f" not in model.named_vars
-    assert "outside_f" in model.named_vars
+    assert {"sigma_f", "sigma_tail_f"} <= set(model.named_vars) and "outside_f" in model.named_vars
     logp = model.compile_logp(jacobian=False)
     theta = LOWER + (UPPER - LOWER) * low[0]
     point = {
         "a_interval__": np.log(low[0, 0] / (1 - low[0, 0])),
         "b_interval__": np.log(low[0, 1] / (1 - low[0, 1])),
         "sigma_f_log__": np.log(0.03),
+        "sigma_tail_f_log__": np.log(0.01),
     }
     expected = (
         -np.log(UPPER - LOWER).sum()
         + scipy.stats.halfnorm.logpdf(0.03, scale=b.sigma_scale)
-        + b.log_likelihood(low, sigma=0.03)[0]
+        + scipy.stats.halfnorm.logpdf(0.01, scale=b.tail_scale)
+        + b.log_likelihood(low, sigma=0.03, tail_sigma=0.01)[0]
     )
     assert np.all(theta > LOWER)
     assert float(logp(point)) == pytest.approx(float(expected), rel=1e-9)
@@ -291,29 +291,16 @@ def test_training_subset_keeps_the_best_fits_and_covers_the_box():
         training_subset(unit, misfit, rows, 2)
 
 
-def test_outside_part_shares_the_model_error_and_its_prior_scale():
-    """A field block's emulated outside part is under the block's ``sigma``, whose prior scale
-    is the best fit's RMS misfit per direction over the components and the outside part."""
+@pytest.mark.usefixtures("pytensor_fast_compile")
+def test_one_tail_sd_when_only_some_realizations_have_a_tail(block):
+    """Realization 0's block holds all its variance, realization 1's has an outside part: the
+    model gets one ``sigma_tail`` for the block, scaled by the block that has it."""
+    x, _ = block
     gen = np.random.default_rng(3)
-    x = gen.random((30, 2))
-    r = chaotic_residuals(x, gen)
-    b = residual_block(x, r, name="f", tail=False, rng=0)
-    assert b.outside is not None and not b.has_tail_sigma
-    best = r[np.argmin((r**2).sum(axis=1))]
-    k = b.emulator.n_components
-    assert b.sigma_scale == pytest.approx(np.sqrt(best @ best / (k + b.outside_dof)))
-    # the outside term: -S / (2 sigma^2) - nu / 2 log(2 pi sigma^2), with S at its log-normal mean
-    at = np.array([[0.3, 0.6]])
-    m, v = b.outside.predict(at)
-    s_mean = float(np.exp(m + 0.5 * v)[0])
-    d = b.log_likelihood(at, sigma=0.02)[0] - b.log_likelihood(at, sigma=0.04)[0]
-    mean, var = b.emulator.predict(at)
-    inside = []
-    for sd in (0.02, 0.04):
-        total = var + b.nugget + sd**2
-        inside.append(-0.5 * np.sum((b.target - mean) ** 2 / total + np.log(2 * np.pi * total)))
-    outside = [
-        -0.5 * s_mean / sd**2 - 0.5 * b.outside_dof * np.log(2 * np.pi * sd**2)
-        for sd in (0.02, 0.04)
-    ]
-    assert d == pytest.approx(inside[0] - inside[1] + outside[0] - outside[1], rel=1e-9)
+    full = residual_block(x, linear_residuals(x), name="f", tail=False, rng=0)
+    chaotic = residual_block(x, chaotic_residuals(x, gen), name="f", tail=False, rng=0)
+    assert not full.has_tail_sigma and chaotic.has_tail_sigma
+    model = build_residual_model([[full], [chaotic]], names=NAMES, lower=LOWER, upper=UPPER)
+    assert "sigma_tail_f" in model.named_vars and "outside_f_r1" in model.named_vars
+    prior = model["sigma_tail_f"].owner.inputs[-1]
+    assert float(prior.eval()) == pytest.approx(chaotic.tail_scale)

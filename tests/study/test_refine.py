@@ -104,7 +104,7 @@ def test_infeasible_posterior_draws_are_replaced(monkeypatch, caplog):
 
 def test_variance_ratio_is_small_where_trained_and_counts_the_outside_part():
     """A chaotic field block (an emulated outside part S): the ratio is the larger of the
-    components' latent variance over sigma^2 and the emulator's variance of S over 2 nu sigma^4,
+    components' latent variance over sigma^2 and the emulator's variance of S over 2 nu tau^4,
     S's variance under the likelihood; small where the block was trained, large away from it."""
     import arviz as az
 
@@ -118,11 +118,16 @@ def test_variance_ratio_is_small_where_trained_and_counts_the_outside_part():
     chaos = (0.05 + 0.4 * x[:, :1]) * gen.standard_normal((30, 400)) / np.sqrt(400)
     block = residual_block(x, smooth + chaos, name="f", tail=False, rng=0)
     assert block.outside is not None
-    sigma = 0.05
+    sigma, tau = 0.05, 0.03
 
     def ratio(centre):
         draws = np.clip(centre + 0.02 * gen.standard_normal((1, 200, 2)), 0, 1)
-        post = {"a": draws[..., 0], "b": draws[..., 1], "sigma_f": np.full((1, 200), sigma)}
+        post = {
+            "a": draws[..., 0],
+            "b": draws[..., 1],
+            "sigma_f": np.full((1, 200), sigma),
+            "sigma_tail_f": np.full((1, 200), tau),
+        }
         idata = az.from_dict(posterior=post)
         idata["posterior"].attrs["param_names"] = ["a", "b"]
         return emulator_variance_ratio(idata, [block], ["a", "b"], [0, 0], [1, 1])["f"]
@@ -131,6 +136,6 @@ def test_variance_ratio_is_small_where_trained_and_counts_the_outside_part():
     _, var = block.emulator.predict(centre)
     m, v = block.outside.predict(centre)
     var_s = float((np.expm1(v) * np.exp(2 * m + v))[0])
-    expected = max(float(np.mean(var)) / sigma**2, var_s / (2 * block.outside_dof * sigma**4))
+    expected = max(float(np.mean(var)) / sigma**2, var_s / (2 * block.outside_dof * tau**4))
     assert ratio(centre[0]) == pytest.approx(expected, rel=0.5)
     assert ratio(np.array([0.9, 0.9])) > 10 * ratio(centre[0])
