@@ -34,14 +34,19 @@ def stored_log_likelihood(
 
     The emulated mean is replaced by the run's own scores (variance: the GPs' nugget), an
     emulated outside part by the run's exact squared norm outside the basis. The model errors
-    are at their prior scales: the package's (one ``sigma`` inside and outside the basis), or
-    with ``separate`` the earlier form's, an RMS per component of the best fit's (``best``,
-    shape ``(m,)``) projection inside and an RMS per direction of its part outside.
+    are at prior-like scales from the best fit (``best``, shape ``(m,)``): with ``separate``
+    (the package's form) an RMS per component of its projection inside the basis and an RMS per
+    direction of its part outside; else one ``sigma`` inside and outside, its RMS per direction
+    over ``k + nu`` directions (the form tried in issue 22).
     """
     basis = block.emulator.basis
     inside_best = basis.T @ best
     rest_best = best - basis @ inside_best
-    s2 = np.mean(inside_best**2) if separate else block.sigma_scale**2
+    k = basis.shape[1]
+    dof = k + block.outside_dof if block.outside is not None else k
+    s2 = np.mean(inside_best**2)
+    if not separate and block.outside is not None:
+        s2 = (inside_best @ inside_best + rest_best @ rest_best) / dof
     scores = block.emulator.project(residuals)
     total = block.nugget + s2 + block.noise_var
     out = -0.5 * np.sum((block.target - scores) ** 2 / total + np.log(2 * np.pi * total), -1)
