@@ -22,7 +22,12 @@ from pathlib import Path
 import numpy as np
 import scipy.stats
 
-from bayescal.infer.residual_model import ResidualBlock, likelihood_residuals, residual_blocks
+from bayescal.infer.residual_model import (
+    ResidualBlock,
+    likelihood_residuals,
+    outside_part,
+    residual_blocks,
+)
 from bayescal.infer.residual_posterior import measured_stress_noise
 from bayescal.study.load import load_run
 
@@ -52,7 +57,7 @@ def stored_log_likelihood(
     out = -0.5 * np.sum((block.target - scores) ** 2 / total + np.log(2 * np.pi * total), -1)
     if block.outside is not None:
         t2 = rest_best @ rest_best / block.outside_dof if separate else s2
-        rest = residuals - (residuals @ basis) @ basis.T
+        rest = outside_part(residuals, basis)
         out = out - 0.5 * np.sum(rest**2, axis=1) / t2
         out = out - 0.5 * block.outside_dof * np.log(2 * np.pi * t2)
     return out

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bayescal.infer.residual_model import likelihood_residuals
+from bayescal.infer.residual_model import likelihood_residuals, outside_part
 from bayescal.infer.residual_posterior import fit_residual_blocks, realizations_of
 from bayescal.infer.sample import seed_plan
 from bayescal.study.load import load_run
@@ -34,8 +34,7 @@ from bayescal.study.posterior_step import posterior_options
 
 def _outside(residuals: np.ndarray, basis: np.ndarray) -> np.ndarray:
     """``||(I - Phi Phi^T) r||^2`` per row."""
-    rest = residuals - (residuals @ basis) @ basis.T
-    return np.sum(rest**2, axis=1)
+    return np.sum(outside_part(residuals, basis) ** 2, axis=1)
 
 
 def main() -> None:

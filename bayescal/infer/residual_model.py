@@ -75,6 +75,7 @@ __all__ = [
     "ResidualBlock",
     "block_label",
     "likelihood_residuals",
+    "outside_part",
     "residual_block",
     "residual_blocks",
     "shrink_far_residuals",
@@ -294,7 +295,7 @@ def _outside_emulator(
     x_unit: ArrayLike, residuals: np.ndarray, basis: np.ndarray, seed: int
 ) -> tuple[GPEmulator, float]:
     """GP of ``log ||(I - Phi Phi^T) r||^2`` and the participation ratio of those parts' spread."""
-    rest = residuals - (residuals @ basis) @ basis.T
+    rest = outside_part(residuals, basis)
     sq = np.sum(rest**2, axis=1)
     spread = rest - rest.mean(axis=0)
     gram = spread @ spread.T  # same nonzero eigenvalues as spread^T spread
@@ -306,6 +307,23 @@ def _outside_emulator(
         rng=seed,
     )
     return gp, max(dof, 1.0)
+
+
+def outside_part(residuals: ArrayLike, basis: np.ndarray) -> np.ndarray:
+    """The part of residual vectors outside a block's basis, ``(I - Phi Phi^T) r``.
+
+    Parameters
+    ----------
+    residuals : array_like, shape (n, m)
+    basis : ndarray, shape (m, k)
+        Orthonormal columns.
+
+    Returns
+    -------
+    ndarray, shape (n, m)
+    """
+    r = np.asarray(residuals, dtype=np.float64)
+    return r - (r @ basis) @ basis.T
 
 
 MAX_TRAINING_POINTS = 400

@@ -337,7 +337,7 @@ def _refine_residual(
 
 def _residual_check(r, idata, blocks, record, study, reference, ratio) -> ResidualCheck:
     """Emulated against computed scores of the round's new runs (held out at that moment)."""
-    from bayescal.infer.residual_model import likelihood_residuals
+    from bayescal.infer.residual_model import likelihood_residuals, outside_part
 
     residuals = likelihood_residuals(record, study.discrepancy, reference)
     unit = np.asarray(record["unit"].values, dtype=float)
@@ -353,8 +353,7 @@ def _residual_check(r, idata, blocks, record, study, reference, ratio) -> Residu
         rmse[b.name] = float(np.sqrt(np.mean(err**2)) / np.sqrt(np.mean(sigma**2)))
         inside = np.abs(err) <= 2 * np.sqrt(var + b.nugget)
         if b.outside is not None:
-            r_ok = residuals[b.name][ok]
-            rest = r_ok - (r_ok @ b.emulator.basis) @ b.emulator.basis.T
+            rest = outside_part(residuals[b.name][ok], b.emulator.basis)
             log_s = np.log(np.maximum(np.sum(rest**2, axis=1), 1e-300))
             m, v = b.outside.predict(unit[ok])
             near = np.abs(log_s - m) <= 2 * np.sqrt(v + b.outside.noise_sd**2)
