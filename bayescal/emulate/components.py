@@ -27,19 +27,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = [
-    "BALANCE_STRENGTH",
-    "ComponentEmulator",
-    "design_weights",
-    "fit_components",
-    "loo_skill",
-    "principal_components",
-]
-
-#: Strength of the design weights of the principal components (:func:`design_weights`):
-#: half-way between following the search's clustering and undoing it (``benchmarks/FINDINGS.md``,
-#: CuZr: full strength blurs a 2-seed posterior, none lets each search prefer its own region).
-BALANCE_STRENGTH = 0.5
+__all__ = ["ComponentEmulator", "fit_components", "loo_skill", "principal_components"]
 
 #: Unskilled components in a row after which no further component is tried.
 _MAX_MISSES = 3
@@ -122,11 +110,7 @@ class ComponentEmulator:
 
 
 def principal_components(
-    r: np.ndarray,
-    *,
-    variance: float,
-    max_components: int | None = None,
-    weights: np.ndarray | None = None,
+    r: np.ndarray, *, variance: float, max_components: int | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Leading principal components of the rows of ``r``.
 
@@ -137,10 +121,6 @@ def principal_components(
         Keep the fewest components whose share of the variance reaches this fraction.
     max_components : int or None
         At most this many (and at most ``n - 1``; at least one).
-    weights : ndarray, shape (n,), optional
-        Nonnegative weights of the rows (e.g. :func:`design_weights`): the centre is their
-        weighted mean and the directions those of their weighted covariance. None weighs
-        rows equally.
 
     Returns
     -------
@@ -149,71 +129,18 @@ def principal_components(
         Orthonormal rows, by decreasing variance.
     scores : ndarray, shape (n, k)
     power : ndarray, shape (min(n, m),)
-        Squared singular values of the centred rows (all of them; with weights, of the rows
-        scaled by ``sqrt(n w / sum(w))``, so that ``power.sum() / n`` is the weighted mean
-        squared deviation).
+        Squared singular values of the centred rows (all of them).
     """
-    n = r.shape[0]
-    w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
-    if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
-        raise InputDataError(f"weights must be {n} nonnegative finite numbers, not all zero.")
-    w = n * w / w.sum()
-    center = (w @ r) / n
-    _, s, vt = np.linalg.svd(np.sqrt(w)[:, None] * (r - center), full_matrices=False)
+    center = r.mean(axis=0)
+    _, s, vt = np.linalg.svd(r - center, full_matrices=False)
     power = s**2
     total = float(power.sum())
     k = 1
     if total > 0.0:
         k = int(np.searchsorted(np.cumsum(power) / total, variance * (1 - 1e-12)) + 1)
-    limit = min(n - 1, max_components or n)
+    limit = min(r.shape[0] - 1, max_components or r.shape[0])
     k = max(1, min(k, limit))
     return center, vt[:k], (r - center) @ vt[:k].T, power
-
-
-def design_weights(
-    x_unit: ArrayLike, *, neighbours: int = 8, clip: float = 0.9, strength: float = 1.0
-) -> np.ndarray:
-    """Weights of evaluated points that undo the design's uneven density.
-
-    A point's weight is the volume of the ball reaching its ``neighbours``-th nearest
-    neighbour, ``rho_k(x)^d``, the inverse of a k-nearest-neighbour density estimate, to the
-    power ``strength``; volumes above their ``clip`` quantile are lowered to it, so that a few
-    isolated points (the search's global phase) do not outweigh the rest. With ``strength`` 1,
-    averages over the evaluations weighted by these estimate averages over the explored region
-    rather than over where the search happened to cluster; smaller values undo the clustering
-    in part.
-
-    Parameters
-    ----------
-    x_unit : array_like, shape (n, d)
-        Points in the unit cube.
-    neighbours : int
-        Which neighbour's distance measures the local spacing.
-    clip : float in (0, 1]
-        Quantile at which the volumes are capped.
-    strength : float in [0, 1]
-        Power of the volumes: 1 undoes the design's density, 0 weighs points equally.
-
-    Returns
-    -------
-    ndarray, shape (n,)
-        Positive weights with mean 1.
-    """
-    from scipy.spatial import cKDTree
-
-    x = np.asarray(x_unit, dtype=np.float64)
-    if x.ndim != 2 or x.shape[0] < 2:
-        raise InputDataError(f"x_unit must be (n, d) with n >= 2; got shape {x.shape}.")
-    if not 0.0 < clip <= 1.0:
-        raise InputDataError(f"clip must be in (0, 1]; got {clip!r}.")
-    if not 0.0 <= strength <= 1.0:
-        raise InputDataError(f"strength must be in [0, 1]; got {strength!r}.")
-    k = max(1, min(neighbours, x.shape[0] - 1))
-    dist, _ = cKDTree(x).query(x, k=k + 1)
-    volume = np.maximum(dist[:, -1], 1e-12) ** x.shape[1]
-    volume = np.minimum(volume, np.quantile(volume, clip))
-    weights = volume**strength
-    return weights / weights.mean()
 
 
 def fit_components(
@@ -224,7 +151,6 @@ def fit_components(
     variance: float = 0.99,
     max_components: int | None = None,
     min_skill: float | None = 0.5,
-    balance: bool = True,
     rng: int | np.random.Generator | None = None,
 ) -> ComponentEmulator:
     """Reduce residual vectors to principal components and fit one GP per component.
@@ -249,15 +175,6 @@ def fit_components(
         getting a GP that interpolates noise with short lengthscales. When no component
         reaches it, the most predictable one is kept (with a warning) if its R^2 is positive.
         None keeps every component the variance criterion selects.
-    balance : bool
-        Weigh the evaluations by :func:`design_weights` (strength ``BALANCE_STRENGTH``) in the
-        principal components, so that the basis holds the residuals' variation over the
-        explored region more than over where the search clustered. Unweighted, the
-        basis follows wherever the search clustered: there it takes up the residuals' local
-        variation, so that their part outside the basis is smallest where the training points
-        are densest, and a likelihood that scores that part prefers those regions because they
-        were searched (two sets of EGO seeds searching the same data then prefer different
-        ends of a ridge; ``benchmarks/FINDINGS.md``, CuZr).
     rng : int, numpy Generator or None
         Seed of the GP fits.
 
@@ -292,12 +209,11 @@ def fit_components(
         raise InputDataError("x_unit and residuals must be finite; drop failed evaluations.")
     if not 0.0 < variance <= 1.0:
         raise InputDataError(f"variance must be in (0, 1]; got {variance!r}.")
-    weights = design_weights(x, strength=BALANCE_STRENGTH) if balance else None
     center, vt, scores, power = principal_components(
-        r, variance=variance, max_components=max_components, weights=weights
+        r, variance=variance, max_components=max_components
     )
     total = float(power.sum())
-    if total <= 0.0 or np.all(r == r[0]):
+    if total <= 0.0:
         raise InputDataError(f"the residuals of block {name!r} do not vary over the points.")
     k = scores.shape[1]
     gen = np.random.default_rng(rng)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bayescal.emulate import fit_components
-from bayescal.emulate.components import design_weights, loo_skill, principal_components
+from bayescal.emulate.components import loo_skill
 from bayescal.errors import InputDataError
 
 pytestmark = pytest.mark.usefixtures("pytensor_fast_compile")
@@ -88,7 +88,7 @@ def test_weakly_predictable_block_keeps_its_best_component(data, caplog):
         em = fit_components(x, weak, rng=0, min_skill=0.99)
     assert em.n_components == 1 and "no component reaches" in caplog.text
     assert 0.0 < loo_skill(em.gps[0]) < 0.99
-    noise = gen.standard_normal((x.shape[0], 1))
+    noise = gen.standard_normal((x.shape[0], 3))
     with pytest.raises(InputDataError, match="is predictable"):
         fit_components(x, noise, rng=0)
 
@@ -104,7 +104,7 @@ def test_pytensor_expressions_equal_numpy(data):
     point = np.array([0.3, 0.7])
     mean, var = f(point)
     np_mean, np_var = em.predict(point)
-    np.testing.assert_allclose(mean, np_mean, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(mean, np_mean, rtol=1e-10, atol=1e-12)
     # the variance is outputscale - |L^-1 k|^2, a difference of close numbers: summation order
     # alone moves it by ~1e-7 relative
     np.testing.assert_allclose(var, np_var, rtol=1e-6, atol=1e-10)
@@ -135,44 +135,3 @@ def test_bad_inputs(data):
         fit_components(x, np.ones_like(r), name="flat")
     with pytest.raises(InputDataError, match="has 200 entries"):
         fit_components(x, r, rng=0).project(np.zeros(5))
-
-
-def test_design_weights_undo_a_dense_cluster():
-    """Weighted, a cluster holding 80 % of the points counts for about its share of the box."""
-    rng = np.random.default_rng(1)
-    spread = rng.random((100, 2))
-    cluster = 0.45 + 0.1 * rng.random((400, 2))  # 1 % of the unit square
-    x = np.vstack([spread, cluster])
-    w = design_weights(x)
-    inside = np.all((x >= 0.45) & (x <= 0.55), axis=1)
-    assert w.shape == (500,) and np.all(w > 0) and w.mean() == pytest.approx(1.0)
-    assert inside.mean() == pytest.approx(0.8, abs=0.01)
-    assert np.sum(w * inside) / w.sum() < 0.05
-
-
-def test_weighted_components_follow_the_region_not_the_sampling():
-    """A cluster of points where one mode varies locally does not make that mode the first."""
-    rng = np.random.default_rng(2)
-    x = np.vstack([rng.random((60, 2)), 0.5 + 0.02 * rng.standard_normal((240, 2))])
-    m = np.zeros((2, 50))
-    m[0, :25], m[1, 25:] = 1.0, 1.0
-    near = np.exp(-np.sum((x - 0.5) ** 2, 1) / 0.001)  # a bump only the cluster samples
-    r = np.stack([x[:, 0] - 0.5, 3 * near * rng.standard_normal(len(x))], 1) @ m
-    _, plain, _, _ = principal_components(r, variance=0.99, max_components=1)
-    _, balanced, _, _ = principal_components(
-        r, variance=0.99, max_components=1, weights=design_weights(x)
-    )
-    assert abs(plain[0] @ m[1] / 5) > 0.9  # the cluster's local mode first
-    assert abs(balanced[0] @ m[0] / 5) > 0.9  # the region's mode first
-    em = fit_components(x, r, max_components=1, min_skill=None, rng=0)  # half strength
-    assert abs(em.basis[:, 0] @ m[0] / 5) > abs(plain[0] @ m[0] / 5)
-
-
-def test_uniform_weights_change_nothing(data):
-    _, r = data
-    plain = principal_components(r, variance=0.99)
-    weighted = principal_components(r, variance=0.99, weights=np.full(len(r), 3.0))
-    for a, b in zip(plain, weighted, strict=True):
-        np.testing.assert_allclose(np.abs(a), np.abs(b), atol=1e-9)
-    with pytest.raises(InputDataError, match="weights"):
-        principal_components(r, variance=0.99, weights=-np.ones(len(r)))

@@ -33,7 +33,7 @@ def test_block_data(block):
     assert b.emulator.n_components == 2 and b.tail_dof == 58
     # the truth's residual (zero) projects to the scores the truth's point emulates
     mean, _ = b.emulator.predict(TRUTH_UNIT)
-    np.testing.assert_allclose(mean, b.target, rtol=5e-3)  # GP error on linear scores
+    np.testing.assert_allclose(mean, b.target, rtol=2e-3)  # GP error on linear scores
     assert b.tail_sq < 1e-20  # linear residuals: nothing outside the 2 directions
     np.testing.assert_array_equal(b.noise_var, 0.0)
 

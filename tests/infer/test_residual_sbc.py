@@ -49,7 +49,6 @@ import pytest
 import scipy.stats
 import xarray as xr
 
-from bayescal.emulate.components import BALANCE_STRENGTH, design_weights
 from bayescal.infer.residual_likelihood import build_residual_model
 from bayescal.infer.residual_model import ResidualBlock, residual_block
 
@@ -96,16 +95,9 @@ class Problem:
         return self.block.emulator.basis
 
 
-def design_mean(outputs: np.ndarray) -> np.ndarray:
-    """The outputs' mean over the design, weighted as the principal components weigh it."""
-    x = latin_hypercube(N_DESIGN, 2, np.random.default_rng(0))  # the fixture's design
-    w = design_weights(x, strength=BALANCE_STRENGTH)
-    return (w @ outputs) / w.sum()
-
-
 def data_side(outputs: np.ndarray, basis: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     """``target`` and ``tail_sq`` of data ``y``, by the formulas of :func:`residual_block`."""
-    center = design_mean(outputs) - y  # (weighted) mean residual over the design
+    center = outputs.mean(axis=0) - y  # mean residual over the design
     target = -(basis.T @ center)
     outside = -center - basis @ target
     return target, float(outside @ outside)
@@ -167,11 +159,9 @@ def test_data_side_formulas_match_residual_block(problem):
     assert b.sigma_scale == SIGMA_SCALE
     y0 = forward(np.array([0.3, 0.6]))[0]
     # the basis is that of the centred outputs, in which y cancels
-    w = design_weights(problem.x, strength=BALANCE_STRENGTH)
-    spread = np.sqrt(w)[:, None] * (problem.outputs - design_mean(problem.outputs))
-    _, _, vt = np.linalg.svd(spread, full_matrices=False)
+    _, _, vt = np.linalg.svd(problem.outputs - problem.outputs.mean(axis=0), full_matrices=False)
     np.testing.assert_allclose(np.abs(vt[:5] @ b.emulator.basis), np.eye(5), atol=1e-9)
-    np.testing.assert_allclose(b.emulator.center, design_mean(problem.outputs) - y0, atol=1e-12)
+    np.testing.assert_allclose(b.emulator.center, problem.outputs.mean(axis=0) - y0, atol=1e-12)
     target, tail_sq = data_side(problem.outputs, b.emulator.basis, y0)
     np.testing.assert_allclose(target, b.target, rtol=1e-12, atol=1e-12)
     assert tail_sq == pytest.approx(b.tail_sq, rel=1e-9, abs=1e-20)
