@@ -8,7 +8,10 @@ of its stored outputs (no emulator: the run's own component scores, with the emu
 as the simulator's scatter, and the exact squared norm of its residual outside the basis), with
 the model errors at their prior scales. It prints the best log likelihood per bin of the first
 parameter under each basis (relative to that basis's best), the rank correlation of the two
-rankings, and the largest disagreement.
+rankings, and the largest disagreement. It also prints each half's emulated size of the field
+residual outside its basis at the two halves' likelihood peaks: a basis fitted to a cluster of
+evaluations takes up their local variation, so that the outside part is smallest where that
+basis's evaluations are densest.
 
 Run: ``.venv/bin/python benchmarks/basis_dependence.py runs/cuzr8n`` (a run with 8 seeds and
 stored outputs; a minute on 2 cores).
@@ -63,6 +66,20 @@ def stored_log_likelihood(
     return out
 
 
+def theta_of(evaluations, row: int) -> np.ndarray:
+    """The searched parameters of one evaluation."""
+    return evaluations["theta"].transpose("eval", "param").values[row]
+
+
+def emulated_outside(label: str, block: ResidualBlock, points: np.ndarray) -> str:
+    """One line: the block's emulated outside part at ``points`` (unit cube, shape (2, d))."""
+    m, v = block.outside.predict(points)
+    size = np.exp(m + 0.5 * v)
+    term = -0.5 * size / block.tail_scale**2
+    cells = "  ".join(f"{a:.4f} (sd log {np.sqrt(b):.3f})" for a, b in zip(size, v, strict=True))
+    return f"{label:>6} basis, {block.name}: {cells}  difference {term[1] - term[0]:+.1f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", type=Path, help="run directory with evaluations.nc")
@@ -82,7 +99,8 @@ def main() -> None:
     near = np.flatnonzero(ok & (d <= np.nanmin(d) + args.near))
     theta = evaluations["theta"].transpose("eval", "param").values[near]
     noise = measured_stress_noise(study.discrepancy, reference)
-    loglik = {}
+    unit = evaluations["unit"].transpose("eval", "param").values
+    loglik, blocks_of = {}, {}
     for label, chosen in halves.items():
         rows = np.flatnonzero(np.isin(seeds, chosen))
         blocks = residual_blocks(
@@ -106,6 +124,7 @@ def main() -> None:
                 f"{b.emulator.n_components} components ({100 * b.emulator.explained:.1f} %), "
                 f"outside dof {b.outside_dof:.0f}"
             )
+        blocks_of[label] = blocks
     name = study.names[0]
     edges = np.quantile(theta[:, 0], np.linspace(0, 1, args.bins + 1))
     which = np.clip(np.searchsorted(edges, theta[:, 0], side="right") - 1, 0, args.bins - 1)
@@ -120,6 +139,19 @@ def main() -> None:
             continue
         cells = " ".join(f"{rel[k][sel].max():16.1f}" for k in rel)
         print(f"[{edges[i]:6.2f}, {edges[i + 1]:6.2f}] {sel.sum():4d} {cells}")
+    print(
+        "\nemulated outside part S (log-normal mean; sd of log S) at each half's likelihood "
+        "peak, under each half's emulator; last: the outside term's log likelihood at the "
+        "second point minus the first, with its tail sd at the prior scale"
+    )
+    # where each basis's likelihood (package form) peaks among the stored outputs
+    peaks = {label: near[int(np.argmax(loglik[f"{label}/separate"]))] for label in halves}
+    for label, i in peaks.items():
+        print(f"{label} basis's peak: {np.round(theta_of(evaluations, i), 4)}, d {d[i]:.4f}")
+    for label, blocks in blocks_of.items():
+        for b in blocks:
+            if b.outside is not None:
+                print(emulated_outside(label, b, unit[list(peaks.values())]))
     for form in ("separate", "one sigma"):
         a, b = rel[f"first/{form}"], rel[f"last/{form}"]
         top = (a > -10) | (b > -10)
