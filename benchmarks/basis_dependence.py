@@ -66,11 +66,6 @@ def stored_log_likelihood(
     return out
 
 
-def theta_of(evaluations, row: int) -> np.ndarray:
-    """The searched parameters of one evaluation."""
-    return evaluations["theta"].transpose("eval", "param").values[row]
-
-
 def emulated_outside(label: str, block: ResidualBlock, points: np.ndarray) -> str:
     """One line: the block's emulated outside part at ``points`` (unit cube, shape (2, d))."""
     m, v = block.outside.predict(points)
@@ -97,7 +92,8 @@ def main() -> None:
     residuals = likelihood_residuals(evaluations, study.discrepancy, reference)
     ok = np.isfinite(d) & np.all([np.isfinite(r).all(axis=1) for r in residuals.values()], 0)
     near = np.flatnonzero(ok & (d <= np.nanmin(d) + args.near))
-    theta = evaluations["theta"].transpose("eval", "param").values[near]
+    thetas = evaluations["theta"].transpose("eval", "param").values
+    theta = thetas[near]
     noise = measured_stress_noise(study.discrepancy, reference)
     unit = evaluations["unit"].transpose("eval", "param").values
     loglik, blocks_of = {}, {}
@@ -147,7 +143,7 @@ def main() -> None:
     # where each basis's likelihood (package form) peaks among the stored outputs
     peaks = {label: near[int(np.argmax(loglik[f"{label}/separate"]))] for label in halves}
     for label, i in peaks.items():
-        print(f"{label} basis's peak: {np.round(theta_of(evaluations, i), 4)}, d {d[i]:.4f}")
+        print(f"{label} basis's peak: {np.round(thetas[i], 4)}, d {d[i]:.4f}")
     for label, blocks in blocks_of.items():
         for b in blocks:
             if b.outside is not None:
