@@ -5,13 +5,15 @@ evaluations. Two sets of EGO seeds searching the same data give two bases; the l
 the *same* model outputs should rank them alike under both. This script fits the blocks on each
 half of a run's seeds and computes, for every evaluation near the optimum, the log likelihood
 of its stored outputs (no emulator: the run's own component scores, with the emulators' nugget
-as the simulator's scatter, and the exact squared norm of its residual outside the basis), with
-the model errors at their prior scales. It prints the best log likelihood per bin of the first
-parameter under each basis (relative to that basis's best), the rank correlation of the two
-rankings, and the largest disagreement. It also prints each half's emulated size of the field
-residual outside its basis at the two halves' likelihood peaks: a basis fitted to a cluster of
-evaluations takes up their local variation, so that the outside part is smallest where that
-basis's evaluations are densest.
+as the simulator's scatter, and the exact squared norm of its residual outside the basis) in
+three forms (:func:`stored_log_likelihood`): the package's, separate model errors inside and
+outside the basis, and one model error for both. It prints the best log likelihood per bin of
+the first parameter under each basis (relative to that basis's best), the rank correlation of
+the two rankings, and the largest disagreement. It also prints each half's emulated size of
+the field residual outside its basis at the two halves' likelihood peaks: a basis fitted to a
+cluster of evaluations takes up their local variation, so that the outside part is smallest
+where that basis's evaluations are densest, which a separate, smaller model error outside the
+basis turns into a preference for that basis's own evaluations.
 
 Run: ``.venv/bin/python benchmarks/basis_dependence.py runs/cuzr8n`` (a run with 8 seeds and
 stored outputs; a minute on 2 cores).
@@ -34,33 +36,47 @@ from bayescal.infer.residual_model import (
 from bayescal.infer.residual_posterior import measured_stress_noise
 from bayescal.study.load import load_run
 
+#: Likelihood forms compared (see :func:`stored_log_likelihood`).
+FORMS = ("package", "separate", "one sigma")
+
 
 def stored_log_likelihood(
-    block: ResidualBlock, residuals: np.ndarray, best: np.ndarray, *, separate: bool
+    block: ResidualBlock, residuals: np.ndarray, best: np.ndarray, *, form: str
 ) -> np.ndarray:
     """The block's log likelihood at stored residuals, shape ``(n,)`` from ``(n, m)``.
 
     The emulated mean is replaced by the run's own scores (variance: the GPs' nugget), an
-    emulated outside part by the run's exact squared norm outside the basis. The model errors
-    are at prior-like scales from the best fit (``best``, shape ``(m,)``): with ``separate``
-    (the package's form) an RMS per component of its projection inside the basis and an RMS per
-    direction of its part outside; else one ``sigma`` inside and outside, its RMS per direction
-    over ``k + nu`` directions (the form tried in issue 22).
+    emulated outside part by the run's exact squared norm outside the basis. ``form``:
+
+    - ``"package"``: the package's likelihood at the block's prior scales (for a block with an
+      emulated outside part: ``tau`` in every direction, ``sigma`` along the best fits' common
+      misfit);
+    - ``"separate"``: an RMS per component of the best fit's (``best``, shape ``(m,)``)
+      projection inside the basis, and an RMS per direction of its part outside;
+    - ``"one sigma"``: one scale inside and outside, the best fit's RMS per direction over
+      ``k + nu`` directions.
     """
     basis = block.emulator.basis
+    scores = block.emulator.project(residuals)
+    rest = outside_part(residuals, basis)
+    if form == "package" and block.systematic is not None:
+        t2 = block.tail_scale**2
+        out = block.scores_log_density(block.target - scores, 0.0)
+        return (
+            out
+            - 0.5 * np.sum(rest**2, axis=1) / t2
+            - 0.5 * block.outside_dof * np.log(2 * np.pi * t2)
+        )
     inside_best = basis.T @ best
     rest_best = best - basis @ inside_best
     k = basis.shape[1]
-    dof = k + block.outside_dof if block.outside is not None else k
     s2 = np.mean(inside_best**2)
-    if not separate and block.outside is not None:
-        s2 = (inside_best @ inside_best + rest_best @ rest_best) / dof
-    scores = block.emulator.project(residuals)
+    if form == "one sigma" and block.outside is not None:
+        s2 = (inside_best @ inside_best + rest_best @ rest_best) / (k + block.outside_dof)
     total = block.nugget + s2 + block.noise_var
     out = -0.5 * np.sum((block.target - scores) ** 2 / total + np.log(2 * np.pi * total), -1)
     if block.outside is not None:
-        t2 = rest_best @ rest_best / block.outside_dof if separate else s2
-        rest = outside_part(residuals, basis)
+        t2 = rest_best @ rest_best / block.outside_dof if form == "separate" else s2
         out = out - 0.5 * np.sum(rest**2, axis=1) / t2
         out = out - 0.5 * block.outside_dof * np.log(2 * np.pi * t2)
     return out
@@ -107,10 +123,10 @@ def main() -> None:
             for r in residuals.values()
         )
         best = rows[int(np.nanargmin(misfit))]
-        for separate, form in ((True, "separate"), (False, "one sigma")):
+        for form in FORMS:
             loglik[f"{label}/{form}"] = sum(
                 stored_log_likelihood(
-                    b, residuals[b.name][near], residuals[b.name][best], separate=separate
+                    b, residuals[b.name][near], residuals[b.name][best], form=form
                 )
                 for b in blocks
             )
@@ -141,14 +157,14 @@ def main() -> None:
         "second point minus the first, with its tail sd at the prior scale"
     )
     # where each basis's likelihood (package form) peaks among the stored outputs
-    peaks = {label: near[int(np.argmax(loglik[f"{label}/separate"]))] for label in halves}
+    peaks = {label: near[int(np.argmax(loglik[f"{label}/package"]))] for label in halves}
     for label, i in peaks.items():
         print(f"{label} basis's peak: {np.round(thetas[i], 4)}, d {d[i]:.4f}")
     for label, blocks in blocks_of.items():
         for b in blocks:
             if b.outside is not None:
                 print(emulated_outside(label, b, unit[list(peaks.values())]))
-    for form in ("separate", "one sigma"):
+    for form in FORMS:
         a, b = rel[f"first/{form}"], rel[f"last/{form}"]
         top = (a > -10) | (b > -10)
         rho = scipy.stats.spearmanr(a, b).statistic

@@ -231,9 +231,20 @@ def _block_likelihood(block: ResidualBlock, x, sigma, tail_sigma, suffix: str) -
 
     label = block_label(block.name) + suffix
     mean, var = block.emulator.pytensor_mean_var(x)
-    sd = pt.sqrt(var + block.nugget + sigma**2 + block.noise_var)
     target = pm.Data(f"target_{label}", block.target)
-    pm.Normal(f"z_{label}", mu=mean, sigma=sd, observed=target)
+    if block.systematic is None:
+        sd = pt.sqrt(var + block.nugget + sigma**2 + block.noise_var)
+        pm.Normal(f"z_{label}", mu=mean, sigma=sd, observed=target)
+    else:
+        # covariance diag(total) + sigma^2 u u^T (tau_b in every direction, sigma_b along the
+        # best fits' common misfit u): independent normals with the diagonal, plus the
+        # Sherman-Morrison correction of the rank-one term
+        total = var + block.nugget + block.noise_var + tail_sigma**2
+        pm.Normal(f"z_{label}", mu=mean, sigma=pt.sqrt(total), observed=target)
+        u = np.asarray(block.systematic)
+        along = pt.sum((target - mean) * u / total)
+        gain = 1.0 + sigma**2 * pt.sum(u**2 / total)
+        pm.Potential(f"systematic_{label}", 0.5 * sigma**2 * along**2 / gain - 0.5 * pt.log(gain))
     if block.tail_dof:
         tail = tail_sigma**2 + block.tail_var
         tail_sq = pm.Data(f"tail_sq_{label}", np.asarray(block.tail_sq))

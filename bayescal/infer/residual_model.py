@@ -28,14 +28,25 @@ basis of the block:
   evaluations: the number of directions in which the model's output varies there. Without this
   term the likelihood would ignore most of a field's misfit: a chaotic field can leave most of
   its residual variance outside the skilled components, and the size of that part can tell
-  apart regions the emulated directions alone do not (``benchmarks/FINDINGS.md``, CuZr).
+  apart regions the emulated directions alone do not (``benchmarks/FINDINGS.md``, CuZr);
+- in such a block the basis does not split the model error: ``tau_b`` acts in every direction,
+  inside the basis as outside it, and ``sigma_b`` adds to it along one direction ``u_b`` only,
+  the misfit the best fits share (:func:`systematic_direction`). The components' covariance is
+  ``diag(s_b^2 + g_b + n_b + tau_b^2) + sigma_b^2 u_b u_b^T``. Which directions the principal
+  components take up follows where the evaluations are (a basis fitted to a cluster takes up
+  the cluster's local variation); with a separate scale inside the basis, a misfit would count
+  less where the basis's evaluations are dense, and two sets of EGO seeds that reached
+  different parts of a valley would each favour their own (``benchmarks/basis_dependence.py``).
+  The best fits' common misfit is a property of the model's error near its optimum, which
+  such sets share.
 
 The model error inside the emulated directions has its own scale because a best fit's misfit is
 not white: it lies mostly in the directions the parameters move (the stress peak), and one
 ``sigma`` per entry, pinned by the many directions outside the basis, would declare that misfit
-impossible and push the posterior to wherever the emulator is unsure. A field block's entries
-are a pixel-wise embedding of a few principal angles per snapshot; it has no data tail (its
-outside part is emulated instead).
+impossible and push the posterior to wherever the emulator is unsure. In a block with an
+emulated outside part that structure is the one direction ``u_b`` above rather than the whole
+basis. A field block's entries are a pixel-wise embedding of a few principal angles per
+snapshot; it has no data tail (its outside part is emulated instead).
 With no more emulated components than parameters the scores carry no information on
 ``sigma_b`` (the parameters can fit them exactly): its prior scale, from the best fit's misfit,
 then sets how wide the posterior is (the simulation-based calibration in
@@ -79,6 +90,7 @@ __all__ = [
     "residual_block",
     "residual_blocks",
     "shrink_far_residuals",
+    "systematic_direction",
     "training_subset",
     "unique_points",
 ]
@@ -112,6 +124,11 @@ class ResidualBlock:
         data tail whose components leave variance unexplained; see the module docstring).
     outside_dof : float
         Effective number of directions of that part (its participation ratio).
+    systematic : ndarray, shape (k,), or None
+        Unit vector in component space: the direction of the best fits' common misfit
+        (:func:`systematic_direction`). Given (blocks with an emulated outside part), ``sigma_b``
+        is the model error along it and ``tau_b`` the model error in every direction, inside
+        the basis and outside it; None: ``sigma_b`` in every emulated direction.
     """
 
     emulator: ComponentEmulator
@@ -124,6 +141,7 @@ class ResidualBlock:
     noise_measured: bool = False
     outside: GPEmulator | None = None
     outside_dof: float = 0.0
+    systematic: np.ndarray | None = None
 
     @property
     def name(self) -> str:
@@ -139,6 +157,14 @@ class ResidualBlock:
     def tail_sigma_name(self) -> str:
         """Name of the model-error sd outside the basis (``sigma_tail_<label>``)."""
         return f"sigma_tail_{block_label(self.name)}"
+
+    @property
+    def component_sigma_name(self) -> str:
+        """Name of the model-error sd in every emulated direction.
+
+        ``sigma_tail_<label>`` where ``sigma_<label>`` acts along the systematic direction only.
+        """
+        return self.sigma_name if self.systematic is None else self.tail_sigma_name
 
     @property
     def nugget(self) -> np.ndarray:
@@ -166,11 +192,9 @@ class ResidualBlock:
         ndarray, shape (n,)
         """
         x = np.asarray(x_unit, dtype=np.float64)
-        s = self.sigma_scale if sigma is None else sigma
         t2 = (self.tail_scale if tail_sigma is None else tail_sigma) ** 2
         mean, var = self.emulator.predict(x)
-        total = var + self.nugget + s**2 + self.noise_var
-        out = -0.5 * np.sum((self.target - mean) ** 2 / total + np.log(2 * np.pi * total), -1)
+        out = self.scores_log_density(self.target - mean, var, sigma, tail_sigma)
         if self.tail_dof:
             tail = t2 + self.tail_var
             out = out - 0.5 * self.tail_sq / tail - 0.5 * self.tail_dof * np.log(2 * np.pi * tail)
@@ -183,10 +207,86 @@ class ResidualBlock:
             )
         return out
 
+    def scores_log_density(
+        self,
+        misfit: np.ndarray,
+        variance: np.ndarray | float,
+        sigma: float | None = None,
+        tail_sigma: float | None = None,
+    ) -> np.ndarray:
+        """Log density of the observed scores given the model's, in the block's components.
+
+        Parameters
+        ----------
+        misfit : ndarray, shape (..., k)
+            ``target`` minus the model's scores (emulated means, or a run's own scores).
+        variance : ndarray, shape (..., k), or float
+            Emulator variance of the scores (0 for a run's own scores).
+        sigma, tail_sigma : float or None
+            Model-error sds; None takes their prior scales.
+
+        Returns
+        -------
+        ndarray, shape (...)
+        """
+        s2 = (self.sigma_scale if sigma is None else sigma) ** 2
+        base = variance + self.nugget + self.noise_var
+        if self.systematic is None:
+            total = base + s2
+            return -0.5 * np.sum(misfit**2 / total + np.log(2 * np.pi * total), -1)
+        t2 = (self.tail_scale if tail_sigma is None else tail_sigma) ** 2
+        return _rank_one_log_density(misfit, base + t2, self.systematic, s2)
+
     @property
     def tail_var(self) -> float:
         """The emulator's truncation variance per direction outside the basis."""
         return self.emulator.tail_variance / max(self.tail_dof, 1)
+
+
+def _rank_one_log_density(
+    err: np.ndarray, diag: np.ndarray, direction: np.ndarray, scale2: float
+) -> np.ndarray:
+    """``log N(err; 0, diag(diag) + scale2 u u^T)`` by Sherman–Morrison, over leading dims."""
+    w = direction / diag
+    along = np.sum(err * w, -1)
+    gain = 1.0 + scale2 * np.sum(direction * w, -1)
+    quad = np.sum(err**2 / diag, -1) - scale2 * along**2 / gain
+    logdet = np.sum(np.log(2 * np.pi * diag), -1) + np.log(gain)
+    return -0.5 * (quad + logdet)
+
+
+def systematic_direction(residuals: np.ndarray, basis: np.ndarray, *, n_best: int) -> np.ndarray:
+    """Direction in component space of the misfit that the best fits share.
+
+    The leading right singular vector of the ``n_best`` shortest residual vectors' scores
+    ``r @ basis`` (not centred: their common part). It is a property of the model's error near
+    its optimum, so bases fitted to different sets of evaluations that reach the optimum agree
+    on it (unlike their individual components, which follow where the evaluations are).
+
+    Parameters
+    ----------
+    residuals : ndarray, shape (n, m)
+    basis : ndarray, shape (m, k)
+        Orthonormal columns.
+    n_best : int
+        How many of the shortest rows to use.
+
+    Returns
+    -------
+    ndarray, shape (k,)
+        Unit vector (the sign is arbitrary).
+
+    Raises
+    ------
+    InputDataError
+        If the best fits have no part in the basis.
+    """
+    order = np.argsort(np.sum(residuals**2, axis=1), kind="stable")[: max(int(n_best), 1)]
+    scores = residuals[order] @ basis
+    _, s, vt = np.linalg.svd(scores, full_matrices=False)
+    if s[0] <= 1e-12 * np.linalg.norm(residuals[order]):
+        raise InputDataError("the best fits' misfit is orthogonal to the block's basis.")
+    return vt[0]
 
 
 def residual_block(
@@ -237,9 +337,11 @@ def residual_block(
     ResidualBlock
         ``sigma_scale`` is the RMS per component of the best evaluation's residual projected onto
         the basis, ``tail_scale`` the RMS per direction of its part outside the basis (over
-        ``m - k`` directions with a data tail, ``outside_dof`` with an emulated outside part):
-        weakly informative scales (the model error is not larger than the best fit's misfit by
-        much).
+        ``m - k`` directions with a data tail): weakly informative scales (the model error is
+        not larger than the best fit's misfit by much). With an emulated outside part they come
+        from the best tenth of the evaluations (at least 5), the fits that define the
+        systematic direction: ``sigma_scale`` their RMS misfit along it, ``tail_scale`` their
+        RMS misfit per direction in the ``k - 1 + outside_dof`` others.
     """
     r = np.asarray(residuals, dtype=np.float64)
     emulator = fit_components(
@@ -264,11 +366,21 @@ def residual_block(
     inside = basis.T @ best
     rest = best - basis @ inside
     outside_gp, outside_dof, rest_dof = None, 0.0, max(m - k, 1)
+    systematic = None
     if not tail and emulator.explained < variance:
         outside_gp, outside_dof = _outside_emulator(
             x_unit, r, basis, int(np.random.default_rng(rng).integers(2**31 - 1))
         )
-        rest_dof = outside_dof
+        n_best = max(5, r.shape[0] // 10)
+        systematic = systematic_direction(r, basis, n_best=n_best)
+        # scales from the same best fits: sigma_b their RMS misfit along the systematic
+        # direction, tau_b their RMS misfit per direction in all the others (inside the basis
+        # and outside it)
+        fits = r[np.argsort(np.sum(r**2, axis=1), kind="stable")[:n_best]]
+        along = fits @ basis @ systematic
+        inside = along
+        rest = np.sqrt((np.sum(fits**2, axis=1) - along**2).clip(0.0) / n_best)
+        rest_dof = k - 1 + outside_dof
     return ResidualBlock(
         emulator=emulator,
         target=target,
@@ -288,6 +400,7 @@ def residual_block(
         noise_measured=noise_cov is not None,
         outside=outside_gp,
         outside_dof=outside_dof,
+        systematic=systematic,
     )
 
 

@@ -400,24 +400,32 @@ def _block_lines(idata: az.InferenceData) -> list[str]:
         measured = bool(cd["block_noise_measured"].values[0, j])
         label = "sigma_" + block_label(str(name))
         sigma = post[label].values if label in post else np.array([np.nan])
-        lo, hi = np.quantile(sigma, [0.03, 0.97])
         noise = (
             "noise measured from the data"
             if measured
             else "noise not measured: sigma carries noise and model error together"
         )
         dof = cd["block_outside_dof"].values[:, j] if "block_outside_dof" in cd else [0.0]
-        outside = (
-            f"; the rest emulated by its size over {np.min(dof):.0f} directions"
-            if np.min(dof) > 0
-            else ""
-        )
+        outside, error = "", f"model error {label} {_interval(sigma)}"
+        if np.min(dof) > 0:
+            outside = f"; the rest emulated by its size over {np.min(dof):.0f} directions"
+            tail = "sigma_tail_" + block_label(str(name))
+            if tail in post:
+                error = (
+                    f"model error {tail} {_interval(post[tail].values)} in every direction, "
+                    f"{label} {_interval(sigma)} along the best fits' common misfit"
+                )
         lines.append(
             f"  - {name}: {int(comps.min())}-{int(comps.max())} components "
-            f"({100 * explained.min():.1f} % of the variance{outside}), model error {label} "
-            f"{np.median(sigma):.4g} [{lo:.4g}, {hi:.4g}]; {noise}"
+            f"({100 * explained.min():.1f} % of the variance{outside}), {error}; {noise}"
         )
     return lines
+
+
+def _interval(draws: np.ndarray) -> str:
+    """Median and central 94 % interval of posterior draws, as text."""
+    lo, hi = np.quantile(draws, [0.03, 0.97])
+    return f"{np.median(draws):.4g} [{lo:.4g}, {hi:.4g}]"
 
 
 def _excluded_lines(attrs: dict) -> list[str]:

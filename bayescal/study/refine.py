@@ -183,7 +183,7 @@ def emulator_variance_ratio(
     out = {}
     for b in blocks:
         _, var = b.emulator.predict(unit)
-        sigma = idata["posterior"][b.sigma_name].values
+        sigma = idata["posterior"][b.component_sigma_name].values
         out[b.name] = float(np.mean(var) / np.mean(sigma**2))
         if b.outside is not None:
             m, v = b.outside.predict(unit)
@@ -348,7 +348,7 @@ def _residual_check(r, idata, blocks, record, study, reference, ratio) -> Residu
             break
         scores = b.emulator.project(residuals[b.name][ok])
         mean, var = b.emulator.predict(unit[ok])
-        sigma = idata["posterior"][b.sigma_name].values
+        sigma = idata["posterior"][b.component_sigma_name].values
         err = scores - mean
         rmse[b.name] = float(np.sqrt(np.mean(err**2)) / np.sqrt(np.mean(sigma**2)))
         inside = np.abs(err) <= 2 * np.sqrt(var + b.nugget)

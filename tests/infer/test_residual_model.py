@@ -8,7 +8,11 @@ import scipy.stats
 
 from bayescal.errors import InputDataError
 from bayescal.infer.residual_likelihood import build_residual_model
-from bayescal.infer.residual_model import residual_block, training_subset
+from bayescal.infer.residual_model import (
+    residual_block,
+    systematic_direction,
+    training_subset,
+)
 
 NAMES = ("a", "b")
 LOWER, UPPER = np.array([0.0, 10.0]), np.array([1.0, 30.0])
@@ -245,7 +249,7 @@ def test_field_block_emulates_the_misfit_outside_its_components():
     assert 10 < b.outside_dof <= 30
     low, high = np.array([[0.05, 0.6]]), np.array([[0.95, 0.6]])
     # chaos of sd 0.07 at the low end, 0.43 at the high end: only the outside part sees it
-    assert b.log_likelihood(low)[0] > b.log_likelihood(high)[0] + 100
+    assert b.log_likelihood(low)[0] > b.log_likelihood(high)[0] + 50
     model = build_residual_model([[b]], names=NAMES, lower=LOWER, upper=UPPER)
     assert {"sigma_f", "sigma_tail_f"} <= set(model.named_vars) and "outside_f" in model.named_vars
     logp = model.compile_logp(jacobian=False)
@@ -264,6 +268,50 @@ def test_field_block_emulates_the_misfit_outside_its_components():
     )
     assert np.all(theta > LOWER)
     assert float(logp(point)) == pytest.approx(float(expected), rel=1e-9)
+
+
+def test_field_block_components_have_tau_everywhere_and_sigma_along_one_direction():
+    """Components: N(target; mean, diag(var + nugget + noise + tau^2) + sigma^2 u u^T)."""
+    gen = np.random.default_rng(3)
+    x = gen.random((30, 2))
+    b = residual_block(x, chaotic_residuals(x, gen), name="f", tail=False, rng=0)
+    assert b.systematic is not None and np.linalg.norm(b.systematic) == pytest.approx(1.0)
+    assert b.component_sigma_name == "sigma_tail_f"
+    points = np.array([[0.2, 0.5], [0.7, 0.1]])
+    mean, var = b.emulator.predict(points)
+    sigma, tau = 0.05, 0.02
+    for i in range(2):
+        cov = np.diag(var[i] + b.nugget + b.noise_var + tau**2)
+        cov += sigma**2 * np.outer(b.systematic, b.systematic)
+        log_s, v = b.outside.predict(points[i : i + 1])
+        expected = scipy.stats.multivariate_normal(mean[i], cov).logpdf(b.target) - (
+            0.5 * np.exp(log_s[0] + 0.5 * v[0]) / tau**2
+            + 0.5 * b.outside_dof * np.log(2 * np.pi * tau**2)
+        )
+        got = b.log_likelihood(points[i : i + 1], sigma=sigma, tail_sigma=tau)[0]
+        assert got == pytest.approx(expected, rel=1e-10)
+
+
+def test_systematic_direction_is_the_best_fits_common_misfit_whatever_the_basis():
+    """Two clusters of evaluations share a misfit along m0 but vary locally in different
+    directions: bases fitted to either cluster (other components, rotated) give m0."""
+    gen = np.random.default_rng(5)
+    m0, local_a, local_b, *others = np.linalg.qr(gen.standard_normal((80, 7)))[0].T
+    found = []
+    for local in (local_a, local_b):
+        amp = gen.uniform(0.3, 1.0, 40)
+        r = np.outer(amp, m0) + np.outer(gen.uniform(-0.2, 0.2, 40), local)
+        r += 0.01 * gen.standard_normal(r.shape)
+        r = np.vstack([r, 5.0 * gen.standard_normal((10, 80))])  # far, long residuals
+        rotation = np.linalg.qr(gen.standard_normal((6, 6)))[0]
+        basis = np.column_stack([m0, local, *others[:4]]) @ rotation
+        u = basis @ systematic_direction(r, basis, n_best=8)
+        found.append(u)
+        assert abs(u @ m0) > 0.97
+    # the sign is arbitrary; the direction is what the likelihood uses (u u^T)
+    assert abs(found[0] @ found[1]) > 0.95
+    with pytest.raises(InputDataError, match="orthogonal"):
+        systematic_direction(np.outer(np.ones(5), m0), local_a[:, None], n_best=3)
 
 
 def test_blocks_with_a_data_tail_or_full_variance_have_no_outside_part(block):
