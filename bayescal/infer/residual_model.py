@@ -365,38 +365,31 @@ def residual_block(
     best = r[int(np.argmin(np.sum(r**2, axis=1)))]
     inside = basis.T @ best
     rest = best - basis @ inside
-    outside_gp, outside_dof, rest_dof = None, 0.0, max(m - k, 1)
-    systematic = None
+    scale_in = np.sqrt(np.mean(inside**2))
+    scale_out = np.sqrt(rest @ rest / max(m - k, 1))
+    outside_gp, outside_dof, systematic = None, 0.0, None
     if not tail and emulator.explained < variance:
         outside_gp, outside_dof = _outside_emulator(
             x_unit, r, basis, int(np.random.default_rng(rng).integers(2**31 - 1))
         )
         n_best = max(5, r.shape[0] // 10)
-        systematic = systematic_direction(r, basis, n_best=n_best)
+        fits = r[np.argsort(np.sum(r**2, axis=1), kind="stable")[:n_best]]
+        systematic = systematic_direction(fits, basis, n_best=n_best)
         # scales from the same best fits: sigma_b their RMS misfit along the systematic
         # direction, tau_b their RMS misfit per direction in all the others (inside the basis
         # and outside it)
-        fits = r[np.argsort(np.sum(r**2, axis=1), kind="stable")[:n_best]]
         along = fits @ basis @ systematic
-        inside = along
-        rest = np.sqrt((np.sum(fits**2, axis=1) - along**2).clip(0.0) / n_best)
-        rest_dof = k - 1 + outside_dof
+        scale_in = np.sqrt(np.mean(along**2))
+        others = np.mean(np.clip(np.sum(fits**2, axis=1) - along**2, 0.0, None))
+        scale_out = np.sqrt(others / (k - 1 + outside_dof))
     return ResidualBlock(
         emulator=emulator,
         target=target,
         noise_var=noise_var,
         tail_sq=float(outside @ outside),
         tail_dof=m - k if tail else 0,
-        sigma_scale=(
-            float(max(np.sqrt(np.mean(inside**2)), 1e-12))
-            if sigma_scale is None
-            else float(sigma_scale)
-        ),
-        tail_scale=(
-            float(max(np.sqrt(rest @ rest / rest_dof), 1e-12))
-            if tail_scale is None
-            else float(tail_scale)
-        ),
+        sigma_scale=float(max(scale_in, 1e-12)) if sigma_scale is None else float(sigma_scale),
+        tail_scale=float(max(scale_out, 1e-12)) if tail_scale is None else float(tail_scale),
         noise_measured=noise_cov is not None,
         outside=outside_gp,
         outside_dof=outside_dof,
