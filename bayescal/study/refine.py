@@ -15,10 +15,12 @@ where the posterior lives: the posterior-weighted emulator (latent) variance of 
 components below ``STOP_RATIO`` (10 %) of its learned model-error variance ``sigma_b^2`` (for
 a block's emulated outside part ``S``: the emulator's variance of ``S`` below 10 % of the
 variance ``2 nu tau_b^4`` that ``S`` has under the likelihood, ``tau_b`` its model error), and
-the last round's new runs fell within 2 emulator sd in at least ``MIN_COVERAGE`` (75 %) of
-their scores (and ``log S``) in every block. The second condition needs a round of runs
-first: an emulator's variance cannot show that the emulator is overconfident where it
-extrapolates, its predictions of new runs there can.
+the last round's new runs were predicted as precisely as the emulators claim: in every block,
+the number of their scores (and ``log S``) outside 2 predictive sd is one a calibrated
+Gaussian emulator (4.6 % outside) produces with probability at least ``CALIBRATION_LEVEL``
+(1 %, one-sided binomial test; :func:`predictions_calibrated`). The second condition needs a
+round of runs first: an emulator's variance cannot show that the emulator is overconfident
+where it extrapolates, its predictions of new runs there can.
 
 The evaluations are stored in ``DIR/refinement/evaluations.nc`` (the EGO history in
 ``DIR/evaluations.nc`` stays untouched, so EGO resumes as before); a rerun reuses the rounds
@@ -30,7 +32,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,12 +50,13 @@ if TYPE_CHECKING:
     from bayescal.infer import PosteriorOptions
 
 __all__ = [
-    "MIN_COVERAGE",
+    "CALIBRATION_LEVEL",
     "STOP_RATIO",
     "EmulatorCheck",
     "ResidualCheck",
     "combined_evaluations",
     "emulator_variance_ratio",
+    "predictions_calibrated",
     "refine_emulators",
 ]
 
@@ -102,9 +105,41 @@ class EmulatorCheck:
 #: fraction of its model-error variance ``sigma_b^2``.
 STOP_RATIO = 0.1
 
-#: ... and the last round's new runs were within 2 emulator sd in at least this fraction of
-#: their scores in every block (with 8 runs and one score each, at most 2 outside).
-MIN_COVERAGE = 0.75
+#: ... and the last round's misses (new scores outside 2 predictive sd) in every block were a
+#: count that a calibrated emulator reaches with at least this probability (with 8 runs and
+#: one score each: at most 2 outside).
+CALIBRATION_LEVEL = 0.01
+
+
+def predictions_calibrated(coverage: float, n: int, *, level: float = CALIBRATION_LEVEL) -> bool:
+    """Whether ``n`` held-out predictions with ``coverage`` within 2 sd fit a calibrated emulator.
+
+    A one-sided binomial test: a Gaussian emulator whose predictive sd is right leaves each
+    prediction outside 2 sd with probability ``2 Phi(-2)`` (4.6 %); the predictions pass
+    unless at least as many misses as seen have probability below ``level`` under that rate.
+    Scores of one run are treated as independent, which makes the test stricter than exact
+    where their errors are correlated (a refinement round more, not less).
+
+    Parameters
+    ----------
+    coverage : float
+        Fraction of the predictions within 2 predictive sd.
+    n : int
+        Number of predictions (runs x scores).
+    level : float
+        Significance level.
+
+    Returns
+    -------
+    bool
+        True when ``n`` is 0 or the number of misses is not significant at ``level``.
+    """
+    from scipy.stats import binom, norm
+
+    if n == 0:
+        return True
+    misses = round((1.0 - coverage) * n)
+    return bool(binom.sf(misses - 1, n, 2 * norm.sf(2.0)) >= level)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,6 +162,8 @@ class ResidualCheck:
     coverage_2sd : dict of str to float
         Per block, fraction of the new runs' scores (and ``log S`` of an emulated outside part)
         within 2 emulator sd.
+    predictions : dict of str to int
+        Per block, the number of predictions ``coverage_2sd`` counts (runs x scores).
     """
 
     round: int
@@ -134,6 +171,14 @@ class ResidualCheck:
     variance_ratio: dict[str, float]
     score_rmse: dict[str, float]
     coverage_2sd: dict[str, float]
+    predictions: dict[str, int] = field(default_factory=dict)
+
+    def calibrated(self) -> bool:
+        """Whether every block's predictions pass :func:`predictions_calibrated`."""
+        return all(
+            predictions_calibrated(c, self.predictions.get(b, 0))
+            for b, c in self.coverage_2sd.items()
+        )
 
     def line(self) -> str:
         """One line for the report."""
@@ -141,6 +186,7 @@ class ResidualCheck:
             f"{b}: variance/sigma^2 {self.variance_ratio[b]:.3f}, "
             f"score RMSE {self.score_rmse.get(b, np.nan):.2f} sigma, "
             f"within 2 sd {100 * self.coverage_2sd.get(b, np.nan):.0f} %"
+            + (f" of {self.predictions[b]}" if b in self.predictions else "")
             for b in self.variance_ratio
         ]
         return f"round {self.round}: {self.n} points; " + "; ".join(parts)
@@ -303,9 +349,7 @@ def _refine_residual(
             options=quick.replace(seed=round_seed),
         )
         ratio = emulator_variance_ratio(idata, blocks[0], list(study.names), lower, upper)
-        predicted = bool(checks) and all(
-            c >= MIN_COVERAGE for c in checks[-1].coverage_2sd.values()
-        )
+        predicted = bool(checks) and checks[-1].calibrated()
         if predicted and all(v < STOP_RATIO for v in ratio.values()):
             logger.info(
                 "refinement round %d: emulator variance below %.0f %% of sigma^2 in every "
@@ -342,7 +386,7 @@ def _residual_check(r, idata, blocks, record, study, reference, ratio) -> Residu
     residuals = likelihood_residuals(record, study.discrepancy, reference)
     unit = np.asarray(record["unit"].values, dtype=float)
     ok = np.all([np.isfinite(v).all(axis=1) for v in residuals.values()], axis=0)
-    rmse, cover = {}, {}
+    rmse, cover, count = {}, {}, {}
     for b in blocks:
         if not ok.any():
             break
@@ -359,8 +403,14 @@ def _residual_check(r, idata, blocks, record, study, reference, ratio) -> Residu
             near = np.abs(log_s - m) <= 2 * np.sqrt(v + b.outside.noise_sd**2)
             inside = np.column_stack([inside, near])
         cover[b.name] = float(np.mean(inside))
+        count[b.name] = int(inside.size)
     return ResidualCheck(
-        round=r, n=int(ok.sum()), variance_ratio=ratio, score_rmse=rmse, coverage_2sd=cover
+        round=r,
+        n=int(ok.sum()),
+        variance_ratio=ratio,
+        score_rmse=rmse,
+        coverage_2sd=cover,
+        predictions=count,
     )
 
 

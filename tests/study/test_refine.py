@@ -139,3 +139,26 @@ def test_variance_ratio_is_small_where_trained_and_counts_the_outside_part():
     expected = max(float(np.mean(var)) / sigma**2, var_s / (2 * block.outside_dof * tau**4))
     assert ratio(centre[0]) == pytest.approx(expected, rel=0.5)
     assert ratio(np.array([0.9, 0.9])) > 10 * ratio(centre[0])
+
+
+def test_prediction_check_is_a_binomial_test_on_the_misses():
+    from bayescal.study.refine import ResidualCheck, predictions_calibrated
+
+    # 8 single-score runs: 2 outside 2 sd pass (p 0.048), 3 do not (p 0.0044)
+    assert predictions_calibrated(6 / 8, 8)
+    assert not predictions_calibrated(5 / 8, 8)
+    # 8 runs x 14 scores: 9 misses pass (p 0.07), 12 do not (p 0.005), although both cover
+    # more than the 8-run case's 75 %
+    assert predictions_calibrated(1 - 9 / 112, 112)
+    assert not predictions_calibrated(1 - 12 / 112, 112)
+    assert predictions_calibrated(0.0, 0)  # nothing predicted: nothing to reject
+    check = ResidualCheck(
+        round=0,
+        n=8,
+        variance_ratio={"a": 0.01, "b": 0.01},
+        score_rmse={"a": 0.1, "b": 0.1},
+        coverage_2sd={"a": 1.0, "b": 1 - 12 / 112},
+        predictions={"a": 8, "b": 112},
+    )
+    assert not check.calibrated()
+    assert "within 2 sd 89 % of 112" in check.line()
