@@ -20,7 +20,9 @@ the number of their scores (and ``log S``) outside 2 predictive sd is one a cali
 Gaussian emulator (4.6 % outside) produces with probability at least ``CALIBRATION_LEVEL``
 (1 %, one-sided binomial test; :func:`predictions_calibrated`). The second condition needs a
 round of runs first: an emulator's variance cannot show that the emulator is overconfident
-where it extrapolates, its predictions of new runs there can.
+where it extrapolates, its predictions of new runs there can. Each round's check also gives the
+posterior mean and sd of every searched parameter at that round (:func:`posterior_moments`),
+so the report shows how the posterior moved as runs were added.
 
 The evaluations are stored in ``DIR/refinement/evaluations.nc`` (the EGO history in
 ``DIR/evaluations.nc`` stays untouched, so EGO resumes as before); a rerun reuses the rounds
@@ -56,6 +58,7 @@ __all__ = [
     "ResidualCheck",
     "combined_evaluations",
     "emulator_variance_ratio",
+    "posterior_moments",
     "predictions_calibrated",
     "refine_emulators",
 ]
@@ -142,6 +145,25 @@ def predictions_calibrated(coverage: float, n: int, *, level: float = CALIBRATIO
     return bool(binom.sf(misses - 1, n, 2 * norm.sf(2.0)) >= level)
 
 
+def posterior_moments(idata: az.InferenceData, names: list[str]) -> dict[str, tuple[float, float]]:
+    """Posterior mean and sd of each pooled parameter in ``names``.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        A posterior with the pooled parameters by name.
+    names : list of str
+        Parameter names.
+
+    Returns
+    -------
+    dict of str to (float, float)
+        ``(mean, sd)`` per name, in the parameter's units.
+    """
+    post = idata["posterior"]
+    return {n: (float(post[n].mean()), float(post[n].std())) for n in names}
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ResidualCheck:
     """Residual emulators at one round: precision at the posterior and predictions of new runs.
@@ -164,6 +186,9 @@ class ResidualCheck:
         within 2 emulator sd.
     predictions : dict of str to int
         Per block, the number of predictions ``coverage_2sd`` counts (runs x scores).
+    moments : dict of str to (float, float)
+        Posterior mean and sd of each searched parameter at the round's posterior (before its
+        runs); see :func:`posterior_moments`.
     """
 
     round: int
@@ -172,6 +197,7 @@ class ResidualCheck:
     score_rmse: dict[str, float]
     coverage_2sd: dict[str, float]
     predictions: dict[str, int] = field(default_factory=dict)
+    moments: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def calibrated(self) -> bool:
         """Whether every block's predictions pass :func:`predictions_calibrated`."""
@@ -189,6 +215,11 @@ class ResidualCheck:
             + (f" of {self.predictions[b]}" if b in self.predictions else "")
             for b in self.variance_ratio
         ]
+        if self.moments:
+            parts.append(
+                "posterior mean (sd) "
+                + ", ".join(f"{n} {m:.4g} ({s:.3g})" for n, (m, s) in self.moments.items())
+            )
         return f"round {self.round}: {self.n} points; " + "; ".join(parts)
 
 
@@ -349,6 +380,7 @@ def _refine_residual(
             options=quick.replace(seed=round_seed),
         )
         ratio = emulator_variance_ratio(idata, blocks[0], list(study.names), lower, upper)
+        moments = posterior_moments(idata, list(study.names))
         predicted = bool(checks) and checks[-1].calibrated()
         if predicted and all(v < STOP_RATIO for v in ratio.values()):
             logger.info(
@@ -359,7 +391,14 @@ def _refine_residual(
                 {k: round(v, 3) for k, v in ratio.items()},
             )
             checks.append(
-                ResidualCheck(round=r, n=0, variance_ratio=ratio, score_rmse={}, coverage_2sd={})
+                ResidualCheck(
+                    round=r,
+                    n=0,
+                    variance_ratio=ratio,
+                    score_rmse={},
+                    coverage_2sd={},
+                    moments=moments,
+                )
             )
             break
         gen = np.random.default_rng(round_seed)
@@ -373,13 +412,15 @@ def _refine_residual(
         logger.info("refinement round %d: %d forward runs", r, len(theta))
         result = evaluate(study, theta, real)
         record = _record(study, theta, result, seed, real, batch=-(r + 1))
-        checks.append(_residual_check(r, idata, blocks[0], record, study, reference, ratio))
+        checks.append(
+            _residual_check(r, idata, blocks[0], record, study, reference, ratio, moments)
+        )
         logger.info("refinement %s", checks[-1].line())
         store.append(record)
     return _append(evaluations, store.data), checks
 
 
-def _residual_check(r, idata, blocks, record, study, reference, ratio) -> ResidualCheck:
+def _residual_check(r, idata, blocks, record, study, reference, ratio, moments) -> ResidualCheck:
     """Emulated against computed scores of the round's new runs (held out at that moment)."""
     from bayescal.infer.residual_model import likelihood_residuals, outside_part
 
@@ -411,6 +452,7 @@ def _residual_check(r, idata, blocks, record, study, reference, ratio) -> Residu
         score_rmse=rmse,
         coverage_2sd=cover,
         predictions=count,
+        moments=moments,
     )
 
 

@@ -162,3 +162,29 @@ def test_prediction_check_is_a_binomial_test_on_the_misses():
     )
     assert not check.calibrated()
     assert "within 2 sd 89 % of 112" in check.line()
+
+
+def test_each_round_reports_the_posterior_it_drew_from():
+    import arviz as az
+
+    from bayescal.study.refine import ResidualCheck, posterior_moments
+
+    rng = np.random.default_rng(0)
+    draws = {
+        "beta": 9.0 + 0.35 * rng.standard_normal((2, 4000)),
+        "s_y": 0.92 + 0.018 * rng.standard_normal((2, 4000)),
+        "sigma_stress": np.abs(rng.standard_normal((2, 4000))),
+    }
+    moments = posterior_moments(az.from_dict(posterior=draws), ["beta", "s_y"])
+    assert list(moments) == ["beta", "s_y"]  # the searched names only, in their order
+    assert moments["beta"] == pytest.approx((9.0, 0.35), rel=0.03)
+    assert moments["s_y"] == pytest.approx((0.92, 0.018), rel=0.03)
+    check = ResidualCheck(
+        round=1,
+        n=8,
+        variance_ratio={"a": 0.01},
+        score_rmse={},
+        coverage_2sd={},
+        moments={"beta": (9.0, 0.35), "s_y": (0.92, 0.018)},
+    )
+    assert check.line().endswith("posterior mean (sd) beta 9 (0.35), s_y 0.92 (0.018)")
