@@ -369,6 +369,7 @@ def _refine_residual(
     checks: list[ResidualCheck] = []
     quick = _quick(options)
     lower, upper = study.bounds.T
+    names = list(study.names)
     reference = realizations_of(study.reference)[0]
     for r in range(done, options.refine.rounds):
         data = _append(evaluations, store.data)
@@ -379,8 +380,8 @@ def _refine_residual(
             study.reference,
             options=quick.replace(seed=round_seed),
         )
-        ratio = emulator_variance_ratio(idata, blocks[0], list(study.names), lower, upper)
-        moments = posterior_moments(idata, list(study.names))
+        ratio = emulator_variance_ratio(idata, blocks[0], names, lower, upper)
+        moments = posterior_moments(idata, names)
         predicted = bool(checks) and checks[-1].calibrated()
         if predicted and all(v < STOP_RATIO for v in ratio.values()):
             logger.info(
