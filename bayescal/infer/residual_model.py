@@ -24,8 +24,10 @@ basis of the block:
   r_b(theta)||^2``, emulated by a GP of ``log S_b``: the observed zero against it is
   ``N(0, tau_b^2)`` in each of ``nu_b`` directions, ``-S_b / (2 tau_b^2) - nu_b/2 log(2 pi
   tau_b^2)`` with ``S_b`` at its log-normal mean. ``nu_b`` is the participation ratio
-  ``(sum lambda)^2 / sum lambda^2`` of the covariance of those outside parts over the training
-  evaluations: the number of directions in which the model's output varies there. Without this
+  ``(sum lambda)^2 / sum lambda^2`` of the covariance of those outside parts over all distinct
+  evaluations (not only the emulators' training subset: a training cap that keeps mostly the
+  best fits would count only the directions the model varies in near its optimum): the
+  number of directions in which the model's output varies over the search. Without this
   term the likelihood would ignore most of a field's misfit: a chaotic field can leave most of
   its residual variance outside the skilled components, and the size of that part can tell
   apart regions the emulated directions alone do not (``benchmarks/FINDINGS.md``, CuZr);
@@ -87,6 +89,7 @@ __all__ = [
     "block_label",
     "likelihood_residuals",
     "outside_part",
+    "participation_ratio",
     "residual_block",
     "residual_blocks",
     "shrink_far_residuals",
@@ -300,6 +303,7 @@ def residual_block(
     tail_scale: float | None = None,
     variance: float = 0.99,
     max_components: int | None = None,
+    spread: ArrayLike | None = None,
     rng: int | np.random.Generator | None = None,
 ) -> ResidualBlock:
     """Fit a block's component emulator and compute the data's side of its likelihood.
@@ -329,6 +333,10 @@ def residual_block(
         Variance fraction the principal components keep.
     max_components : int or None
         Upper bound on the number of components.
+    spread : array_like, shape (n_all, m), optional
+        Residual vectors of every evaluation when ``residuals`` are a training subset of them:
+        the emulated outside part's ``outside_dof`` is the participation ratio of their parts
+        outside the basis. None: ``residuals``.
     rng : int, numpy Generator or None
         Seed of the GP fits.
 
@@ -369,9 +377,11 @@ def residual_block(
     scale_out = np.sqrt(rest @ rest / max(m - k, 1))
     outside_gp, outside_dof, systematic = None, 0.0, None
     if not tail and emulator.explained < variance:
-        outside_gp, outside_dof = _outside_emulator(
+        outside_gp = _outside_emulator(
             x_unit, r, basis, int(np.random.default_rng(rng).integers(2**31 - 1))
         )
+        spread_rows = r if spread is None else np.asarray(spread, dtype=np.float64)
+        outside_dof = participation_ratio(outside_part(spread_rows, basis))
         n_best = max(5, r.shape[0] // 10)
         fits = r[np.argsort(np.sum(r**2, axis=1), kind="stable")[:n_best]]
         systematic = systematic_direction(fits, basis, n_best=n_best)
@@ -399,20 +409,55 @@ def residual_block(
 
 def _outside_emulator(
     x_unit: ArrayLike, residuals: np.ndarray, basis: np.ndarray, seed: int
-) -> tuple[GPEmulator, float]:
-    """GP of ``log ||(I - Phi Phi^T) r||^2`` and the participation ratio of those parts' spread."""
-    rest = outside_part(residuals, basis)
-    sq = np.sum(rest**2, axis=1)
-    spread = rest - rest.mean(axis=0)
-    gram = spread @ spread.T  # same nonzero eigenvalues as spread^T spread
-    dof = float(np.trace(gram) ** 2 / max(np.sum(gram**2), 1e-300))
-    gp = fit_emulator(
+) -> GPEmulator:
+    """GP of ``log ||(I - Phi Phi^T) r||^2`` over the training points."""
+    sq = np.sum(outside_part(residuals, basis) ** 2, axis=1)
+    return fit_emulator(
         np.asarray(x_unit, dtype=np.float64),
         np.log(np.maximum(sq, 1e-300)),
         transform="none",
         rng=seed,
     )
-    return gp, max(dof, 1.0)
+
+
+def participation_ratio(samples: ArrayLike) -> float:
+    """Effective number of directions of the samples' spread, ``(tr C)^2 / tr C^2``.
+
+    ``C`` is the covariance of the centred samples; the ratio is 1 for a spread along one
+    direction and ``m`` for an isotropic one (with at least ``m + 1`` samples: ``n`` samples span
+    at most ``n - 1`` directions). It is computed from the smaller of the two Gram matrices.
+
+    Parameters
+    ----------
+    samples : array_like, shape (n, m)
+        One sample per row, ``n >= 2``.
+
+    Returns
+    -------
+    float
+        In ``[1, min(n - 1, m)]``.
+
+    Raises
+    ------
+    InputDataError
+        If there are fewer than 2 samples or they do not vary.
+
+    Examples
+    --------
+    >>> participation_ratio(np.eye(4))  # 4 samples spread evenly over 3 directions
+    3.0
+    """
+    x = np.asarray(samples, dtype=np.float64)
+    if x.ndim != 2 or x.shape[0] < 2:
+        raise InputDataError(
+            f"participation_ratio needs samples of shape (n >= 2, m); got {x.shape}."
+        )
+    centred = x - x.mean(axis=0)
+    gram = centred @ centred.T if x.shape[0] <= x.shape[1] else centred.T @ centred
+    square = float(np.sum(gram**2))
+    if square <= 0.0:
+        raise InputDataError("participation_ratio: the samples do not vary.")
+    return float(max(np.trace(gram) ** 2 / square, 1.0))
 
 
 def outside_part(residuals: ArrayLike, basis: np.ndarray) -> np.ndarray:
@@ -480,7 +525,9 @@ def residual_blocks(
     max_points : int or None
         At most this many distinct evaluations train the emulators
         (:func:`training_subset`); None keeps all. The log density's cost grows with the
-        square of this number (the emulators' variances).
+        square of this number (the emulators' variances). A field block's ``outside_dof``
+        counts every distinct evaluation (:func:`residual_block`'s ``spread``): it summarises
+        how the model's output varies over the search, not over the cap's choice of points.
     rng : int, numpy Generator or None
         Seed of the GP fits.
 
@@ -500,6 +547,7 @@ def residual_blocks(
             "emulators need at least 3."
         )
     shrunk = {name: shrink_far_residuals(r, keep, factor=far_factor) for name, r in blocks.items()}
+    every = keep
     if max_points is not None:
         misfit = sum(
             np.sum(r**2, axis=1) / max(float(np.median(np.sum(r[keep] ** 2, axis=1))), 1e-300)
@@ -524,6 +572,7 @@ def residual_blocks(
                 tail=is_stress,
                 variance=variance,
                 max_components=max_components,
+                spread=r[every],
                 rng=int(gen.integers(2**31 - 1)),
             )
         )

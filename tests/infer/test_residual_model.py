@@ -9,6 +9,8 @@ import scipy.stats
 from bayescal.errors import InputDataError
 from bayescal.infer.residual_likelihood import build_residual_model
 from bayescal.infer.residual_model import (
+    outside_part,
+    participation_ratio,
     residual_block,
     systematic_direction,
     training_subset,
@@ -290,6 +292,40 @@ def test_field_block_components_have_tau_everywhere_and_sigma_along_one_directio
         )
         got = b.log_likelihood(points[i : i + 1], sigma=sigma, tail_sigma=tau)[0]
         assert got == pytest.approx(expected, rel=1e-10)
+
+
+def test_participation_ratio_counts_the_directions_of_the_spread():
+    """Spread along one direction: 1; isotropic in 10 of 400 entries: about 10 (both Gram
+    matrices); invariant under rotations, scales and shifts of the samples."""
+    gen = np.random.default_rng(0)
+    rotation = np.linalg.qr(gen.standard_normal((400, 400)))[0]
+    line = np.outer(gen.standard_normal(50), rotation[0])
+    assert participation_ratio(line) == pytest.approx(1.0)
+    flat = gen.standard_normal((2000, 10)) @ rotation[:10]  # n > m: the m x m Gram
+    assert participation_ratio(flat) == pytest.approx(10.0, rel=0.02)
+    assert participation_ratio(flat[:300]) == pytest.approx(10.0, rel=0.1)  # n < m
+    # exponential spectrum exp(-i / 15): population ratio 30; 400 samples see about 28
+    x = gen.standard_normal((400, 400)) * np.exp(-np.arange(400) / 30.0)
+    moved = 3.0 * x @ rotation + gen.standard_normal(400)
+    assert participation_ratio(moved) == pytest.approx(participation_ratio(x), rel=1e-8)
+    assert 26 < participation_ratio(x) < 30
+    with pytest.raises(InputDataError, match="n >= 2"):
+        participation_ratio(np.ones((1, 4)))
+    with pytest.raises(InputDataError, match="do not vary"):
+        participation_ratio(np.ones((5, 4)))
+
+
+def test_outside_dof_counts_every_evaluation_not_only_the_training_subset():
+    gen = np.random.default_rng(3)
+    x = gen.random((60, 2))
+    r = chaotic_residuals(x, gen)
+    sub = residual_block(x[:30], r[:30], name="f", tail=False, rng=0)
+    every = residual_block(x[:30], r[:30], name="f", tail=False, spread=r, rng=0)
+    # the same emulators, the ratio of all 60 evaluations' outside parts
+    assert every.outside.noise_sd == sub.outside.noise_sd
+    expected = participation_ratio(outside_part(r, sub.emulator.basis))
+    assert every.outside_dof == pytest.approx(expected)
+    assert every.outside_dof > sub.outside_dof + 10  # 60 samples of white chaos span more
 
 
 def test_systematic_direction_is_the_best_fits_common_misfit_whatever_the_basis():
