@@ -377,11 +377,11 @@ def residual_block(
     scale_out = np.sqrt(rest @ rest / max(m - k, 1))
     outside_gp, outside_dof, systematic = None, 0.0, None
     if not tail and emulator.explained < variance:
+        parts = outside_part(r, basis)
         outside_gp = _outside_emulator(
-            x_unit, r, basis, int(np.random.default_rng(rng).integers(2**31 - 1))
+            x_unit, np.sum(parts**2, axis=1), int(np.random.default_rng(rng).integers(2**31 - 1))
         )
-        spread_rows = r if spread is None else np.asarray(spread, dtype=np.float64)
-        outside_dof = participation_ratio(outside_part(spread_rows, basis))
+        outside_dof = participation_ratio(parts if spread is None else outside_part(spread, basis))
         n_best = max(5, r.shape[0] // 10)
         fits = r[np.argsort(np.sum(r**2, axis=1), kind="stable")[:n_best]]
         systematic = systematic_direction(fits, basis, n_best=n_best)
@@ -407,11 +407,8 @@ def residual_block(
     )
 
 
-def _outside_emulator(
-    x_unit: ArrayLike, residuals: np.ndarray, basis: np.ndarray, seed: int
-) -> GPEmulator:
-    """GP of ``log ||(I - Phi Phi^T) r||^2`` over the training points."""
-    sq = np.sum(outside_part(residuals, basis) ** 2, axis=1)
+def _outside_emulator(x_unit: ArrayLike, sq: np.ndarray, seed: int) -> GPEmulator:
+    """GP of ``log S``, ``S = ||(I - Phi Phi^T) r||^2`` at the training points."""
     return fit_emulator(
         np.asarray(x_unit, dtype=np.float64),
         np.log(np.maximum(sq, 1e-300)),
