@@ -11,7 +11,10 @@ prints, per block:
   outside the basis, ``S = ||(I - Phi Phi^T) r||^2``;
 - the basis dependence: the mean ``S`` of each set's best evaluations measured in A's basis and
   in B's. A set's points have less energy outside its own basis, and the likelihood charges
-  that energy at the outside scale, so each emulator set favours its own region.
+  that energy at the outside scale, so each emulator set favours its own region;
+- per set (A, B and all seeds): the components each block keeps and, for a block with an
+  emulated outside part, its participation ratio ``outside_dof``, which sets how strongly the
+  outside part pulls on the parameters.
 
 Run: ``.venv/bin/python benchmarks/seed_set_emulators.py runs/cuzr8`` (``runs/cuzr8`` from
 ``bayescal run studies/cuzr_stz.py --out runs/cuzr8 --seeds 8 --budget 100 --no-posterior``).
@@ -46,7 +49,7 @@ def main() -> None:
     study, evaluations = load_run(args.run)
     seeds = evaluations["seed"].values
     half = np.unique(seeds)[: np.unique(seeds).size // 2]
-    sets = {"A": np.isin(seeds, half), "B": ~np.isin(seeds, half)}
+    sets = {"A": np.isin(seeds, half), "B": ~np.isin(seeds, half), "all": np.ones_like(seeds, bool)}
     plan = seed_plan(posterior_options(study).seed)
     blocks = {
         label: fit_residual_blocks(
@@ -66,6 +69,13 @@ def main() -> None:
         rows = np.flatnonzero(mask & np.isfinite(d))
         best[label] = rows[np.argsort(d[rows])[: int(args.best * rows.size)]]
     print(f"sets: A = seeds {half.tolist()}, B = the rest; best {100 * args.best:.0f} % of each")
+    for label, mask in sets.items():
+        cells = [
+            f"{b.name} k {b.emulator.n_components}"
+            + (f" outside_dof {b.outside_dof:.1f}" if b.outside is not None else "")
+            for b in blocks[label]
+        ]
+        print(f"  {label:>3} ({int(mask.sum())} evaluations): " + "; ".join(cells))
     for train, test in (("A", "B"), ("B", "A")):
         rows = best[test]
         print(f"emulators of {train} -> best of {test} (n = {rows.size}):")
